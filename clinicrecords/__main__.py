@@ -1,0 +1,5 @@
+import sys
+
+from clinicrecords.cli import main
+
+sys.exit(main())

@@ -1,0 +1,73 @@
+"""``clinicrecords`` / ``python -m clinicrecords``: the command line (DESIGN.md section 4).
+
+The GUI is the product; this serves automation, administration and tests, calling the same
+services. Exit status 0 on success; otherwise a one-line message on stderr and the error's
+exit code (never a traceback: that goes to the developer log, without patient data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from clinicrecords import devlog
+from clinicrecords.commands import CommandContext, add_common
+from clinicrecords.errors import ClinicError
+
+AREAS = ("admin", "patients", "charts", "scan", "release")
+UNEXPECTED_EXIT = 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = add_common(argparse.ArgumentParser(
+        prog="clinicrecords",
+        description="ClinicRecords: offline, encrypted records desk for small clinics.",
+    ))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for area in AREAS:
+        try:
+            module = importlib.import_module(f"clinicrecords.commands.{area}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"clinicrecords.commands.{area}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    devlog.setup()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        if args.command is None:  # bare `clinicrecords` starts the desktop program
+            from clinicrecords.commands.admin import run_gui
+
+            args.handler = run_gui
+        else:
+            parser.parse_args([*(argv or sys.argv[1:]), "--help"])
+            return 2
+    ctx = CommandContext(args)
+    try:
+        code = args.handler(args, ctx)
+        return int(code or 0)
+    except ClinicError as exc:
+        sys.stderr.write(f"clinicrecords: {exc.message}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("clinicrecords: interrupted; nothing half-written was kept.\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
+        devlog.log_unexpected(exc, f"command {args.command}")
+        sys.stderr.write(
+            f"clinicrecords: an unexpected error stopped the command; details are in "
+            f"{devlog.log_dir() / 'clinicrecords.log'}\n"
+        )
+        return UNEXPECTED_EXIT
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

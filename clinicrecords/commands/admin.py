@@ -1,0 +1,269 @@
+"""Set-up and administration: init, demo, gui, users, key, backup, restore, verify, audit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from clinicrecords import auth, backup, keys
+from clinicrecords.commands import PASSWORD_ENV, CommandContext, add_common
+from clinicrecords.errors import BadInput, PassphraseRequired
+from clinicrecords.recovery_sheet import write_recovery_sheet
+from clinicrecords.store import PASSPHRASE_ENV, Store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_common(sub.add_parser("gui", help="start the desktop program"))
+    p.set_defaults(handler=run_gui)
+
+    p = add_common(sub.add_parser("init", help="create an encrypted clinic store"))
+    p.add_argument("--admin", required=True, help="user name of the first administrator")
+    p.add_argument("--admin-name", default="", help="the administrator's full name")
+    p.add_argument("--clinic-name", default="Our Clinic")
+    p.add_argument("--recovery-sheet", type=Path, default=None,
+                   help="where to write the recovery sheet PDF (default: current folder)")
+    p.set_defaults(handler=run_init)
+
+    p = add_common(sub.add_parser("demo", help="create (or fill) a synthetic demo clinic"))
+    p.add_argument("--patients", type=int, default=300)
+    p.add_argument("--charts-with-documents", type=int, default=40)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(handler=run_demo)
+
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_cmd", metavar="ACTION")
+    p = add_common(users.add_parser("add", help="add an account"))
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=("clerk", "release", "admin"))
+    p.add_argument("--full-name", default="")
+    p.add_argument("--new-password-env", default="CLINICRECORDS_NEW_PASSWORD",
+                   help="environment variable holding the new account's password")
+    p.set_defaults(handler=run_users_add)
+    p = add_common(users.add_parser("list", help="list accounts"))
+    p.set_defaults(handler=run_users_list)
+
+    key = sub.add_parser("key", help="recovery passphrase and recovery key").add_subparsers(
+        dest="key_cmd", metavar="ACTION")
+    p = add_common(key.add_parser("recover", help="write a new key file from the recovery key"))
+    p.add_argument("--recovery-key", default=None, help="(prompted when omitted)")
+    p.set_defaults(handler=run_key_recover)
+    p = add_common(key.add_parser("change-passphrase", help="choose a new recovery passphrase"))
+    p.set_defaults(handler=run_key_change)
+    p = add_common(key.add_parser("remember", help="keep the key in this PC's keyring"))
+    p.set_defaults(handler=run_key_remember)
+
+    p = add_common(sub.add_parser("backup", help="write an encrypted, self-checking backup"))
+    p.add_argument("dest", type=Path)
+    p.set_defaults(handler=run_backup)
+    p = add_common(sub.add_parser("restore", help="restore a backup into an empty data folder"))
+    p.add_argument("src", type=Path)
+    p.set_defaults(handler=run_restore)
+    p = add_common(sub.add_parser("verify", help="re-read every page; check schema and audit chain"))
+    p.set_defaults(handler=run_verify)
+
+    a = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_cmd", metavar="ACTION")
+    p = add_common(a.add_parser("verify", help="check the hash chain"))
+    p.set_defaults(handler=run_audit_verify)
+    p = add_common(a.add_parser("list", help="the newest audit rows"))
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=run_audit_list)
+
+
+def run_gui(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.ui.app import run
+
+    return run(ctx.data_dir)
+
+
+def _new_passphrase(ctx: CommandContext) -> str:
+    phrase = os.environ.get(PASSPHRASE_ENV)
+    if phrase:
+        return phrase
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Choose the clinic's recovery passphrase: ")
+        if getpass.getpass("Type it again: ") != first:
+            raise BadInput("The two passphrases differ. Nothing was created.")
+        return first
+    raise PassphraseRequired(f"Set {PASSPHRASE_ENV} or run from a terminal to choose the passphrase.")
+
+
+def run_init(args: argparse.Namespace, ctx: CommandContext) -> int:
+    phrase = _new_passphrase(ctx)
+    password = ctx.password(args.admin)
+    auth._check_new_account(args.admin, "admin", password)
+    store, recovery_key = Store.create(ctx.data_dir, phrase, args.clinic_name)
+    try:
+        admin = auth.create_first_admin(store, args.admin, password, args.admin_name)
+        sheet = args.recovery_sheet or Path.cwd() / f"clinicrecords-recovery-sheet-{store.store_id[:8]}.pdf"
+        write_recovery_sheet(sheet, args.clinic_name, store.store_id, recovery_key)
+        ctx.emit(
+            {"data_dir": str(ctx.data_dir), "store_id": store.store_id, "admin": admin.username,
+             "recovery_sheet": str(sheet), "keyring": store.in_keyring},
+            f"Created an encrypted clinic store in {ctx.data_dir}\n"
+            f"Administrator: {admin.username}\n"
+            f"Recovery sheet: {sheet}\n"
+            "Print the recovery sheet, lock it away, then delete the file.",
+        )
+    finally:
+        store.close()
+    return 0
+
+
+def run_demo(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords import demo
+
+    result = demo.build_demo(ctx.data_dir, getattr(args, "user", None), args.patients,
+                             args.charts_with_documents, args.seed,
+                             progress=None if ctx.json else demo.print_progress)
+    ctx.emit(result, demo.describe(result))
+    return 0
+
+
+def run_users_add(args: argparse.Namespace, ctx: CommandContext) -> int:
+    password = os.environ.get(args.new_password_env)
+    if not password:
+        if sys.stdin is not None and sys.stdin.isatty():
+            import getpass
+
+            password = getpass.getpass(f"Password for the new account {args.username}: ")
+        else:
+            raise BadInput(f"Set {args.new_password_env} to the new account's password.")
+    user = auth.add_user(ctx.session(), args.username, args.role, password, args.full_name)
+    ctx.emit({"id": user.id, "username": user.username, "role": user.role},
+             f"Added {user.username} ({user.role}).")
+    return 0
+
+
+def run_users_list(args: argparse.Namespace, ctx: CommandContext) -> int:
+    users = auth.list_users(ctx.session())
+    ctx.emit({"users": [{"username": u.username, "role": u.role, "active": u.active,
+                         "full_name": u.full_name} for u in users]},
+             "\n".join(f"{u.username:20} {u.role:8} {'active' if u.active else 'inactive'}" for u in users))
+    return 0
+
+
+def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
+    import getpass
+
+    from clinicrecords.db import settings_sql
+    from clinicrecords.db.connection import open_connection
+
+    text = args.recovery_key or (getpass.getpass("Recovery key: ") if sys.stdin.isatty() else None)
+    if not text:
+        raise BadInput("Give the recovery key from the recovery sheet (--recovery-key).")
+    master = keys.decode_recovery_key(text)
+    db_key = keys.derive_keys(master).database
+    conn = open_connection(ctx.data_dir / "clinic.db", db_key)  # proves the key opens this store
+    try:
+        store_id = settings_sql.get(conn, "store.id")
+    finally:
+        conn.close()
+    phrase = _new_passphrase(ctx)
+    keys.check_passphrase_strength(phrase)
+    keys.write_keyfile(ctx.data_dir, master, phrase, store_id)
+    store = Store.open(ctx.data_dir, phrase)
+    try:
+        from clinicrecords import audit
+
+        with store.db.write() as c:
+            audit.append(c, None, "(recovery)", "key.recover", "store", store_id)
+    finally:
+        store.close()
+    ctx.emit({"ok": True}, "A new key file was written. The store opens with the new passphrase.")
+    return 0
+
+
+def run_key_change(args: argparse.Namespace, ctx: CommandContext) -> int:
+    session = ctx.session()
+    session.require("settings.edit")
+    new = os.environ.get("CLINICRECORDS_NEW_PASSPHRASE")
+    if not new:
+        new = _new_passphrase_prompt()
+    session.store.change_passphrase(new)
+    session.audit("key.change_passphrase", "store", session.store.store_id)
+    ctx.emit({"ok": True}, "The recovery passphrase was changed.")
+    return 0
+
+
+def _new_passphrase_prompt() -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise BadInput("Set CLINICRECORDS_NEW_PASSPHRASE or run from a terminal.")
+    first = getpass.getpass("New recovery passphrase: ")
+    if getpass.getpass("Type it again: ") != first:
+        raise BadInput("The two passphrases differ. Nothing was changed.")
+    return first
+
+
+def run_key_remember(args: argparse.Namespace, ctx: CommandContext) -> int:
+    session = ctx.session()
+    session.require("settings.edit")
+    ok = session.store.remember_on_this_pc()
+    session.audit("key.keyring", "store", session.store.store_id, saved=ok)
+    if not ok:
+        raise BadInput("This PC has no keyring; the passphrase stays needed at each start.")
+    ctx.emit({"ok": True}, "The key is kept in this PC's keyring.")
+    return 0
+
+
+def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
+    result = backup.backup(ctx.session(), args.dest)
+    ctx.emit({"backup": str(result.folder), "pages": result.pages_total, "pages_copied": result.pages_copied,
+              "db_bytes": result.db_bytes},
+             f"Backup written to {result.folder}: {result.pages_total} stored objects "
+             f"({result.pages_copied} copied this time).")
+    return 0
+
+
+def run_restore(args: argparse.Namespace, ctx: CommandContext) -> int:
+    store, report = backup.restore(args.src, ctx.data_dir, ctx.passphrase())
+    store.close()
+    ctx.emit({"restored_to": str(ctx.data_dir), **report.as_dict()},
+             f"Restored into {ctx.data_dir}; {report.checked_pages} stored objects and "
+             f"{report.audit_rows} audit rows verified.")
+    return 0
+
+
+def run_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
+    report = backup.verify(ctx.session())
+    lines = [f"Checked {report.checked_pages} stored objects and {report.audit_rows} audit rows."]
+    lines += [f"PROBLEM: {p}" for p in report.problems] + [f"note: {n}" for n in report.notes]
+    lines.append("All good." if report.ok else "The store has problems: restore from a backup.")
+    ctx.emit(report.as_dict(), "\n".join(lines))
+    return 0 if report.ok else 8
+
+
+def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords import audit
+
+    session = ctx.session()
+    session.require("audit.verify")
+    conn = session.db.new_connection()
+    try:
+        report = audit.verify(conn)
+    finally:
+        conn.close()
+    ctx.emit({"ok": report.ok, "rows": report.rows, "problems": report.problems},
+             "\n".join([f"{report.rows} audit rows checked."] + [f"PROBLEM: {p}" for p in report.problems]
+                       + (["The audit chain is intact."] if report.ok else [])))
+    return 0 if report.ok else 8
+
+
+def run_audit_list(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.db import audit_sql
+
+    session = ctx.session()
+    session.require("audit.read")
+    with session.db.read() as conn:
+        rows = audit_sql.recent(conn, args.limit)
+    ctx.emit({"rows": rows}, "\n".join(
+        f"{r['id']:>6} {r['ts']} {r['username']:12} {r['action']:22} {r['object_type']} {r['object_id']}"
+        for r in rows))
+    return 0
+
+
+__all__ = ["register", "run_gui", "PASSWORD_ENV"]

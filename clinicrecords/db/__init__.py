@@ -1,0 +1,1 @@
+"""The encrypted store: SQLCipher connection, migrations, page store and the SQL of each subject."""

@@ -1,0 +1,105 @@
+"""SQLCipher connections opened with the raw master-derived key.
+
+The key is random, so it is given to SQLCipher as a raw key (``x'<hex>'``): no per-connection
+PBKDF2, which would cost a noticeable fraction of a second on every open. The slow, salted
+derivation happens once, when the passphrase unwraps the key file (``keys.py``).
+
+Each thread gets its own connection (SQLite connections must not be shared between threads);
+writes go through :meth:`Database.write`, an explicit ``BEGIN IMMEDIATE`` transaction, so a
+crash or power cut leaves either all of a user's action or none of it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlcipher3
+
+from clinicrecords.errors import StoreCorrupt
+
+Connection = sqlcipher3.Connection
+DatabaseError = sqlcipher3.DatabaseError
+IntegrityError = sqlcipher3.IntegrityError
+
+
+def open_connection(path: Path, key: bytes) -> Connection:
+    """Open and key one connection; raises StoreCorrupt if the file is not ours or is damaged."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        # Reading the schema is the first touch of page 1: a wrong key or a damaged file fails here.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 30000")
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise StoreCorrupt(
+            "The records database cannot be read: it is damaged or does not belong to this "
+            "key file. Restore it from a backup."
+        ) from exc
+    conn.row_factory = sqlcipher3.Row
+    return conn
+
+
+class Database:
+    """One SQLCipher file and a connection per thread."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self.path = path
+        self._key = key
+        self._local = threading.local()
+        self._all: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def connection(self) -> Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = open_connection(self.path, self._key)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads. Several statements see one snapshot only inside write()."""
+        yield self.connection()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        conn = self.connection()
+        if conn.in_transaction:  # nested use joins the outer transaction
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def new_connection(self) -> Connection:
+        """A private connection (backup, verify) that the caller closes."""
+        return open_connection(self.path, self._key)
+
+    @property
+    def key(self) -> bytes:
+        return self._key
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlcipher3.ProgrammingError:
+                    pass
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,89 @@
+"""Errors a clinic user can meet.
+
+Every message is a sentence written for a clerk or office manager. Messages never carry
+patient data (names, dates of birth, MRNs, OCR text): they may be shown on screen, printed
+by the command line, or end up in a support e-mail.
+"""
+
+from __future__ import annotations
+
+
+class ClinicError(Exception):
+    """Base of every error the program expects and explains to its user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class StoreError(ClinicError):
+    """The data directory cannot be opened or is damaged."""
+
+    exit_code = 3
+
+
+class StoreNotFound(StoreError):
+    pass
+
+
+class StoreExists(StoreError):
+    pass
+
+
+class KeyFileMissing(StoreError):
+    pass
+
+
+class KeyFileCorrupt(StoreError):
+    pass
+
+
+class WrongPassphrase(StoreError):
+    pass
+
+
+class PassphraseRequired(StoreError):
+    pass
+
+
+class StoreCorrupt(StoreError):
+    pass
+
+
+class AuthError(ClinicError):
+    """Sign-in failed or the account cannot act."""
+
+    exit_code = 4
+
+
+class AccessDenied(ClinicError):
+    """The signed-in user's role does not allow this action."""
+
+    exit_code = 5
+
+
+class NotFound(ClinicError):
+    exit_code = 6
+
+
+class BadInput(ClinicError):
+    """Input (a file, a form field, a CSV row) the program refuses, with the reason."""
+
+    exit_code = 2
+
+
+class DuplicateImport(BadInput):
+    pass
+
+
+class DiskFull(ClinicError):
+    exit_code = 7
+
+
+class NotYetAvailable(ClinicError):
+    exit_code = 2

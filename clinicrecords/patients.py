@@ -1,0 +1,165 @@
+"""The patient registry: register, edit, read. Chart lookup is in ``lookup.py``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from clinicrecords import mrn as mrn_rules
+from clinicrecords.db import patients as patients_sql
+from clinicrecords.db import settings_sql
+from clinicrecords.db.connection import Connection
+from clinicrecords.domain import SEXES, Patient
+from clinicrecords.errors import BadInput, NotFound
+from clinicrecords.session import Session
+from clinicrecords.timeutil import today
+
+
+@dataclass
+class PatientInput:
+    family: str
+    given: str
+    dob: date
+    sex: str = "U"
+    middle: str = ""
+    phone: str = ""
+    address: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    mrn: str = ""  # empty: the clinic's next MRN is assigned
+
+
+_NAME_OK = re.compile(r"^[^\d@#$%^*_=+<>{}\[\]|\\/]+$")
+
+
+def validate(p: PatientInput) -> PatientInput:
+    """Normalise and check a registration; raises BadInput naming the field (no values)."""
+    family, given = p.family.strip(), p.given.strip()
+    if not family:
+        raise BadInput("The family name is required.")
+    if not given:
+        raise BadInput("The given name is required.")
+    for label, value in (("family name", family), ("given name", given), ("middle name", p.middle)):
+        if value and not _NAME_OK.match(value):
+            raise BadInput(f"The {label} has characters a name cannot have.")
+    if not isinstance(p.dob, date):
+        raise BadInput("The date of birth is required.")
+    if p.dob > today():
+        raise BadInput("The date of birth cannot be in the future.")
+    if p.dob.year < 1880:
+        raise BadInput("The date of birth is too far in the past.")
+    sex = (p.sex or "U").strip().upper()[:1]
+    if sex not in SEXES:
+        raise BadInput("Sex must be F, M, X or U (unknown).")
+    phone = p.phone.strip()
+    if phone and len(re.sub(r"\D", "", phone)) < 7:
+        raise BadInput("The phone number needs at least 7 digits.")
+    return PatientInput(
+        family=family,
+        given=given,
+        dob=p.dob,
+        sex=sex,
+        middle=p.middle.strip(),
+        phone=phone,
+        address=p.address.strip(),
+        city=p.city.strip(),
+        state=p.state.strip(),
+        zip=p.zip.strip(),
+        mrn=p.mrn.strip(),
+    )
+
+
+def next_mrn(conn: Connection) -> str:
+    """The clinic's next MRN: a counter kept in settings, never reused."""
+    n = max(settings_sql.get(conn, "mrn.next", 1), patients_sql.max_mrn_number(conn) + 1)
+    while True:
+        candidate = mrn_rules.make_mrn(n)
+        n += 1
+        if patients_sql.id_by_mrn(conn, candidate) is None:
+            settings_sql.put(conn, "mrn.next", n)
+            return candidate
+
+
+def insert_validated(
+    session: Session, conn: Connection, p: PatientInput, source: str | None, source_id: str | None
+) -> int:
+    fields = {**p.__dict__}
+    if fields["mrn"]:
+        if patients_sql.id_by_mrn(conn, fields["mrn"]) is not None:
+            raise BadInput("That MRN is already in use by another chart.")
+    else:
+        fields["mrn"] = next_mrn(conn)
+    return patients_sql.insert(conn, fields, source, source_id)
+
+
+def register_patient(session: Session, p: PatientInput) -> Patient:
+    """Save a new chart. Callers show likely duplicates first (``lookup.likely_duplicates``)."""
+    session.require("patient.create")
+    p = validate(p)
+    with session.db.write() as conn:
+        pid = insert_validated(session, conn, p, None, None)
+        session.audit("patient.create", "patient", pid, conn=conn)
+        patient = patients_sql.get(conn, pid)
+    assert patient is not None
+    notify_patient_changed(session, patient)
+    return patient
+
+
+def edit_patient(session: Session, patient_id: int, p: PatientInput) -> Patient:
+    session.require("patient.edit")
+    p = validate(p)
+    with session.db.write() as conn:
+        before = patients_sql.get(conn, patient_id)
+        if before is None:
+            raise NotFound("That chart does not exist.")
+        fields = {k: v for k, v in p.__dict__.items() if k != "mrn"}
+        if p.mrn and p.mrn != before.mrn:
+            if patients_sql.id_by_mrn(conn, p.mrn) is not None:
+                raise BadInput("That MRN is already in use by another chart.")
+            fields["mrn"] = p.mrn
+        changed = sorted(
+            k for k, v in fields.items() if str(getattr(before, k)) != str(v)
+        )
+        patients_sql.update(conn, patient_id, fields)
+        session.audit("patient.edit", "patient", patient_id, conn=conn, fields=changed)
+        patient = patients_sql.get(conn, patient_id)
+    assert patient is not None
+    notify_patient_changed(session, patient)
+    return patient
+
+
+def get_patient(session: Session, patient_id: int) -> Patient:
+    """Read one chart's demographics (not audited: opening a chart is, in ``charts.py``)."""
+    session.require("patient.read")
+    with session.db.read() as conn:
+        patient = patients_sql.get(conn, patient_id)
+    if patient is None:
+        raise NotFound("That chart does not exist.")
+    return patient
+
+
+def patient_by_mrn(session: Session, mrn: str) -> Patient:
+    session.require("patient.read")
+    with session.db.read() as conn:
+        pid = patients_sql.id_by_mrn(conn, mrn.strip())
+        patient = patients_sql.get(conn, pid) if pid is not None else None
+    if patient is None:
+        raise NotFound("No chart has that MRN.")
+    if patient.merged_into:
+        return get_patient(session, patient.merged_into)
+    return patient
+
+
+def list_patients(session: Session, limit: int = 100, offset: int = 0) -> list[Patient]:
+    session.require("patient.read")
+    with session.db.read() as conn:
+        return patients_sql.list_page(conn, limit, offset)
+
+
+def notify_patient_changed(session: Session, patient: Patient) -> None:
+    """Keep the in-memory lookup index in step with the registry."""
+    from clinicrecords import lookup
+
+    lookup.on_patient_changed(session.store, patient)

@@ -1,0 +1,1 @@
+"""Paper in: acquisition sources, image cleanup, OCR and filing suggestions."""

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# ClinicRecords set-up for Debian/Ubuntu (as root, or as a user with sudo).
+#   bash installer/setup.sh demo   install everything, then start the program on a demo clinic
+#   bash installer/setup.sh test   install everything, then run the whole test suite
+#   bash installer/setup.sh install  just install
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-install}"
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+
+# System packages: OCR, PDF tools, scanner tools, and the libraries Qt needs (offscreen and X11).
+APT_PACKAGES=(
+  python3 python3-venv python3-dev
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
+  poppler-utils sane-utils
+  libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
+  libxcb-render-util0 libxcb-image0 libxcb-xkb1 libnss3 fonts-dejavu-core
+)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# SANE's 'test' backend: a virtual scanner, used by the tests (harmless on a clinic PC).
+if [ -f /etc/sane.d/dll.conf ] && ! grep -qx 'test' /etc/sane.d/dll.conf; then
+  echo test | $SUDO tee -a /etc/sane.d/dll.conf >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "ClinicRecords needs Python 3.11 or newer; found $("$PY" --version 2>&1)." >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]'
+
+case "$mode" in
+  install)
+    echo "Installed. Start with: .venv/bin/clinicrecords" ;;
+  test)
+    export QT_QPA_PLATFORM=offscreen
+    exec .venv/bin/python -m pytest -q -p no:cacheprovider ;;
+  demo)
+    data_dir="$(.venv/bin/python -c 'from clinicrecords.commands import default_data_dir; print(default_data_dir())')"
+    export CLINICRECORDS_PASSPHRASE="${CLINICRECORDS_PASSPHRASE:-demo-clinic-passphrase}"
+    if [ ! -f "$data_dir/clinic.db" ]; then
+      echo "Creating the demo clinic in $data_dir (synthetic patients and documents)..."
+      .venv/bin/clinicrecords --data-dir "$data_dir" demo
+    fi
+    echo "Sign in as frontdesk, manager or admin; password: demo-password"
+    if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${QT_QPA_PLATFORM:-}" != "offscreen" ]; then
+      echo "No desktop session (DISPLAY) found: start the program from a desktop with:" >&2
+      echo "  CLINICRECORDS_PASSPHRASE=demo-clinic-passphrase .venv/bin/clinicrecords --data-dir '$data_dir'" >&2
+      exit 1
+    fi
+    exec .venv/bin/clinicrecords --data-dir "$data_dir" gui ;;
+  *)
+    echo "usage: bash installer/setup.sh demo|test|install" >&2; exit 2 ;;
+esac
