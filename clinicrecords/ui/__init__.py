@@ -1,0 +1,1 @@
+"""The desktop program: PySide6 views and item models over the service layer."""

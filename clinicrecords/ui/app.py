@@ -1,0 +1,106 @@
+"""Start-up: first run, unlock, sign in, main window; back to sign-in after sign-out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from clinicrecords import devlog
+from clinicrecords.errors import ClinicError, PassphraseRequired
+from clinicrecords.session import Session
+from clinicrecords.store import Store, is_store
+from clinicrecords.ui.bus import ChangeBus
+
+STYLE = """
+QWidget { font-size: 11pt; }
+QLineEdit#searchBox { font-size: 15pt; padding: 6px; }
+QLabel#chartHeader { font-size: 16pt; font-weight: bold; }
+QTableView { selection-background-color: #1f6feb; selection-color: white; }
+"""
+
+
+class AppController:
+    """Owns the open store and the current window; testable without ``app.exec()``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.store: Store | None = None
+        self.window = None
+        self.bus = ChangeBus()
+
+    def open_store(self) -> bool:
+        if not is_store(self.data_dir):
+            from clinicrecords.ui.dialogs import FirstRunDialog
+
+            dlg = FirstRunDialog(self.data_dir)
+            if dlg.exec() != QDialog.Accepted:
+                return False
+            self.store = dlg.store
+            self.show_main(dlg.session)
+            return True
+        try:
+            self.store = Store.open(self.data_dir)
+        except PassphraseRequired:
+            from clinicrecords.ui.dialogs import UnlockDialog
+
+            dlg = UnlockDialog(self.data_dir)
+            if dlg.exec() != QDialog.Accepted:
+                return False
+            self.store = dlg.store
+        return self.sign_in()
+
+    def sign_in(self) -> bool:
+        from clinicrecords.ui.dialogs import LoginDialog
+
+        assert self.store is not None
+        dlg = LoginDialog(self.store)
+        if dlg.exec() != QDialog.Accepted or dlg.session is None:
+            return False
+        self.show_main(dlg.session)
+        return True
+
+    def show_main(self, session: Session | None) -> None:
+        from clinicrecords.ui.main_window import MainWindow
+
+        assert session is not None
+        self.window = MainWindow(session, self.bus)
+        self.window.signed_out.connect(self._after_sign_out)
+        self.window.show()
+
+    def _after_sign_out(self) -> None:
+        if not self.sign_in():
+            QApplication.instance().quit()
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def run(data_dir: Path) -> int:
+    devlog.setup()
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("ClinicRecords")
+    app.setOrganizationName("ClinicRecords")
+    app.setStyleSheet(STYLE)
+    app.setQuitOnLastWindowClosed(False)
+    controller = AppController(data_dir)
+    try:
+        if not controller.open_store():
+            return 1
+    except ClinicError as exc:
+        QMessageBox.critical(None, "ClinicRecords", exc.message)
+        return exc.exit_code
+    try:
+        return app.exec()
+    finally:
+        controller.close()
+
+
+def main() -> int:
+    from clinicrecords.commands import default_data_dir
+
+    args = sys.argv[1:]
+    data_dir = Path(args[args.index("--data-dir") + 1]) if "--data-dir" in args else default_data_dir()
+    return run(data_dir)

@@ -1,0 +1,21 @@
+"""Scan & index (being built: see the scan-and-index issue)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from clinicrecords.session import Session
+from clinicrecords.ui.bus import ChangeBus
+
+
+class ScanIndexPage(QWidget):
+    def __init__(self, session: Session, bus: ChangeBus, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("scanIndexPage")
+        layout = QVBoxLayout(self)
+        self.label = QLabel("Scan & index")
+        layout.addWidget(self.label)
+
+    def focus_default(self) -> None:
+        self.setFocus()

@@ -1,0 +1,273 @@
+"""The main window: a place for each of the three jobs, the signed-in user, and the lock."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from clinicrecords import auth
+from clinicrecords.db import settings_sql
+from clinicrecords.session import Session
+from clinicrecords.ui.bus import ChangeBus
+from clinicrecords.ui.idle import IdleWatcher
+
+DEFAULT_IDLE_MINUTES = 5
+
+
+class MainWindow(QMainWindow):
+    signed_out = Signal()
+
+    def __init__(self, session: Session, bus: ChangeBus | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.bus = bus or ChangeBus(self)
+        self.locked = False
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"ClinicRecords: {self._clinic_name()}")
+        self.resize(1366, 768)
+        self.setMinimumSize(1024, 640)
+
+        from clinicrecords.ui.chart_lookup import ChartLookupPage
+        from clinicrecords.ui.index_view import ScanIndexPage
+        from clinicrecords.ui.release_view import ReleasePage
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("jobTabs")
+        self.chart_page = ChartLookupPage(session, self.bus)
+        self.tabs.addTab(self.chart_page, "Chart lookup  (F2)")
+        self.scan_page = ScanIndexPage(session, self.bus)
+        self.tabs.addTab(self.scan_page, "Scan && index  (F3)")
+        self.release_page: QWidget | None = None
+        if session.can("release.read"):
+            self.release_page = ReleasePage(session, self.bus)
+            self.tabs.addTab(self.release_page, "Release  (F4)")
+        self.setCentralWidget(self.tabs)
+
+        self._build_status_bar()
+        self._build_menus()
+        self._build_shortcuts()
+
+        minutes = self._setting("security.idle_minutes", DEFAULT_IDLE_MINUTES)
+        self.idle = IdleWatcher(float(minutes), self)
+        self.idle.idle.connect(self.lock)
+        QApplication.instance().installEventFilter(self.idle)
+        self.show_chart_lookup()
+
+    # --- chrome ----------------------------------------------------------------------------
+
+    def _setting(self, key: str, default: object) -> object:
+        with self.session.db.read() as conn:
+            return settings_sql.get(conn, key, default)
+
+    def _clinic_name(self) -> str:
+        return str(self._setting("clinic.name", "Clinic"))
+
+    def _build_status_bar(self) -> None:
+        u = self.session.user
+        self.user_label = QLabel(f"Signed in: {u.full_name or u.username} ({u.role})")
+        self.user_label.setObjectName("userLabel")
+        self.dir_label = QLabel(f"Data: {self.session.store.data_dir}")
+        self.dir_label.setObjectName("dataDirLabel")
+        self.emergency_label = QLabel("")
+        self.emergency_label.setObjectName("emergencyLabel")
+        self.emergency_label.setStyleSheet("background:#b00020;color:white;padding:2px 8px;font-weight:bold;")
+        self.emergency_label.hide()
+        bar = self.statusBar()
+        bar.addWidget(self.user_label)
+        bar.addWidget(self.emergency_label)
+        bar.addPermanentWidget(self.dir_label)
+
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None,
+                name: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        if name:
+            act.setObjectName(name)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        if self.session.can("backup.run"):
+            self._action(file_menu, "&Back up now…", self.backup_now, None, "backupAction")
+            self._action(file_menu, "&Verify the store", self.verify_store, None, "verifyAction")
+            self._action(file_menu, "Print &recovery sheet…", self.recovery_sheet, None, "sheetAction")
+            file_menu.addSeparator()
+        self._action(file_menu, "&Emergency access…", self.emergency_access, None, "emergencyAction")
+        self._action(file_menu, "&Lock screen", self.lock, "Ctrl+L", "lockAction")
+        self._action(file_menu, "&Sign out", self.sign_out, "Ctrl+Shift+Q", "signOutAction")
+        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit, "quitAction")
+        view = self.menuBar().addMenu("&View")
+        self._action(view, "Larger text", lambda: self.zoom_font(1), "Ctrl++", "zoomInAction")
+        self._action(view, "Smaller text", lambda: self.zoom_font(-1), "Ctrl+-", "zoomOutAction")
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcutsAction")
+
+    def _build_shortcuts(self) -> None:
+        for keys, slot in (("F2", self.show_chart_lookup), ("Ctrl+F", self.show_chart_lookup),
+                           ("F3", self.show_scan), ("F4", self.show_release)):
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.setContext(Qt.ApplicationShortcut)
+            sc.activated.connect(slot)
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def show_chart_lookup(self) -> None:
+        self.tabs.setCurrentWidget(self.chart_page)
+        self.chart_page.focus_default()
+
+    def show_scan(self) -> None:
+        self.tabs.setCurrentWidget(self.scan_page)
+        self.scan_page.focus_default()
+
+    def show_release(self) -> None:
+        if self.release_page is not None:
+            self.tabs.setCurrentWidget(self.release_page)
+            self.release_page.focus_default()
+
+    def zoom_font(self, step: int) -> None:
+        app = QApplication.instance()
+        font = app.font()
+        font.setPointSizeF(max(8.0, min(24.0, font.pointSizeF() + step)))
+        app.setFont(font)
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+
+    # --- security --------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Hide everything and ask the same user's password; Cancel signs out."""
+        if self.locked:
+            return
+        from clinicrecords.ui.dialogs import LoginDialog
+
+        self.locked = True
+        self.idle.pause()
+        self.session.audit("session.lock", "user", self.session.user.id)
+        self.centralWidget().setVisible(False)
+        dlg = LoginDialog(self.session.store, self, self.session.user.username, locked=True)
+        dlg.setObjectName("lockDialog")
+        self.lock_dialog = dlg
+        dlg.finished.connect(self._lock_finished)
+        dlg.open()
+
+    def _lock_finished(self, result: int) -> None:
+        dlg = self.lock_dialog
+        self.lock_dialog = None
+        if result and dlg.session is not None:
+            self.locked = False
+            self.centralWidget().setVisible(True)
+            self.session.audit("session.unlock", "user", self.session.user.id)
+            self.idle.resume()
+        else:
+            self.sign_out()
+
+    def sign_out(self) -> None:
+        self._end_session()
+        self._signing_out = True
+        self.close()
+        self.signed_out.emit()
+
+    def _end_session(self) -> None:
+        if getattr(self, "_ended", False):
+            return
+        self._ended = True
+        QApplication.instance().removeEventFilter(self.idle)
+        self.idle.pause()
+        auth.logout(self.session)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Closing the window signs the user out; unless switching users, the program ends."""
+        self._end_session()
+        super().closeEvent(event)
+        if not getattr(self, "_signing_out", False):
+            QApplication.instance().quit()
+
+    def emergency_access(self) -> None:
+        reason, ok = QInputDialog.getText(
+            self, "Emergency access",
+            "Emergency access lets you read records your role normally cannot.\nEvery step is "
+            "recorded and reviewed by the administrator. Why do you need it?",
+        )
+        if ok and reason.strip():
+            from clinicrecords.errors import ClinicError
+
+            try:
+                self.session.break_glass(reason)
+            except ClinicError as exc:
+                QMessageBox.warning(self, "Emergency access", exc.message)
+                return
+            self.emergency_label.setText("EMERGENCY ACCESS: every action is being recorded")
+            self.emergency_label.show()
+
+    def backup_now(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from clinicrecords.backup import backup
+        from clinicrecords.ui.workers import run_in_background
+
+        folder = QFileDialog.getExistingDirectory(self, "Back up into (an empty folder or an earlier backup)")
+        if not folder:
+            return
+        self.statusBar().showMessage("Backing up…")
+        run_in_background(
+            backup, self.session, folder,
+            on_done=lambda r: self.statusBar().showMessage(
+                f"Backup done: {r.pages_total} stored objects ({r.pages_copied} new).", 10000),
+            on_error=lambda m: QMessageBox.warning(self, "Backup", m),
+        )
+
+    def verify_store(self) -> None:
+        from clinicrecords.backup import verify
+        from clinicrecords.ui.workers import run_in_background
+
+        self.statusBar().showMessage("Verifying every stored page…")
+
+        def done(report) -> None:  # type: ignore[no-untyped-def]
+            text = (f"Checked {report.checked_pages} stored objects and {report.audit_rows} audit "
+                    "rows.\n\n" + ("All good." if report.ok else "\n".join(report.problems)))
+            self.statusBar().clearMessage()
+            QMessageBox.information(self, "Verify", text)
+
+        run_in_background(verify, self.session, on_done=done,
+                          on_error=lambda m: QMessageBox.warning(self, "Verify", m))
+
+    def recovery_sheet(self) -> None:
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        from clinicrecords.recovery_sheet import write_recovery_sheet
+
+        self.session.require("settings.edit")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery sheet", str(Path.home() / "recovery-sheet.pdf"), "PDF (*.pdf)")
+        if path:
+            store = self.session.store
+            write_recovery_sheet(Path(path), self._clinic_name(), store.store_id, store.recovery_key())
+            self.session.audit("key.recovery_sheet", "store", store.store_id)
+            from clinicrecords.ui.printing import print_pdf
+
+            print_pdf(Path(path), self)
+
+
+SHORTCUTS_HELP = """\
+F2 or Ctrl+F   Chart lookup: search box
+F3             Scan & index
+F4             Release of information
+Enter          Open the selected chart / accept a suggestion
+Ctrl+L         Lock the screen
+Ctrl+Shift+Q   Sign out
+Ctrl+ + / -    Larger / smaller text
+F1             This list"""

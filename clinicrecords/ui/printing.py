@@ -1,0 +1,57 @@
+"""Printing a PDF we wrote (release packet, recovery sheet) through the Qt print dialog.
+
+Qt's widgets edition has no PDF renderer, so pages are rasterised with pdfium (pypdfium2) at the
+printer's resolution, capped at 300 dpi, one page at a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import QWidget
+
+
+def render_pdf_to_printer(path: Path, printer: QPrinter) -> int:
+    """Paint every page of the PDF onto the printer; returns the number of pages printed."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise OSError("the printer could not be started")
+    try:
+        dpi = min(300, max(150, printer.resolution()))
+        for i in range(len(pdf)):
+            if i:
+                printer.newPage()
+            page = pdf[i]
+            bitmap = page.render(scale=dpi / 72, grayscale=False)
+            pil = bitmap.to_pil().convert("RGB")
+            data = pil.tobytes("raw", "RGB")
+            image = QImage(data, pil.width, pil.height, pil.width * 3, QImage.Format_RGB888)
+            target = printer.pageRect(QPrinter.DevicePixel)
+            scaled = QRectF(0, 0, target.width(), target.height())
+            ratio = min(scaled.width() / image.width(), scaled.height() / image.height())
+            w, h = image.width() * ratio, image.height() * ratio
+            painter.drawImage(QRectF(0, 0, w, h), image)
+            page.close()
+        return len(pdf)
+    finally:
+        painter.end()
+        pdf.close()
+
+
+def print_pdf(path: Path, parent: QWidget | None = None) -> bool:
+    printer = QPrinter(QPrinter.HighResolution)
+    dialog = QPrintDialog(printer, parent)
+    dialog.setWindowTitle("Print")
+    if dialog.exec() != QPrintDialog.Accepted:
+        return False
+    render_pdf_to_printer(path, printer)
+    return True
+
+
+__all__ = ["print_pdf", "render_pdf_to_printer", "Qt"]

@@ -1,0 +1,109 @@
+"""The desktop shell with real widgets: first run, sign-in, status bar, search box, idle lock."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.store import Store
+from clinicrecords.ui.dialogs import FirstRunDialog, LoginDialog
+from clinicrecords.ui.main_window import MainWindow
+from tests.conftest import PASSWORD, USERS
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, admin_session):
+    w = MainWindow(admin_session)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w._signing_out = True  # closing in teardown must not quit the test's QApplication
+    w.close()
+
+
+def test_first_run_creates_store_admin_and_recovery_sheet(qtbot, tmp_path: Path) -> None:
+    dlg = FirstRunDialog(tmp_path / "new-clinic")
+    dlg.sheet_dir = tmp_path
+    qtbot.addWidget(dlg)
+    qtbot.keyClicks(dlg.clinic, "Birch Lane Clinic")
+    qtbot.keyClicks(dlg.phrase1, "a long recovery phrase")
+    qtbot.keyClicks(dlg.phrase2, "a long recovery phrase")
+    qtbot.keyClicks(dlg.pw1, "admin-password")
+    qtbot.keyClicks(dlg.pw2, "admin-pass-typo")
+    dlg.buttons.accepted.emit()
+    assert "differ" in dlg.error.text() and dlg.store is None
+    dlg.pw2.clear()
+    qtbot.keyClicks(dlg.pw2, "admin-password")
+    dlg.buttons.accepted.emit()
+    assert dlg.session is not None and dlg.session.user.role == "admin"
+    assert dlg.sheet_path and dlg.sheet_path.exists()
+    dlg.store.close()
+    Store.open(tmp_path / "new-clinic", "a long recovery phrase").close()
+
+
+def test_login_dialog_refuses_then_accepts(qtbot, store) -> None:
+    dlg = LoginDialog(store)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    qtbot.keyClicks(dlg.username, USERS["clerk"])
+    qtbot.keyClicks(dlg.password, "wrong-password")
+    qtbot.keyClick(dlg.password, Qt.Key_Return)
+    assert "not correct" in dlg.error.text()
+    dlg.password.clear()
+    qtbot.keyClicks(dlg.password, PASSWORD)
+    qtbot.keyClick(dlg.password, Qt.Key_Return)
+    assert dlg.session is not None and dlg.session.user.username == USERS["clerk"]
+
+
+def test_main_window_shows_user_and_data_dir_and_focuses_search(qtbot, window, store) -> None:
+    assert "admin" in window.user_label.text()
+    assert str(store.data_dir) in window.dir_label.text()
+    assert window.tabs.count() == 3  # admin sees the release tab
+    qtbot.keyClick(window, Qt.Key_F3)
+    assert window.tabs.currentWidget() is window.scan_page
+    qtbot.keyClick(window, Qt.Key_F2)
+    assert window.chart_page.search.hasFocus()
+
+
+def test_clerk_has_no_release_tab(qtbot, session_for) -> None:
+    w = MainWindow(session_for("clerk"))
+    qtbot.addWidget(w)
+    assert w.tabs.count() == 2 and w.release_page is None
+    w._signing_out = True
+    w.close()
+
+
+def test_typing_in_search_box_finds_and_enter_opens(qtbot, window, admin_session) -> None:
+    p = register_patient(admin_session, PatientInput(family="Thistlewood", given="Marguerite",
+                                                     dob=date(1958, 7, 21)))
+    opened: list[int] = []
+    window.chart_page.chart_requested.connect(opened.append)
+    qtbot.keyClicks(window.chart_page.search, "thistlewod 7/21/58")
+    qtbot.waitUntil(lambda: window.chart_page.model.rowCount() > 0, timeout=5000)
+    assert window.chart_page.model.row_object(0).patient.id == p.id
+    qtbot.keyClick(window.chart_page.search, Qt.Key_Down)
+    qtbot.keyClick(window.chart_page.table, Qt.Key_Return)
+    assert opened == [p.id]
+
+
+def test_idle_lock_hides_records_and_unlocks_with_password(qtbot, window) -> None:
+    window.idle.set_minutes(0.001)  # 60 ms
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    assert not window.centralWidget().isVisible()
+    dlg = window.lock_dialog
+    assert dlg.username.text() == USERS["admin"] and dlg.username.isReadOnly()
+    qtbot.keyClicks(dlg.password, PASSWORD)
+    window.idle.set_minutes(5)
+    qtbot.keyClick(dlg.password, Qt.Key_Return)
+    qtbot.waitUntil(lambda: not window.locked, timeout=3000)
+    assert window.centralWidget().isVisible()
+    actions = [r[0] for r in window.session.db.connection().execute("SELECT action FROM audit_log")]
+    assert "session.lock" in actions and "session.unlock" in actions
