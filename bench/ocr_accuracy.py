@@ -1,0 +1,154 @@
+"""Suggestion accuracy on synthetic scans read by real Tesseract.
+
+Renders K labelled synthetic documents (clinicrecords.synthetic), degrades them like a scan
+or fax, runs the header pass and the full pass (OcrEngine: one process per core,
+OMP_THREAD_LIMIT=1) and scores the suggestion engine's top-1 patient, document type and
+document date against the labels, plus the number that matters most: confident suggestions
+that name the wrong patient (target 0).
+
+Usage:  python bench/ocr_accuracy.py [--docs K] [--patients N] [--seed S] [--workers W]
+        [--profile mix|clean|office|fax|bad] [--train T]
+``--train T`` first teaches the classifier T confirmed documents (their ground-truth text,
+no OCR) of another seed, to show what confirmations buy.
+
+The last line is machine-readable JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from clinicrecords.domain import Patient  # noqa: E402
+from clinicrecords.scan.doctype import DocTypeClassifier  # noqa: E402
+from clinicrecords.scan.ocr import OcrEngine  # noqa: E402
+from clinicrecords.scan.suggest import suggest  # noqa: E402
+from clinicrecords.search.index import PatientIndex  # noqa: E402
+from clinicrecords.synthetic.documents import generate_documents  # noqa: E402
+from clinicrecords.synthetic.patients import REFERENCE_DATE, generate_patients  # noqa: E402
+
+
+def _registry(n: int, seed: int) -> tuple[list, PatientIndex]:
+    synthetic = generate_patients(n, seed=seed)
+    charts = [
+        Patient(
+            id=i + 1,
+            mrn=p.mrn,
+            family=p.family,
+            given=p.given,
+            middle=p.middle,
+            dob=p.dob,
+            sex=p.sex if p.sex in ("F", "M", "X") else "U",
+            phone=p.phone,
+        )
+        for i, p in enumerate(synthetic)
+    ]
+    return synthetic, PatientIndex(charts)
+
+
+PROFILE_MIX = ("office", "office", "fax", "fax", "bad", "clean")
+
+
+def _degrade(img, seed: int, profile: str):
+    """A scanned- or faxed-looking copy; "mix" spreads pages over the generator's profiles."""
+    from clinicrecords.synthetic.degrade import degrade
+
+    rng = random.Random(seed)
+    if profile == "mix":
+        profile = PROFILE_MIX[seed % len(PROFILE_MIX)]
+    return degrade(img, rng, profile)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--docs", type=int, default=40)
+    ap.add_argument("--patients", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--profile", default="mix", help="clean, office, fax, bad or mix")
+    ap.add_argument("--train", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    synthetic, index = _registry(args.patients, args.seed)
+    classifier = DocTypeClassifier()
+    if args.train:
+        for doc in generate_documents(synthetic, args.train, seed=args.seed + 1000, dpi=72):
+            classifier.learn(doc.page_texts[0], doc.doc_type)
+
+    docs = list(generate_documents(synthetic, args.docs, seed=args.seed))
+    pages = [_degrade(d.pages[0], i, args.profile) for i, d in enumerate(docs)]
+    started = time.perf_counter()
+    with OcrEngine(args.workers) as engine:
+        headers = [engine.submit_header(p) for p in pages]
+        fulls = [engine.submit_full(p) for p in pages]
+        header_results = [f.result() for f in headers]
+        full_results = [f.result() for f in fulls]
+    ocr_seconds = time.perf_counter() - started
+
+    n = len(docs)
+    tally = {
+        "patient_top1": 0,
+        "patient_top1_header": 0,
+        "confident": 0,
+        "confident_wrong": 0,
+        "confident_wrong_header": 0,
+        "type_top1": 0,
+        "date_top1": 0,
+        "date_is_fax_or_print": 0,
+    }
+    suggest_ms: list[float] = []
+    per_type: dict[str, list[int]] = {}
+    for doc, head, full in zip(docs, header_results, full_results, strict=True):
+        t0 = time.perf_counter()
+        s = suggest(full, index, classifier, today=REFERENCE_DATE)
+        suggest_ms.append((time.perf_counter() - t0) * 1000)
+        sh = suggest(head, index, classifier, today=REFERENCE_DATE)
+        right = bool(s.patient) and s.patient[0].mrn == doc.patient_mrn
+        tally["patient_top1"] += right
+        tally["patient_top1_header"] += bool(sh.patient) and sh.patient[0].mrn == doc.patient_mrn
+        if s.confident_patient is not None:
+            tally["confident"] += 1
+            tally["confident_wrong"] += s.confident_patient.mrn != doc.patient_mrn
+        if sh.confident_patient is not None:
+            tally["confident_wrong_header"] += sh.confident_patient.mrn != doc.patient_mrn
+        type_ok = bool(s.doc_type) and s.doc_type[0].value == doc.doc_type
+        tally["type_top1"] += type_ok
+        per_type.setdefault(doc.doc_type, [0, 0])
+        per_type[doc.doc_type][0] += type_ok
+        per_type[doc.doc_type][1] += 1
+        top_date = s.doc_date[0].value if s.doc_date else None
+        tally["date_top1"] += top_date == doc.doc_date.isoformat()
+        stamps = {d.isoformat() for d in (doc.fax_stamp_date, doc.print_date) if d}
+        tally["date_is_fax_or_print"] += top_date in stamps and top_date != doc.doc_date.isoformat()
+
+    result = {
+        "docs": n,
+        "patients": args.patients,
+        "trained": args.train,
+        "profile": args.profile,
+        "ocr_seconds_per_page": round(ocr_seconds / n, 3),
+        "suggest_ms_median": round(statistics.median(suggest_ms), 2),
+        "suggest_ms_max": round(max(suggest_ms), 2),
+        **{k: v for k, v in tally.items()},
+        "patient_top1_rate": round(tally["patient_top1"] / n, 3),
+        "confident_rate": round(tally["confident"] / n, 3),
+        "type_top1_rate": round(tally["type_top1"] / n, 3),
+        "date_top1_rate": round(tally["date_top1"] / n, 3),
+    }
+    for code, (ok, total) in sorted(per_type.items()):
+        print(f"  {code:18s} {ok}/{total}")
+    for key, value in result.items():
+        print(f"{key:28s} {value}")
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1092 @@
+"""Paper in: import files into a batch, read them into pages with suggestions, file documents.
+
+The pipeline (DESIGN.md, "Scan-and-index"), as steps with one job each:
+
+1. ``import_files``: every file is copied into the encrypted page store and its
+   ``imported_files`` row committed *before anything else happens* (a crash or a bad file
+   later never costs an imported original). The same bytes imported twice are stored once
+   and reported as a duplicate. The original is removed only when asked, and only after the
+   commit.
+2. ``process_batch``: each stored file is split into pages; each page is cleaned (deskew,
+   blank flag; orientation only when the header reads badly, see ``_prepare``), read in a fast
+   header pass that feeds the suggestions, and stored (PNG, or G4 TIFF for bilevel faxes)
+   with its suggestions in one commit. The full-page text follows at lower priority and feeds
+   chart search. State is per page in the database: a stopped or crashed run resumes where
+   it stopped, losing nothing.
+3. ``file_document``: reviewed pages become a document in a chart (audited); the document-type
+   classifier learns from it.
+
+The review queue is the pages without a confident patient (status ``review``); nothing is
+filed without the clerk. Nothing here logs names, identifiers or OCR text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from clinicrecords import lookup
+from clinicrecords.db import documents_sql, ingest_sql, settings_sql
+from clinicrecords.db import patients as patients_sql
+from clinicrecords.errors import BadInput, ClinicError, NotFound
+from clinicrecords.scan import cleanup, sources
+from clinicrecords.scan.doctype import DocTypeClassifier
+from clinicrecords.scan.ocr import OcrEngine, OcrUnavailable, header_region
+from clinicrecords.scan.suggest import suggest
+from clinicrecords.scan.types import (
+    Box,
+    Evidence,
+    OcrResult,
+    PatientSuggestion,
+    ScoredValue,
+    Suggestions,
+    Word,
+)
+from clinicrecords.session import Session
+
+log = logging.getLogger(__name__)
+
+CLASSIFIER_KEY = "scan.doctype_classifier"
+DATE_ORDER_KEY = "clinic.date_order"
+_CLASSIFIER_CACHE = "doctype_classifier"
+SEQ_PER_FILE = 10_000  # seq = file's place in the batch * this + page number in the file
+
+# A header pass with fewer than this many confident words is read again after an orientation
+# check: upright print gives a dozen or more, a page upside down gives noise. Checking every
+# page with Tesseract OSD cost 1.5-3 s a page (measured), more than the header pass itself.
+GOOD_HEADER_WORDS = 4
+GOOD_WORD_CONF = 70.0
+
+ProgressFn = Callable[[int, int], None]
+
+
+# -- suggestions <-> JSON ------------------------------------------------------------------
+
+
+def suggestions_to_json(s: Suggestions, **extra: Any) -> str:
+    data = dataclasses.asdict(s)
+    data.update(extra)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _evidence(items: Sequence[dict]) -> tuple[Evidence, ...]:
+    return tuple(
+        Evidence(e["kind"], e["text"], tuple(Box(**b) for b in e.get("boxes", ()))) for e in items
+    )
+
+
+def _scored(items: Sequence[dict]) -> tuple[ScoredValue, ...]:
+    return tuple(
+        ScoredValue(v["value"], float(v["score"]), _evidence(v.get("evidence", ()))) for v in items
+    )
+
+
+def suggestions_from_json(text: str | None) -> Suggestions:
+    if not text:
+        return Suggestions()
+    d = json.loads(text)
+    return Suggestions(
+        patient=tuple(
+            PatientSuggestion(
+                int(p["patient_id"]),
+                p["mrn"],
+                p["name"],
+                p["dob"],
+                float(p["score"]),
+                _evidence(p.get("evidence", ())),
+            )
+            for p in d.get("patient", ())
+        ),
+        doc_type=_scored(d.get("doc_type", ())),
+        doc_date=_scored(d.get("doc_date", ())),
+        author=_scored(d.get("author", ())),
+        facility=_scored(d.get("facility", ())),
+    )
+
+
+def _words_json(words: Sequence[Word]) -> str:
+    rows = [
+        [w.text, w.box.left, w.box.top, w.box.width, w.box.height, round(w.conf, 1), w.line]
+        for w in words
+    ]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def _words_from_json(text: str | None) -> list[Word]:
+    if not text:
+        return []
+    return [
+        Word(r[0], Box(r[1], r[2], r[3], r[4]), float(r[5]), 0, int(r[6])) for r in json.loads(text)
+    ]
+
+
+def _text_of(words: Sequence[Word]) -> str:
+    lines: dict[int, list[str]] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w.text)
+    return "\n".join(" ".join(lines[k]) for k in sorted(lines))
+
+
+# -- settings the pipeline reads -----------------------------------------------------------
+
+
+def classifier_for(session: Session) -> DocTypeClassifier:
+    """The clinic's learned document-type classifier (kept encrypted in the settings table)."""
+    store = session.store
+    with store.cache_lock:
+        found = store.cache.get(_CLASSIFIER_CACHE)
+        if found is None:
+            with session.db.read() as conn:
+                state = settings_sql.get(conn, CLASSIFIER_KEY, "")
+            found = DocTypeClassifier.from_json(state or "")
+            store.cache[_CLASSIFIER_CACHE] = found
+        return found  # type: ignore[return-value]
+
+
+def date_order_for(session: Session) -> str:
+    with session.db.read() as conn:
+        value = settings_sql.get(conn, DATE_ORDER_KEY, "MDY")
+    return value if value in ("MDY", "DMY") else "MDY"
+
+
+# -- 1. import -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileResult:
+    name: str
+    status: str  # "stored", "duplicate" or "failed"
+    message: str = ""
+    file_id: int | None = None
+    pages: int = 0
+    sha256: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    batch_id: int | None
+    files: tuple[FileResult, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def pages(self) -> int:
+        return sum(f.pages for f in self.files if f.status == "stored")
+
+    def summary(self) -> str:
+        parts = [f"{self.count('stored')} file(s) stored ({self.pages} page(s))"]
+        if self.count("duplicate"):
+            parts.append(f"{self.count('duplicate')} already imported")
+        if self.count("failed"):
+            parts.append(f"{self.count('failed')} could not be read")
+        return "; ".join(parts) + "."
+
+
+def new_batch(session: Session, source: str = "import", label: str = "") -> int:
+    session.require("scan.ingest")
+    with session.db.write() as conn:
+        batch_id = ingest_sql.create_batch(conn, source, label, session.user.id)
+        session.audit("batch.create", "batch", batch_id, conn=conn, source=source)
+    return batch_id
+
+
+def import_files(
+    session: Session,
+    paths: Sequence[str | Path],
+    source: str = "import",
+    remove_originals: bool = False,
+    batch_id: int | None = None,
+    label: str = "",
+) -> IngestReport:
+    """Copy files into the store (committed first), then check each one can be read.
+
+    A file that cannot be read is kept (as it came) and reported with its reason; the other
+    files go on. A file whose bytes were imported before is not stored again.
+    ``remove_originals`` deletes a stored (or duplicate) original after its copy is
+    committed; a failed file's original is always left where it is, for the clerk to fix.
+    """
+    session.require("scan.ingest")
+    results: list[FileResult] = []
+    for raw in paths:
+        path = Path(raw)
+        name = path.name
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            results.append(FileResult(name, "failed", f"“{name}” is a folder, not a file."))
+            continue
+        except FileNotFoundError:
+            results.append(FileResult(name, "failed", f"“{name}” does not exist (any more)."))
+            continue
+        except OSError:
+            results.append(FileResult(name, "failed", f"“{name}” cannot be opened for reading."))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        with session.db.read() as conn:
+            earlier = ingest_sql.file_by_sha(conn, sha)
+        if earlier is not None:
+            when = earlier["imported_at"][:10]
+            results.append(
+                FileResult(
+                    name,
+                    "duplicate",
+                    f"“{name}” was already imported on {when} (batch {earlier['batch_id']}); "
+                    "it was not stored again.",
+                    earlier["id"],
+                    sha256=sha,
+                )
+            )
+            _remove_original(path, remove_originals)
+            continue
+        if batch_id is None:
+            batch_id = new_batch(session, source, label)
+        blob_id, _ = session.pages.put(data)  # bytes first, then the row that names them
+        media = _sniff_bytes(data)
+        with session.db.write() as conn:
+            if ingest_sql.file_by_sha(conn, sha) is not None:  # same bytes twice in one call
+                results.append(
+                    FileResult(
+                        name,
+                        "duplicate",
+                        f"“{name}” is the same file as one "
+                        "imported just before it; it was not stored again.",
+                        sha256=sha,
+                    )
+                )
+                continue
+            file_id = ingest_sql.insert_file(conn, batch_id, name, sha, len(data), blob_id, media)
+            session.audit(
+                "file.import",
+                "imported_file",
+                file_id,
+                conn=conn,
+                batch_id=batch_id,
+                size=len(data),
+                source=source,
+            )
+        # Committed: now judge it. A bad file keeps its row (status failed) and its bytes.
+        try:
+            count = _count_pages(data, name)
+        except BadInput as exc:
+            with session.db.write() as conn:
+                ingest_sql.set_file_status(conn, file_id, "failed", exc.message)
+            results.append(FileResult(name, "failed", exc.message, file_id, sha256=sha))
+            continue
+        results.append(FileResult(name, "stored", "", file_id, count, sha))
+        _remove_original(path, remove_originals)
+    if batch_id is not None:
+        with session.db.write() as conn:
+            files = ingest_sql.files_for_batch(conn, batch_id)
+            if files and all(f["status"] == "failed" for f in files):
+                ingest_sql.set_batch_status(conn, batch_id, "done")
+    return IngestReport(batch_id, tuple(results))
+
+
+def _remove_original(path: Path, asked: bool) -> None:
+    if not asked:
+        return
+    try:
+        path.unlink()
+    except OSError:
+        log.warning("an imported original could not be removed")
+
+
+def _sniff_bytes(data: bytes) -> str:
+    with _plain_copy(data[:1024], "head") as p:
+        return sources.sniff(p)
+
+
+@contextlib.contextmanager
+def _plain_copy(data: bytes, name: str) -> Iterator[Path]:
+    """A short-lived private copy for the file readers (which take a path).
+
+    In RAM (/dev/shm) where there is one, readable only by us, removed straight after use.
+    """
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    folder = Path(tempfile.mkdtemp(prefix="cr-", dir=base))
+    try:
+        os.chmod(folder, 0o700)
+        path = folder / (Path(name).name or "file")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _count_pages(data: bytes, name: str) -> int:
+    with _plain_copy(data, name) as p, sources.load_pages(p) as loaded:
+        return int(loaded.page_count)
+
+
+# -- 2. processing -------------------------------------------------------------------------
+
+
+@dataclass
+class PageEvent:
+    """One page finished one step; for progress displays and the bench (no patient data)."""
+
+    kind: str  # "suggested" or "text"
+    page_id: int
+    batch_id: int
+    seconds: float  # the step's own time, from a worker picking the page up
+    confident: bool = False
+
+
+@dataclass
+class ProcessReport:
+    batch_id: int
+    pages: int = 0  # pages with suggestions after this run (this run and earlier ones)
+    texts: int = 0
+    problems: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class _Prepared:
+    file_id: int
+    source_page: int
+    seq: int
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+    dpi: int
+    blank_score: float
+    suggestion: str
+    words: str
+    confident: bool
+    header_bottom: int  # page rows below this still need the full pass
+    text_layer: str | None
+    seconds: float
+    problem: str | None = None
+
+
+@dataclass
+class _Text:
+    page_id: int
+    text: str
+    words: str
+    seconds: float
+    problem: str | None = None
+
+
+class _PagePool:
+    """Worker threads (one per core) taking the most urgent job first: header passes before
+    full passes, so a clerk sees suggestions while the full text is still being read."""
+
+    def __init__(self, workers: int) -> None:
+        self.jobs: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None]] = (
+            queue.PriorityQueue()
+        )
+        self.results: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue()
+        self._n = 0
+        self._threads = [
+            threading.Thread(target=self._run, name=f"pages-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, priority: int, fn: Callable[[], Any]) -> None:
+        self._n += 1
+        self.jobs.put((priority, self._n, fn))
+
+    def _run(self) -> None:
+        while True:
+            _, _, fn = self.jobs.get()
+            if fn is None:
+                return
+            try:
+                self.results.put((fn(), None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the coordinator
+                self.results.put((None, exc))
+
+    def drop_pending(self) -> int:
+        dropped = 0
+        while True:
+            try:
+                self.jobs.get_nowait()
+                dropped += 1
+            except queue.Empty:
+                return dropped
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self.jobs.put((1 << 30, 1 << 30, None))
+        for t in self._threads:
+            t.join()
+
+
+def _poor_header(ocr: OcrResult) -> bool:
+    good = sum(
+        1 for w in ocr.words if w.conf >= GOOD_WORD_CONF and sum(c.isalnum() for c in w.text) >= 3
+    )
+    return good < GOOD_HEADER_WORDS
+
+
+def _encode(page: Image.Image, bilevel: bool) -> tuple[bytes, str, Image.Image]:
+    """PNG for grey pages; G4 TIFF for faxes (bilevel in, bilevel out: lossless, tiny)."""
+    buf = io.BytesIO()
+    dpi = page.info.get("dpi") or (300, 300)
+    if bilevel:
+        page = page.point(lambda v: 255 if v >= 128 else 0).convert("1")
+        page.save(buf, "TIFF", compression="group4", dpi=dpi)
+        return buf.getvalue(), "image/tiff", page
+    page.save(buf, "PNG", compress_level=1, dpi=dpi)
+    return buf.getvalue(), "image/png", page
+
+
+class _Reader:
+    """What a worker needs to read one page: the OCR engine, the registry, the classifier."""
+
+    def __init__(self, session: Session) -> None:
+        self.engine = OcrEngine(1)  # called synchronously from the pool's own threads
+        self.registry = lookup.index_for(session.store)
+        self.classifier = classifier_for(session)
+        self.date_order = date_order_for(session)
+
+    def prepare(self, file_id: int, src: sources.SourcePage, seq: int) -> _Prepared:
+        started = time.perf_counter()
+        img = src.image
+        assert img is not None
+        bilevel = img.mode == "1"
+        problem = None
+        try:
+            cleaned = cleanup.clean_page(img, fix_orientation=False)
+            page, blank = cleaned.image, cleaned.probably_blank
+            score = cleaned.blank_score
+        except Exception as exc:  # noqa: BLE001 - the page is kept as it came
+            log.warning("cleanup failed on a page: %s", type(exc).__name__)
+            page, blank, score = cleanup.normalize(img), False, 0.0
+        header: OcrResult | None = None
+        if not blank:
+            try:
+                header = self.engine.header_pass(page)
+                if _poor_header(header):
+                    found = cleanup.orientation(page)
+                    if found.confidence >= cleanup.MIN_ORIENTATION_CONFIDENCE and found.rotate:
+                        page = cleanup.rotate_clockwise(page, found.rotate)
+                        header = self.engine.header_pass(page)
+            except OcrUnavailable:
+                raise
+            except ClinicError as exc:
+                problem = exc.message
+                header = None
+        sugg = Suggestions()
+        if header is not None:
+            sugg = suggest(header, self.registry, self.classifier, self.date_order)
+        data, media, stored = _encode(page, bilevel)
+        dpi = int(round(float((page.info.get("dpi") or (300, 300))[0])))
+        extra: dict[str, Any] = {"blank": blank}
+        if problem:
+            extra["problem"] = problem
+        return _Prepared(
+            file_id=file_id,
+            source_page=src.number,
+            seq=seq,
+            data=data,
+            media_type=media,
+            width=stored.width,
+            height=stored.height,
+            dpi=dpi,
+            blank_score=round(score, 4),
+            suggestion=suggestions_to_json(sugg, **extra),
+            words=_words_json(header.words if header else ()),
+            confident=sugg.confident_patient is not None and not blank,
+            header_bottom=0 if header is None else header_region(page).height,
+            text_layer=src.text,
+            seconds=time.perf_counter() - started,
+            problem=problem,
+        )
+
+    def full_text(self, session: Session, row: dict, header_words: list[Word]) -> _Text:
+        """The rest of the page below the header (the header was read already)."""
+        started = time.perf_counter()
+        img = Image.open(io.BytesIO(session.pages.get(row["blob_id"], row["sha256"])))
+        img.load()
+        img.info["dpi"] = (row["dpi"], row["dpi"])
+        if img.mode != "L":
+            img = img.convert("L")
+            img.info["dpi"] = (row["dpi"], row["dpi"])
+        top = max((w.box.top + w.box.height for w in header_words), default=0)
+        top = min(top, img.height - 1) if header_words else 0
+        try:
+            if top:
+                region = Box(0, top, img.width, img.height - top)
+                rest = self.engine.ocr_page(img, region=region)
+            else:
+                rest = self.engine.full_pass(img)
+        except OcrUnavailable:
+            raise
+        except ClinicError as exc:
+            return _Text(
+                row["id"],
+                _text_of(header_words),
+                _words_json(header_words),
+                time.perf_counter() - started,
+                exc.message,
+            )
+        head_text = _text_of(header_words)
+        text = "\n\n".join(t for t in (head_text, rest.text) if t)
+        words = list(header_words) + [
+            dataclasses.replace(w, line=w.line + 10_000) for w in rest.words
+        ]
+        return _Text(row["id"], text, _words_json(words), time.perf_counter() - started)
+
+
+def _iter_file_pages(
+    session: Session, f: dict, skip: set[int]
+) -> Iterator[tuple[sources.SourcePage, int]]:
+    """The pages of one stored file not yet in the batch, with the file's page count."""
+    data = session.pages.get(f["blob_id"], f["sha256"])
+    with _plain_copy(data, f["original_name"]) as p, sources.load_pages(p) as loaded:
+        count = int(loaded.page_count)
+        for src in loaded.iter_source_pages():
+            if src.number in skip:
+                continue
+            yield src, count
+
+
+def process_batch(
+    session: Session,
+    batch_id: int,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    on_page: Callable[[PageEvent], None] | None = None,
+    workers: int | None = None,
+) -> ProcessReport:
+    """Split, clean and read every page of a batch that is not done yet; resumable.
+
+    Header passes (suggestions) come before full passes (search text). ``cancel`` stops
+    between pages: what was finished is committed, and the next run carries on from there.
+    ``progress(done, total)`` counts page steps (suggestions, then text; two per page).
+    """
+    session.require("scan.ingest")
+    run = _BatchRun(
+        session,
+        batch_id,
+        progress,
+        cancel or threading.Event(),
+        on_page,
+        max(1, workers or os.cpu_count() or 1),
+    )
+    return run.run()
+
+
+class _BatchRun:
+    def __init__(
+        self,
+        session: Session,
+        batch_id: int,
+        progress: ProgressFn | None,
+        cancel: threading.Event,
+        on_page: Callable[[PageEvent], None] | None,
+        workers: int,
+    ) -> None:
+        self.session, self.batch_id, self.progress = session, batch_id, progress
+        self.cancel, self.on_page, self.workers = cancel, on_page, workers
+        self.report = ProcessReport(batch_id)
+        with session.db.read() as conn:
+            if ingest_sql.batch(conn, batch_id) is None:
+                raise NotFound("That batch does not exist.")
+            self.files = ingest_sql.files_for_batch(conn, batch_id)
+            have = ingest_sql.batch_pages(conn, batch_id)
+            self.waiting_text = ingest_sql.pages_without_text(conn, batch_id)
+        self.report.pages = len(have)
+        self.report.texts = len(have) - len(self.waiting_text)
+        self.known_pages = len(have)
+        self.unopened = sum(1 for f in self.files if f["status"] == "stored")
+        self.in_flight = 0
+        self.left: dict[int, int] = {}  # file id -> pages handed out and not yet stored
+        self.fed_all: set[int] = set()  # files whose every page has been handed out
+        self.problems: dict[int, list[str]] = {}
+
+    # -- progress --------------------------------------------------------------------------
+    def tick(self) -> None:
+        if self.progress:
+            done = self.report.pages + self.report.texts
+            self.progress(done, max(done, 2 * self.known_pages + self.unopened))
+
+    # -- feeding ---------------------------------------------------------------------------
+    def feed(self, reader: _Reader, pool: _PagePool) -> Iterator[None]:
+        """Hand out one page at a time (decoding happens here, on one thread: pdfium is not
+        thread-safe, and only a few decoded pages are ever held at once)."""
+        for ordinal, f in enumerate(self.files):
+            if f["status"] != "stored":
+                continue
+            fid = f["id"]
+            with self.session.db.read() as conn:
+                skip = ingest_sql.source_pages_done(conn, fid)
+            self.left[fid] = 0
+            opened = False
+            try:
+                for src, count in _iter_file_pages(self.session, f, skip):
+                    if not opened:
+                        opened = True
+                        self.unopened -= 1
+                        self.known_pages += count - len(skip)
+                    if self.cancel.is_set():
+                        return
+                    if src.image is None:
+                        msg = src.problem or f"Page {src.number} could not be read."
+                        self.problems.setdefault(fid, []).append(msg)
+                        self.report.problems.append(msg)
+                        self.known_pages -= 1
+                        continue
+                    seq = ordinal * SEQ_PER_FILE + src.number
+                    self.left[fid] += 1
+                    pool.submit(0, lambda s=src, q=seq, i=fid: reader.prepare(i, s, q))
+                    yield None
+            except BadInput as exc:  # read at import time, and not now
+                self.problems.setdefault(fid, []).append(exc.message)
+                self.report.problems.append(exc.message)
+                with self.session.db.write() as conn:
+                    ingest_sql.set_file_status(conn, fid, "failed", exc.message)
+                self.left.pop(fid, None)
+                continue
+            if not opened:
+                self.unopened -= 1
+            self.fed_all.add(fid)
+            self.finish_file(fid)
+
+    def finish_file(self, fid: int) -> None:
+        if fid in self.fed_all and self.left.get(fid) == 0:
+            with self.session.db.write() as conn:
+                ingest_sql.set_file_status(conn, fid, "split", " ".join(self.problems.get(fid, [])))
+            self.left.pop(fid, None)
+            self.fed_all.discard(fid)
+
+    def submit_text(self, reader: _Reader, pool: _PagePool, row: dict) -> None:
+        with self.session.db.read() as conn:
+            raw = conn.execute("SELECT ocr_words FROM pages WHERE id = ?", (row["id"],)).fetchone()
+        words = _words_from_json(raw[0] if raw else None)
+        self.in_flight += 1
+        pool.submit(1, lambda: reader.full_text(self.session, row, words))
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self) -> ProcessReport:
+        started = time.perf_counter()
+        reader = _Reader(self.session)
+        pool = _PagePool(self.workers)
+        feeder = self.feed(reader, pool)
+        feeding = True
+        limit = self.workers + 1
+        try:
+            for row in self.waiting_text:
+                self.submit_text(reader, pool, row)
+            self.tick()
+            while True:
+                while feeding and self.in_flight < limit and not self.cancel.is_set():
+                    try:
+                        next(feeder)
+                        self.in_flight += 1
+                    except StopIteration:
+                        feeding = False
+                if self.cancel.is_set() and not self.report.cancelled:
+                    self.report.cancelled = True
+                    self.in_flight -= pool.drop_pending()
+                    feeding = False
+                if self.in_flight <= 0:
+                    break
+                try:
+                    result, error = pool.results.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                self.in_flight -= 1
+                if error is not None:
+                    raise error
+                if isinstance(result, _Prepared):
+                    self.stored(reader, pool, result)
+                elif isinstance(result, _Text):
+                    with self.session.db.write() as conn:
+                        ingest_sql.set_page_text(conn, result.page_id, result.text, result.words)
+                    self.report.texts += 1
+                    if self.on_page:
+                        self.on_page(
+                            PageEvent("text", result.page_id, self.batch_id, result.seconds)
+                        )
+                self.tick()
+        finally:
+            if self.cancel.is_set() or self.in_flight:
+                pool.drop_pending()
+            pool.close()
+            feeder.close()
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def stored(self, reader: _Reader, pool: _PagePool, result: _Prepared) -> None:
+        page_id, blob_id, sha = _store_prepared(self.session, self.batch_id, result)
+        self.report.pages += 1
+        if result.problem:
+            self.report.problems.append(result.problem)
+        if self.on_page:
+            self.on_page(
+                PageEvent("suggested", page_id, self.batch_id, result.seconds, result.confident)
+            )
+        self.left[result.file_id] -= 1
+        self.finish_file(result.file_id)
+        if result.text_layer and result.text_layer.strip():
+            with self.session.db.write() as conn:
+                ingest_sql.set_page_text(conn, page_id, result.text_layer, result.words)
+            self.report.texts += 1
+        elif not self.cancel.is_set():
+            row = {"id": page_id, "blob_id": blob_id, "sha256": sha, "dpi": result.dpi}
+            self.submit_text(reader, pool, row)
+
+
+def _store_prepared(session: Session, batch_id: int, p: _Prepared) -> tuple[int, str, str]:
+    blob_id, sha = session.pages.put(p.data)
+    with session.db.write() as conn:
+        page_id = ingest_sql.insert_scanned_page(
+            conn,
+            blob_id=blob_id,
+            sha256=sha,
+            media_type=p.media_type,
+            width=p.width,
+            height=p.height,
+            dpi=p.dpi,
+            batch_id=batch_id,
+            file_id=p.file_id,
+            source_page=p.source_page,
+            seq=p.seq,
+            status="ready" if p.confident else "review",
+            blank_score=p.blank_score,
+            ocr_words=p.words,
+            suggestion=p.suggestion,
+        )
+    return page_id, blob_id, sha
+
+
+# -- 3. review and filing ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    id: int
+    source: str
+    label: str
+    created_at: str
+    files: int
+    files_waiting: int
+    files_failed: int
+    pages: int
+    filed: int
+    review: int
+    text_pending: int
+
+    @property
+    def unfiled(self) -> int:
+        return self.pages - self.filed
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    id: int
+    batch_id: int
+    file_id: int | None
+    source_page: int
+    seq: int
+    status: str
+    width: int
+    height: int
+    rotation: int
+    blank_score: float
+    has_text: bool
+    suggestion: Suggestions
+    blank: bool = False
+    problem: str = ""
+
+    @property
+    def confident(self) -> bool:
+        return self.suggestion.confident_patient is not None and not self.blank
+
+
+def _scan_page(row: dict) -> ScanPage:
+    raw = json.loads(row["suggestion"]) if row.get("suggestion") else {}
+    return ScanPage(
+        id=row["id"],
+        batch_id=row["batch_id"],
+        file_id=row["file_id"],
+        source_page=row["source_page"],
+        seq=row["seq"],
+        status=row["status"],
+        width=row["width"],
+        height=row["height"],
+        rotation=row["rotation"],
+        blank_score=float(row["blank_score"] or 0.0),
+        has_text=bool(row["has_text"]),
+        suggestion=suggestions_from_json(row.get("suggestion")),
+        blank=bool(raw.get("blank", False)),
+        problem=str(raw.get("problem", "")),
+    )
+
+
+def open_batches(session: Session) -> list[BatchInfo]:
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        rows = ingest_sql.open_batches(conn)
+    names = {f.name for f in dataclasses.fields(BatchInfo)}
+    return [BatchInfo(**{k: v for k, v in r.items() if k in names}) for r in rows]
+
+
+def batch_pages(session: Session, batch_id: int) -> list[ScanPage]:
+    """The batch's pages still to be filed (filed and deleted pages are left out)."""
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        rows = ingest_sql.batch_pages(conn, batch_id)
+    return [_scan_page(r) for r in rows if r["status"] != "filed"]
+
+
+def review_queue(session: Session, batch_id: int | None = None) -> list[ScanPage]:
+    """Pages with no confident patient, waiting for the clerk (never filed on their own)."""
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        ids = [b["id"] for b in ingest_sql.open_batches(conn)] if batch_id is None else [batch_id]
+        rows = [r for b in ids for r in ingest_sql.batch_pages(conn, b)]
+    return [_scan_page(r) for r in rows if r["status"] == "review"]
+
+
+def batch_files(session: Session, batch_id: int) -> list[dict]:
+    """The batch's imported files: name, status and the reason a file failed (no content)."""
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        rows = ingest_sql.files_for_batch(conn, batch_id)
+    keep = ("id", "original_name", "size", "media_type", "status", "error", "imported_at")
+    return [{k: r[k] for k in keep} for r in rows]
+
+
+def page_image(session: Session, page_id: int) -> bytes:
+    """An unfiled page's image for the indexing screen; checked and audited as a page view."""
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        row = documents_sql.page(conn, page_id)
+    if row is None:
+        raise NotFound("That page does not exist.")
+    data = session.pages.get(row["blob_id"], row["sha256"])
+    session.audit("page.view", "page", page_id, batch_id=row["batch_id"], purpose="index")
+    return data
+
+
+def page_words(session: Session, page_id: int) -> list[Word]:
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        row = conn.execute("SELECT ocr_words FROM pages WHERE id = ?", (page_id,)).fetchone()
+    return _words_from_json(row[0] if row else None)
+
+
+def rotate_page(session: Session, page_id: int, degrees: int) -> int:
+    """Turn a page for display (clockwise); returns its new rotation."""
+    session.require("scan.ingest")
+    with session.db.write() as conn:
+        row = conn.execute("SELECT rotation FROM pages WHERE id = ?", (page_id,)).fetchone()
+        if row is None:
+            raise NotFound("That page does not exist.")
+        new = (int(row[0]) + degrees) % 360
+        ingest_sql.set_page_rotation(conn, page_id, new)
+        session.audit("page.rotate", "page", page_id, conn=conn, rotation=new)
+    return new
+
+
+def delete_pages(session: Session, page_ids: Sequence[int], restore: bool = False) -> None:
+    """Set pages aside (status ``deleted``; the image is kept and can be restored)."""
+    session.require("scan.ingest")
+    with session.db.write() as conn:
+        rows = ingest_sql.pages_by_id(conn, list(page_ids))
+        if any(r["status"] == "filed" for r in rows):
+            raise BadInput("A page already filed in a chart cannot be set aside here.")
+        for r in rows:
+            if restore:
+                status = (
+                    "ready"
+                    if suggestions_from_json(r["suggestion"]).confident_patient
+                    else "review"
+                )
+            else:
+                status = "deleted"
+            ingest_sql.set_page_status(conn, [r["id"]], status)
+        session.audit(
+            "page.restore" if restore else "page.set_aside",
+            "pages",
+            ",".join(str(i) for i in page_ids),
+            conn=conn,
+        )
+
+
+def reorder_pages(session: Session, batch_id: int, order: Sequence[int]) -> None:
+    session.require("scan.ingest")
+    with session.db.write() as conn:
+        ingest_sql.set_page_seq(conn, list(order))
+
+
+def load_batch_state(session: Session, batch_id: int) -> dict[str, Any]:
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        return ingest_sql.batch_state(conn, batch_id)
+
+
+def save_batch_state(session: Session, batch_id: int, state: dict[str, Any]) -> None:
+    """The indexing screen's work in progress (document groups, typed fields), kept in the
+    database so that a crash or a closed window loses none of it."""
+    session.require("scan.ingest")
+    with session.db.write() as conn:
+        ingest_sql.put_batch_state(conn, batch_id, state)
+
+
+def discard_batch(session: Session, batch_id: int) -> None:
+    """Close a batch without filing the rest (its files and pages stay in the store)."""
+    session.require("scan.ingest")
+    with session.db.write() as conn:
+        ingest_sql.set_batch_status(conn, batch_id, "discarded")
+        session.audit("batch.discard", "batch", batch_id, conn=conn)
+
+
+def file_document(
+    session: Session,
+    page_ids: Sequence[int],
+    patient_id: int,
+    doc_type: str,
+    doc_date: date | None,
+    title: str = "",
+    author: str = "",
+    facility: str = "",
+) -> int:
+    """File reviewed pages as one document in a chart; audited; teaches the type classifier."""
+    session.require("scan.file")
+    page_ids = list(dict.fromkeys(page_ids))
+    if not page_ids:
+        raise BadInput("Choose at least one page to file.")
+    with session.db.write() as conn:
+        rows = ingest_sql.pages_by_id(conn, page_ids)
+        if len(rows) != len(page_ids):
+            raise NotFound("A page to file does not exist (any more).")
+        if any(r["status"] in ("filed", "deleted") for r in rows):
+            raise BadInput("A page was already filed or set aside; reload the batch.")
+        batches = {r["batch_id"] for r in rows}
+        patient = patients_sql.get(conn, patient_id)
+        if patient is None:
+            raise NotFound("That chart does not exist.")
+        if patient.merged_into:
+            raise BadInput("That chart was merged into another; choose the surviving chart.")
+        if conn.execute("SELECT 1 FROM doc_types WHERE code = ?", (doc_type,)).fetchone() is None:
+            raise BadInput("That document type does not exist.")
+        batch_id = next(iter(batches)) if len(batches) == 1 else None
+        doc_id = documents_sql.insert_document(
+            conn,
+            patient_id,
+            doc_type,
+            doc_date.isoformat() if doc_date else None,
+            title,
+            author,
+            facility,
+            batch_id,
+            session.user.id,
+        )
+        ingest_sql.file_pages_into_document(conn, page_ids, doc_id)
+        patients_sql.touch(conn, patient_id)
+        suggested = suggestions_from_json(rows[0]["suggestion"])
+        top = suggested.confident_patient
+        session.audit(
+            "document.file",
+            "document",
+            doc_id,
+            conn=conn,
+            patient_id=patient_id,
+            doc_type=doc_type,
+            pages=len(page_ids),
+            batch_id=batch_id,
+            followed_suggestion=bool(top and top.patient_id == patient_id),
+        )
+        text = "\n".join(
+            r["ocr_text"]
+            if r["ocr_text"] is not None
+            else _text_of(_words_from_json(r["ocr_words"]))
+            for r in rows
+        )
+        classifier = classifier_for(session)
+        with session.store.cache_lock:
+            if text.strip():
+                classifier.learn(text, doc_type)
+                settings_sql.put(conn, CLASSIFIER_KEY, classifier.to_json())
+        for b in batches:
+            if ingest_sql.unfiled_count(conn, b) == 0:
+                ingest_sql.set_batch_status(conn, b, "done")
+    return doc_id
+
+
+# -- suggestions for one file, store unchanged ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileSuggestions:
+    pages: int
+    suggestions: Suggestions
+    per_page: tuple[Suggestions, ...]
+
+
+def _merge_scored(lists: Sequence[Sequence[ScoredValue]]) -> tuple[ScoredValue, ...]:
+    best: dict[str, ScoredValue] = {}
+    for values in lists:
+        for v in values:
+            if v.value not in best or v.score > best[v.value].score:
+                best[v.value] = v
+    return tuple(sorted(best.values(), key=lambda v: -v.score))
+
+
+def merge_suggestions(pages: Sequence[Suggestions]) -> Suggestions:
+    """One set for a whole file: each candidate at its best page's score, best first."""
+    patients: dict[int, PatientSuggestion] = {}
+    for s in pages:
+        for p in s.patient:
+            if p.patient_id not in patients or p.score > patients[p.patient_id].score:
+                patients[p.patient_id] = p
+    return Suggestions(
+        patient=tuple(sorted(patients.values(), key=lambda p: -p.score)),
+        doc_type=_merge_scored([s.doc_type for s in pages]),
+        doc_date=_merge_scored([s.doc_date for s in pages]),
+        author=_merge_scored([s.author for s in pages]),
+        facility=_merge_scored([s.facility for s in pages]),
+    )
+
+
+def suggest_file(session: Session, path: str | Path, max_pages: int = 5) -> FileSuggestions:
+    """Read a file's first pages and suggest how to file it, without storing anything."""
+    session.require("scan.ingest")
+    registry = lookup.index_for(session.store)
+    classifier = classifier_for(session)
+    order = date_order_for(session)
+    engine = OcrEngine(1)
+    per_page: list[Suggestions] = []
+    with sources.load_pages(path) as loaded:
+        count = int(loaded.page_count)
+        for n, img in enumerate(loaded.iter_pages()):
+            if n >= max_pages:
+                break
+            cleaned = cleanup.clean_page(img)
+            if cleaned.probably_blank:
+                continue
+            header = engine.header_pass(cleaned.image)
+            per_page.append(suggest(header, registry, classifier, order))
+    return FileSuggestions(count, merge_suggestions(per_page), tuple(per_page))

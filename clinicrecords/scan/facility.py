@@ -1,0 +1,208 @@
+"""Author and facility of a document: best effort, scored, never decisive.
+
+Authors come from labelled lines ("Ordering physician:", "Electronically signed by:"),
+"Dr. First Last" and "First Last, MD" forms. Facilities come from the letterhead (the first
+lines, usually in bigger type, carrying words like Clinic, Hospital, Laboratory), from labels
+("Facility:", "Performing lab:") and from a fax header's "FROM:". Both are free text the clerk
+may keep or overwrite; nothing downstream relies on them, so recall matters more than
+precision and scores stay modest.
+"""
+
+from __future__ import annotations
+
+import re
+from statistics import median
+
+from clinicrecords.scan.identifiers import Line, boxes, letters_of, words_text
+from clinicrecords.scan.types import Evidence, ScoredValue, Word
+
+_CREDENTIAL = (
+    r"M\.?D|D\.?O|N\.?P|PA-?C|P\.?A|FNP(?:-C)?|APRN|ARNP|CNM|CRNP|R\.?N|Ph\.?D|PsyD|LCSW|LMFT|LPC|"
+    r"DPM|DDS|DMD|MBBS|FACP|FACS|FAAP|OD|DNP|RPh|PharmD"
+)
+_AUTHOR_LABEL = re.compile(
+    r"(?:(?:ordering|referring|attending|rendering|treating|primary\s+care|consulting|requesting|"
+    r"interpreting|reading|admitting|discharging)\s+)?(?:physician|provider|doctor|clinician|"
+    r"radiologist|pathologist|practitioner|pcp|md)\s*[:#-]\s*|"
+    r"(?:electronically\s+)?(?:signed|dictated|reviewed|authenticated|verified|approved)\s+by\s*:?\s*|"
+    r"\bauthor\s*:\s*|\bprovider\s+name\s*:\s*|\bfrom\s*:\s*(?=dr\b)",
+    re.I,
+)
+_NOT_NAME = frozenset(
+    ["date", "dob", "mrn", "npi", "on", "at", "radiologist", "physician", "pathologist", "provider", "attending", "resident", "fellow", "director", "nurse", "practitioner", "the", "and", "for", "of"]
+)
+_DR = re.compile(r"\bdr\.?\s+", re.I)
+_CRED_AFTER = re.compile(rf",?\s*(?:{_CREDENTIAL})\b\.?", re.I)
+_NAME_WORD = re.compile(r"^[A-Z][A-Za-z'\-]*\.?,?$|^[A-Z]\.?$")
+
+_FACILITY_WORDS = re.compile(
+    r"\b(clinic|hospital|medical\s+center|health|healthcare|laborator(y|ies)|labs?|imaging|"
+    r"radiology|associates|pharmacy|center|centre|group|practice|physicians|medical|diagnostics|"
+    r"university|institute|partners|medicine|pediatrics|urgent\s+care|insurance|surgical|"
+    r"orthopedics|cardiology|dermatology|specialists|services|care|llc|inc|pc|pllc)\b",
+    re.I,
+)
+_FACILITY_LABEL = re.compile(
+    r"\b(facility|performing\s+(lab|laboratory|site)|location|hospital|clinic|practice|"
+    r"organization|sending\s+facility|lab(oratory)?\s+name)\s*[:#-]\s*",
+    re.I,
+)
+_FAX_FROM = re.compile(r"\bfrom\s*:\s*", re.I)
+_NOT_FACILITY = re.compile(
+    r"\b(dob|d\.o\.b|mrn|birth|patient|sex|age|phone|tel|fax|page|date)\b", re.I
+)
+_CUT = re.compile(r"\s+(?:\||-|–|•)\s+|\s{2,}|\d|\b(?:tel|ph|phone|fax)\b", re.I)
+
+
+def _author_words(words: tuple[Word, ...], first: int) -> tuple[list[Word], bool]:
+    """Name words from `first` on, and whether a credential (MD, NP...) closed them."""
+    out: list[Word] = []
+    for w in words[first : first + 5]:
+        text = w.text.strip()
+        if _CRED_AFTER.fullmatch(text) or _CRED_AFTER.fullmatch(" " + text):
+            if out:
+                out.append(w)
+                return out, True
+            break
+        if not _NAME_WORD.match(text) or letters_of(text) in _NOT_NAME:
+            break
+        out.append(w)
+        if text.endswith(","):
+            continue
+    return out, False
+
+
+def _clean_name(ws: list[Word]) -> str:
+    parts = []
+    for w in ws:
+        t = w.text.strip(",;:")
+        if _CRED_AFTER.fullmatch(" " + t):
+            parts.append(t.replace(".", "").upper())
+            continue
+        parts.append(t)
+    name = " ".join(parts)
+    return re.sub(r"\s+", " ", name).strip()
+
+
+def _word_at(line: Line, offset: int) -> int | None:
+    for i, s in enumerate(line.starts):
+        if s >= offset:
+            return i
+    return None
+
+
+def find_authors(
+    lines: list[Line], exclude: set[str] | frozenset[str] = frozenset(), limit: int = 3
+) -> tuple[ScoredValue, ...]:
+    """Who wrote or ordered the document, best first. `exclude`: folded patient name words."""
+    found: dict[str, tuple[float, str, list[Evidence]]] = {}
+
+    def add(ws: list[Word], score: float) -> None:
+        names = [w for w in ws if not _CRED_AFTER.fullmatch(" " + w.text.strip(",;:"))]
+        if len(names) < 2 and not (names and score >= 0.6):
+            return
+        if any(letters_of(w.text) in exclude for w in names if len(letters_of(w.text)) > 2):
+            return
+        value = _clean_name(ws)
+        key = "".join(letters_of(w.text) for w in names)
+        ev = Evidence("author", words_text(ws), boxes(ws))
+        if key in found:
+            best, shown, evs = found[key]
+            found[key] = (
+                max(best, score) + 0.05,
+                shown if len(shown) >= len(value) else value,
+                evs + [ev],
+            )
+        else:
+            found[key] = (score, value, [ev])
+
+    for line in lines:
+        for m in _AUTHOR_LABEL.finditer(line.text):
+            i = _word_at(line, m.end())
+            if i is None:
+                continue
+            if line.words[i].text.lower().rstrip(".") == "dr":
+                i += 1
+            ws, cred = _author_words(line.words, i)
+            add(ws, 0.85 if cred else 0.75)
+        for m in _DR.finditer(line.text):
+            i = _word_at(line, m.end())
+            if i is None:
+                continue
+            ws, cred = _author_words(line.words, i)
+            add(ws, 0.7 if cred else 0.6)
+        for i, w in enumerate(line.words):
+            if (
+                i
+                and _CRED_AFTER.fullmatch(" " + w.text.strip(";:"))
+                and line.words[i - 1].text.endswith(",")
+            ):
+                start = max(0, i - 3)
+                while start < i and not _NAME_WORD.match(line.words[start].text):
+                    start += 1
+                ws, _ = _author_words(line.words, start)
+                if ws:
+                    add(ws, 0.62)
+    out = [
+        ScoredValue(value, round(min(0.95, score), 3), tuple(evs[:3]))
+        for score, value, evs in found.values()
+    ]
+    out.sort(key=lambda v: (-v.score, v.value))
+    return tuple(out[:limit])
+
+
+def _facility_text(line: Line, start_word: int) -> tuple[str, tuple[Word, ...]]:
+    text = line.text[line.starts[start_word] :]
+    cut = _CUT.search(text)
+    if cut:
+        text = text[: cut.start()]
+    text = text.strip(" ,;:-")[:60]
+    ws = line.words_in(line.starts[start_word], line.starts[start_word] + len(text))
+    return text, ws
+
+
+def find_facilities(lines: list[Line], limit: int = 3) -> tuple[ScoredValue, ...]:
+    """Which facility the document comes from, best first."""
+    if not lines:
+        return ()
+    heights = [w.box.height for line in lines for w in line.words]
+    typical = median(heights) if heights else 0
+    found: dict[str, tuple[float, str, list[Evidence]]] = {}
+
+    def add(text: str, ws: tuple[Word, ...], score: float) -> None:
+        if len(text) < 4 or not ws or not any(ch.isalpha() for ch in text):
+            return
+        key = letters_of(text.replace(" ", ""))
+        ev = Evidence("facility", words_text(ws), boxes(ws))
+        if key in found:
+            best, shown, evs = found[key]
+            found[key] = (max(best, score) + 0.05, shown, evs + [ev])
+        else:
+            found[key] = (score, text, [ev])
+
+    for line in lines:
+        for m in _FACILITY_LABEL.finditer(line.text):
+            i = _word_at(line, m.end())
+            if i is not None:
+                text, ws = _facility_text(line, i)
+                add(text, ws, 0.75)
+        for m in _FAX_FROM.finditer(line.text):
+            i = _word_at(line, m.end())
+            if i is not None and line.words[i].text.lower().rstrip(".") != "dr":
+                text, ws = _facility_text(line, i)
+                if _FACILITY_WORDS.search(text):
+                    add(text, ws, 0.55)
+    for line in lines[:5]:
+        if _NOT_FACILITY.search(line.text) or _FAX_FROM.search(line.text):
+            continue
+        if not _FACILITY_WORDS.search(line.text):
+            continue
+        text, ws = _facility_text(line, 0)
+        big = typical and median(w.box.height for w in line.words) > typical * 1.2
+        add(text, ws, 0.6 + (0.1 if big else 0.0) + (0.05 if line.index < 2 else 0.0))
+    out = [
+        ScoredValue(value, round(min(0.95, score), 3), tuple(evs[:3]))
+        for score, value, evs in found.values()
+    ]
+    out.sort(key=lambda v: (-v.score, v.value))
+    return tuple(out[:limit])

@@ -1,0 +1,580 @@
+"""Identifiers on a page: dates (with their labels), MRN-like numbers, phones and names.
+
+Everything here works on *lines* of OCR words, because labels ("DOB:", "Fax", "Patient:")
+and values sit on the same line and a date like "March 4, 1967" spans three words. Each line
+keeps a text made of its words joined by single spaces plus each word's offset into that
+text, so a regular-expression match maps straight back to the words (and so to their boxes,
+which the UI highlights as evidence).
+
+OCR tolerance: inside a run of characters that is mostly digits, the letters Tesseract
+commonly confuses with digits (O/o/Q -> 0, l/I/|/i/! -> 1, S/s -> 5, B -> 8, Z/z -> 2) are read
+as digits. The swap keeps every character's position, so spans stay valid. Letters are never
+turned into digits in a run without real digits ("DOB" stays "DOB"). A number that still
+comes out wrong is caught later by the MRN check digit or by disagreement with the registry.
+
+Nothing here logs: every string it sees is patient data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from clinicrecords.scan.types import Box, Word
+from clinicrecords.search.dates import MONTHS
+from clinicrecords.search.normalize import fold
+
+# ---------------------------------------------------------------------------------------------
+# Lines
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One printed line: its words left to right and the text they make."""
+
+    index: int  # order on the page, top to bottom
+    words: tuple[Word, ...]
+    text: str  # words joined by single spaces
+    starts: tuple[int, ...]  # offset of each word in `text`
+    digits: str  # `text` with digit-like letters read as digits inside numeric runs
+    lower: str  # `text` lower-cased with punctuation turned into spaces (same length)
+
+    @property
+    def top(self) -> int:
+        return min(w.box.top for w in self.words)
+
+    def words_in(self, start: int, end: int) -> tuple[Word, ...]:
+        """The words that overlap the character span [start, end)."""
+        out = []
+        for word, s in zip(self.words, self.starts, strict=True):
+            if s < end and s + len(word.text) > start:
+                out.append(word)
+        return tuple(out)
+
+
+def boxes(words: tuple[Word, ...] | list[Word]) -> tuple[Box, ...]:
+    return tuple(w.box for w in words)
+
+
+def words_text(words: tuple[Word, ...] | list[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+_TO_DIGIT = str.maketrans(
+    {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1", "!": "1"}
+    | {"S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "g": "9"}
+)
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9|!]+")
+
+
+def digitize(text: str) -> str:
+    """Read digit-like letters as digits inside runs that are at least half real digits.
+
+    Length-preserving, so offsets computed on the result are offsets into `text`.
+    """
+
+    def fix(m: re.Match[str]) -> str:
+        run = m.group(0)
+        real = sum(ch.isdigit() for ch in run)
+        if real == 0 or real * 2 < len(run):
+            return run
+        fixed = run.translate(_TO_DIGIT)
+        return fixed if fixed.isdigit() else run  # a real word with digits ("B12a") stays
+
+    return _ALNUM_RUN.sub(fix, text)
+
+
+_TO_LETTER = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l", "$": "s"})
+_NOT_LOWER_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+def _lower_text(text: str) -> str:
+    """Lower-case, punctuation as spaces; same length as `text` (for keyword spans)."""
+    out = []
+    for ch in text.lower():
+        out.append(ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else " ")
+    return "".join(out)
+
+
+def letters_of(word: str) -> str:
+    """A word's letters for name matching: OCR digit/letter slips undone, case folded.
+
+    Only for runs that are mostly letters ("J0HN" -> "john", "5MITH" -> "smith").
+    """
+    raw = word.strip(".,:;()[]{}\"'")
+    alpha = sum(ch.isalpha() for ch in raw)
+    if alpha and alpha * 2 >= len(raw):
+        raw = raw.translate(_TO_LETTER)
+    return "".join(ch for ch in fold(raw) if "a" <= ch <= "z")
+
+
+def page_lines(words: tuple[Word, ...] | list[Word]) -> list[Line]:
+    """Group words into lines (Tesseract's line numbers, or by height when there are none)."""
+    if not words:
+        return []
+    groups: dict[int, list[Word]] = {}
+    if len({w.line for w in words}) > 1 or len(words) == 1:
+        for w in words:
+            groups.setdefault(w.line, []).append(w)
+    else:
+        # No line numbers: a word joins the line whose vertical middle it overlaps.
+        rows: list[tuple[float, list[Word]]] = []
+        for w in sorted(words, key=lambda w: (w.box.top, w.box.left)):
+            mid = w.box.top + w.box.height / 2
+            for mid_row, row in rows:
+                if abs(mid - mid_row) <= max(4.0, w.box.height * 0.5):
+                    row.append(w)
+                    break
+            else:
+                rows.append((mid, [w]))
+        groups = {i: row for i, (_, row) in enumerate(rows)}
+    ordered = sorted(groups.values(), key=lambda ws: (min(w.box.top for w in ws), ws[0].box.left))
+    lines = []
+    for index, ws in enumerate(ordered):
+        ws = sorted(ws, key=lambda w: w.box.left)
+        starts, pos = [], 0
+        for w in ws:
+            starts.append(pos)
+            pos += len(w.text) + 1
+        text = " ".join(w.text for w in ws)
+        lines.append(
+            Line(
+                index=index,
+                words=tuple(ws),
+                text=text,
+                starts=tuple(starts),
+                digits=digitize(text),
+                lower=_lower_text(text),
+            )
+        )
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels: what a value is, judged from the text just before it on the same line
+
+LABELS: dict[str, re.Pattern[str]] = {
+    "dob": re.compile(
+        r"d\s?\.?\s?o\s?\.?\s?b\b\.?|date\s+of\s+birth|birth\s*date|\bborn\b|\bbirth\b|\bb/?d\b",
+        re.I,
+    ),
+    "stamp": re.compile(
+        r"\bfax(ed)?\b|\bprinted\b|\bprint\s+date\b|\bsent\b|\btransmitted\b|\bpage\s+\d|"
+        r"\bp\.\s?\d|\bfrom\s*:|\bto\s*:|\brun\s+date\b|\brun\s+time\b",
+        re.I,
+    ),
+    "service": re.compile(
+        r"date\s+of\s+(service|visit|exam|examination|procedure|discharge|consult\w*|report|"
+        r"study|encounter|surgery|vaccination|immunization)|"
+        r"\b(service|visit|exam|study|encounter|procedure|discharge|report|result|letter|"
+        r"consult|vaccine|session|signature)\s+date\b|\bdos\b|\breported\b|\bresulted\b|"
+        r"\bsigned\b|\bdictated\b|\btranscribed\b|\badministered\b|\bdate\s+given\b|"
+        r"\bseen\s+(on)?\b|\bdischarged\b|\bperformed\b|\bdated\b|\bexamined\b",
+        re.I,
+    ),
+    "event": re.compile(
+        r"date\s+of\s+(admission|referral|injury|onset)|"
+        r"\b(admission|admit|collection|specimen|test|order|referral|received|request)\s+date\b|"
+        r"\bcollected\b|\badmitted\b|\breceived\b|\bordered\b|\bvisit\b|\bencounter\b",
+        re.I,
+    ),
+    "admin": re.compile(
+        r"\b(statement|billing|invoice|print|run|effective|expiration|due|issue|"
+        r"appointment|follow[\s-]?up)\s+date\b|\bprocessed\b|\bdue\b|\bexpires?\b|"
+        r"\bexpiration\b|\beffective\b|\bvalid\s+(until|through)\b|\bappointment\b|"
+        r"\bnext\s+visit\b|\breturn\b|\bfollow[\s-]?up\b|\buntil\b|\bthrough\b|"
+        r"\b(prior|previous|comparison|compared\s+(to|with))\b[a-z\s]{0,24}",
+        re.I,
+    ),
+    "generic": re.compile(r"\bdate\b|\bdt\b", re.I),
+}
+# When two labels end at the same place ("Birth Date:"), the more specific one wins.
+_LABEL_PRIORITY = {"dob": 0, "stamp": 1, "service": 2, "event": 3, "admin": 4, "generic": 5}
+_TIME = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\s*([ap]\.?m\.?)?\b", re.I)
+_FAX_LINE = re.compile(r"\bfax\b|\bfrom\s*:|\bp\.\s?\d+\s*/\s*\d+|\bpage\s+\d+\s+of\s+\d+", re.I)
+
+
+def label_before(text: str, start: int, floor: int = 0, window: int = 40) -> str:
+    """The label closest before `start` (after `floor`) on the line, or "" when none."""
+    lo = max(floor, start - window)
+    segment = text[lo:start]
+    best: tuple[int, int, str] | None = None  # (distance, priority, kind)
+    for kind, rx in LABELS.items():
+        for m in rx.finditer(segment):
+            dist = len(segment) - m.end()
+            key = (dist, _LABEL_PRIORITY[kind], kind)
+            if best is None or key < best:
+                best = key
+    return best[2] if best else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates
+
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+_SP = r"[\s,.\-/]*"
+_DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("iso", re.compile(r"(?<![\d/.-])(\d{4})\s?[-/.]\s?(\d{1,2})\s?[-/.]\s?(\d{1,2})(?![\d/-])")),
+    (
+        "num",
+        re.compile(r"(?<![\d/.-])(\d{1,2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d/-])"),
+    ),
+    (
+        "dmy_text",
+        re.compile(
+            rf"(?<![\d])(\d{{1,2}})(?:st|nd|rd|th)?{_SP}({_MONTH_RE})[a-z]*\.?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
+            re.I,
+        ),
+    ),
+    (
+        "mdy_text",
+        re.compile(
+            rf"\b({_MONTH_RE})[a-z]*\.?{_SP}(\d{{1,2}})(?:st|nd|rd|th)?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
+            re.I,
+        ),
+    ),
+    # Bare 8-digit runs are read as dates only after a date-of-birth label (see find_dates).
+    ("compact", re.compile(r"(?<![\d-])(\d{8})(?![\d-])")),
+)
+MIN_YEAR = 1880
+
+
+@dataclass(frozen=True, slots=True)
+class DateCandidate:
+    """A date read on the page: its reading in the clinic's order, and the swapped one."""
+
+    value: date
+    alt: date | None  # the other day/month reading when the text allows both, else None
+    label: str  # a key of LABELS ("dob", "service", "stamp", ...) or ""
+    words: tuple[Word, ...]
+    line: int
+    span: tuple[int, int]
+    alone: bool = False  # the date is the whole line: a letter's date line
+
+
+def _mk(year: int, month: int, day: int) -> date | None:
+    if year < MIN_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _year(text: str, today: date) -> int:
+    """Four digits as written; two digits as the latest year not after `today`."""
+    if len(text) == 4:
+        return int(text)
+    yy = int(text)
+    year = today.year // 100 * 100 + yy
+    return year if year <= today.year else year - 100
+
+
+def _readings(
+    kind: str, m: re.Match[str], order: str, today: date
+) -> tuple[date | None, date | None]:
+    if kind == "iso":
+        return _mk(int(m[1]), int(m[2]), int(m[3])), None
+    if kind == "num":
+        a, b, year = int(m[1]), int(m[3]), _year(m[4], today)
+        month_day = (a, b) if order == "MDY" else (b, a)
+        primary = _mk(year, *month_day)
+        swapped = _mk(year, month_day[1], month_day[0]) if a != b else None
+        if primary is None:
+            return swapped, None
+        return primary, swapped
+    if kind == "dmy_text":
+        return _mk(_year(m[3], today), MONTHS[m[2].lower()[:3]], int(m[1])), None
+    if kind == "mdy_text":
+        return _mk(_year(m[3], today), MONTHS[m[1].lower()[:3]], int(m[2])), None
+    digits = m[1]  # compact
+    first = (
+        (int(digits[0:2]), int(digits[2:4]))
+        if order == "MDY"
+        else (
+            int(digits[2:4]),
+            int(digits[0:2]),
+        )
+    )
+    primary = _mk(int(digits[4:8]), *first)
+    if primary is None:
+        primary = _mk(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
+    return primary, None
+
+
+def find_dates(
+    lines: list[Line], order: str = "MDY", today: date | None = None
+) -> list[DateCandidate]:
+    """Every date on the page with the label it carries, in reading order."""
+    today = today or date.today()
+    out: list[DateCandidate] = []
+    for line in lines:
+        taken: list[tuple[int, int]] = []
+        found: list[tuple[int, int, date, date | None]] = []
+        for kind, rx in _DATE_PATTERNS:
+            for m in rx.finditer(line.digits):
+                s, e = m.span()
+                if any(s < te and e > ts for ts, te in taken):
+                    continue
+                if kind == "compact" and label_before(line.text, s) != "dob":
+                    continue
+                primary, alt = _readings(kind, m, order, today)
+                if primary is None:
+                    continue
+                taken.append((s, e))
+                found.append((s, e, primary, alt))
+        found.sort()
+        stamp_line = bool(_FAX_LINE.search(line.text)) and bool(_TIME.search(line.digits))
+        floor = 0
+        for s, e, primary, alt in found:
+            label = label_before(line.text, s, floor)
+            if stamp_line and label != "dob":
+                label = "stamp"
+            elif label in ("", "generic") and _TIME.match(line.digits, e + 1):
+                # "11/20/2026 10:32 AM" with no other label is a machine stamp, not a visit.
+                label = "stamp"
+            alone = not line.text[:s].strip() and not line.text[e:].strip(" .,")
+            out.append(
+                DateCandidate(primary, alt, label, line.words_in(s, e), line.index, (s, e), alone)
+            )
+            floor = e
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers: MRN-like runs and phone numbers
+
+_PHONE = re.compile(
+    r"(?<![\d-])(?:\+?1[\s.-]?)?\(?\s?(\d{3})\s?\)?[\s.-]?\s?(\d{3})\s?[\s.-]\s?(\d{4})(?![\d-])"
+    r"|(?<![\d-])(\d{3})(\d{3})(\d{4})(?![\d-])"
+)
+_NUMBER = re.compile(r"(?<![\d/.])(\d[\d-]{4,14}\d)(?![\d/])")
+_FAX_LABEL = re.compile(r"\bfax\b|\bf\s*:|\bfx\b", re.I)
+_PHONE_LABEL = re.compile(r"\bph(one)?\b|\btel\b|\bcell\b|\bmobile\b|\bhome\b|\bcontact\b|#", re.I)
+_OUR_MRN_LABEL = re.compile(
+    r"\bmrn\b|\bm\.r\.n\b|medical\s+record|\bmed\.?\s*rec|\bchart\b|\bpatient\s+id\b|\bpt\.?\s*id\b|\bid\b",
+    re.I,
+)
+_OTHER_NUMBER_LABEL = re.compile(
+    r"\bacct\b|\baccount\b|\baccession\b|\bspecimen\b|\bnpi\b|\bpolicy\b|\bmember\b|\bgroup\b|"
+    r"\bclaim\b|\binvoice\b|\border\b|\bref\b|\bfin\b|\bencounter\b|\bvisit\b|\bdea\b|\blic",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberCandidate:
+    digits: str
+    label: str  # "mrn" (labelled as a record number), "other" (account, NPI...), or ""
+    words: tuple[Word, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCandidate:
+    digits: str  # ten digits
+    fax: bool  # labelled as a fax number: a facility's, never the patient's
+    words: tuple[Word, ...]
+    line: int
+
+
+def _label_kind(text: str, start: int) -> str:
+    segment = text[max(0, start - 30) : start]
+    best = ""
+    best_end = -1
+    for kind, rx in (("other", _OTHER_NUMBER_LABEL), ("mrn", _OUR_MRN_LABEL)):
+        for m in rx.finditer(segment):
+            if m.end() > best_end:
+                best, best_end = kind, m.end()
+    return best
+
+
+def find_phones(lines: list[Line]) -> list[PhoneCandidate]:
+    out = []
+    for line in lines:
+        for m in _PHONE.finditer(line.digits):
+            groups = [g for g in m.groups() if g]
+            digits = "".join(groups)
+            if len(digits) != 10 or digits[0] in "01":
+                continue
+            before = line.text[max(0, m.start() - 14) : m.start()]
+            fax = bool(_FAX_LABEL.search(before)) and not _PHONE_LABEL.search(before[-6:])
+            out.append(PhoneCandidate(digits, fax, line.words_in(*m.span()), line.index))
+    return out
+
+
+def find_numbers(
+    lines: list[Line], exclude: list[tuple[int, tuple[int, int]]]
+) -> list[NumberCandidate]:
+    """Digit runs of 6-12 digits (hyphens or spaces inside allowed) that are not dates/phones.
+
+    They are only *candidates*: whether one is our MRN is decided by the check digit and the
+    registry in patient_match.
+    """
+    out = []
+    for line in lines:
+        spans = [sp for li, sp in exclude if li == line.index]
+        for m in _NUMBER.finditer(line.digits):
+            s, e = m.span(1)
+            if any(s < te and e > ts for ts, te in spans):
+                continue
+            raw = m.group(1)
+            digits = "".join(ch for ch in raw if ch.isdigit())
+            if not 6 <= len(digits) <= 12:
+                continue
+            label = _label_kind(line.text, s)
+            if "-" in raw:
+                # Ours is printed "12345678" or "1234567-8" (check digit apart); any other
+                # hyphenation ("55-1234", "123-456789") is another facility's format.
+                body, _, check = raw.rpartition("-")
+                ours = len(check) == 1 and body.isdigit()
+                label = ("mrn" if label == "mrn" else "") if ours else "other"
+            out.append(NumberCandidate(digits, label, line.words_in(s, e), line.index))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+_NAME_LABEL = re.compile(
+    r"\b(patient(\s+name)?|pt\.?(\s+name)?|name|re|regarding|client|member(\s+name)?|"
+    r"patient\s+full\s+name)\s*[:#-]?\s*$",
+    re.I,
+)
+_NOT_PATIENT_NAME = re.compile(
+    r"\b(provider|physician|doctor|facility|company|insured|subscriber|guarantor|contact|"
+    r"emergency|plan|practice|clinic|hospital|employer|pharmacy|insurance|agency|requester)"
+    r"\s+name\s*[:#-]?\s*$",
+    re.I,
+)
+_STOP_WORDS = frozenset(
+    [
+        "dob",
+        "date",
+        "birth",
+        "mrn",
+        "sex",
+        "age",
+        "male",
+        "female",
+        "phone",
+        "tel",
+        "address",
+        "dr",
+        "md",
+        "do",
+        "np",
+        "pa",
+        "rn",
+        "id",
+        "acct",
+        "account",
+        "patient",
+        "name",
+        "of",
+        "the",
+        "and",
+        "for",
+        "to",
+        "from",
+        "re",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NameCandidate:
+    """A person's name as it stands on the page, split the ways it may be read."""
+
+    family: str
+    given: str
+    words: tuple[Word, ...]
+    line: int
+    labelled: bool  # after "Patient:", "Name:", "Re:" (the page says whose it is)
+
+
+def _name_words(line: Line, start_word: int, limit: int = 4) -> list[Word]:
+    """Up to `limit` name-like words from `start_word`: stops at digits, labels and stop words."""
+    out: list[Word] = []
+    for w in line.words[start_word : start_word + limit]:
+        token = letters_of(w.text)
+        if not token or any(ch.isdigit() for ch in w.text) or w.text.endswith(":"):
+            break
+        if token in _STOP_WORDS:
+            break
+        out.append(w)
+    return out
+
+
+def _split(ws: list[Word], line: Line, labelled: bool) -> list[NameCandidate]:
+    """Both readings of the words: "FAMILY, Given" or "Given [Middle] Family"."""
+    tokens = [letters_of(w.text) for w in ws]
+    if len(ws) < 2 or not all(tokens):
+        return []
+    comma = next((i for i, w in enumerate(ws[:-1]) if w.text.endswith(",")), None)
+    out = []
+    if comma is not None:
+        family = " ".join(tokens[: comma + 1])
+        out.append(NameCandidate(family, tokens[comma + 1], tuple(ws), line.index, labelled))
+        return out
+    out.append(NameCandidate(tokens[-1], tokens[0], tuple(ws), line.index, labelled))
+    out.append(NameCandidate(tokens[0], tokens[1], tuple(ws), line.index, labelled))
+    return out
+
+
+def find_names(lines: list[Line]) -> list[NameCandidate]:
+    """Person names the page states: labelled ones ("Patient: ...") and "FAMILY, Given" forms."""
+    out: list[NameCandidate] = []
+    for line in lines:
+        for i, w in enumerate(line.words):
+            prefix = line.text[: line.starts[i]]
+            if _NAME_LABEL.search(prefix) and not _NOT_PATIENT_NAME.search(prefix):
+                ws = _name_words(line, i)
+                if len(ws) >= 2:
+                    out.extend(_split(ws, line, True))
+                    continue
+            core = w.text.rstrip(",")
+            if (
+                w.text.endswith(",")
+                and len(core) >= 2
+                and core[:1].isupper()
+                and letters_of(core) not in _STOP_WORDS
+                and i + 1 < len(line.words)
+            ):
+                ws = [w, *_name_words(line, i + 1, 2)]
+                if len(ws) >= 2 and ws[1].text[:1].isupper():
+                    out.extend(_split(ws, line, False))
+    unique: dict[tuple[str, str], NameCandidate] = {}
+    for c in out:
+        key = (c.family, c.given)
+        if key not in unique or (c.labelled and not unique[key].labelled):
+            unique[key] = c
+    return list(unique.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything at once
+
+
+@dataclass(frozen=True, slots=True)
+class PageIdentifiers:
+    lines: list[Line]
+    dates: list[DateCandidate]
+    phones: list[PhoneCandidate]
+    numbers: list[NumberCandidate]
+    names: list[NameCandidate]
+
+
+def extract(lines: list[Line], order: str = "MDY", today: date | None = None) -> PageIdentifiers:
+    dates = find_dates(lines, order, today)
+    phones = find_phones(lines)
+    exclude = [(d.line, d.span) for d in dates]
+    for p in phones:
+        line = lines[p.line]
+        first = line.words.index(p.words[0])
+        last = line.words.index(p.words[-1])
+        exclude.append((p.line, (line.starts[first], line.starts[last] + len(p.words[-1].text))))
+    numbers = find_numbers(lines, exclude)
+    names = find_names(lines)
+    return PageIdentifiers(lines, dates, phones, numbers, names)

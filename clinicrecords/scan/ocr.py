@@ -1,0 +1,323 @@
+"""Tesseract OCR: one short-lived `tesseract` process per page, a pool of them per machine.
+
+Why processes and not a library binding: a Tesseract crash or a pathological page then costs
+one page, not the program, and a running page can be cancelled by killing its process.
+Why ``OMP_THREAD_LIMIT=1``: Tesseract's OpenMP threads otherwise fight the pool's other
+processes for the same cores and every page gets several times slower (see DESIGN.md).
+Images go in on stdin as PNM (no encoding cost, no temporary file holding a patient's page),
+words come back as TSV so every word keeps its box for evidence highlighting.
+
+Nothing here logs recognised text: it is patient data.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from PIL import Image
+
+from clinicrecords.errors import ClinicError
+from clinicrecords.scan import limits
+from clinicrecords.scan.types import Box, OcrResult, Word
+
+log = logging.getLogger(__name__)
+
+# Share of the page height the header pass reads: letterheads, patient banners and
+# "Name / DOB / MRN" blocks sit in the top third of nearly every clinical form.
+HEADER_FRACTION = 0.35
+# Page segmentation for the header pass: 6 ("one uniform block") measured fastest on
+# banner-style headers while still reading name, DOB and MRN lines (see the report in
+# tests/test_scan_ocr.py); 3 (automatic layout) is used for the full page.
+HEADER_PSM = 6
+FULL_PSM = 3
+# The header pass reads a copy scaled to this resolution: about a quarter faster than 300 dpi
+# and still exact on 8-point print; below ~150 dpi small digits (DOB, MRN) start to go wrong.
+HEADER_DPI = 200
+
+
+class OcrUnavailable(ClinicError):
+    """Tesseract is not installed or cannot run."""
+
+
+class OcrFailed(ClinicError):
+    """Tesseract could not read one page (crash, timeout, unreadable image)."""
+
+
+class OcrCancelled(ClinicError):
+    """The page's OCR was cancelled before it finished."""
+
+
+def tesseract_path() -> str | None:
+    """The tesseract binary, or None. ``CLINICRECORDS_TESSERACT`` overrides PATH (Windows)."""
+    override = os.environ.get("CLINICRECORDS_TESSERACT")
+    if override:
+        return override if os.path.exists(override) else None
+    return shutil.which("tesseract")
+
+
+def tesseract_env() -> dict[str, str]:
+    """Environment for every Tesseract process: one OpenMP thread (the pool is the parallelism)."""
+    env = dict(os.environ)
+    env["OMP_THREAD_LIMIT"] = "1"
+    return env
+
+
+def _pnm_bytes(img: Image.Image) -> bytes:
+    if img.mode not in ("L", "RGB"):
+        img = img.convert("RGB" if img.mode in ("RGBA", "P", "CMYK") else "L")
+    buf = io.BytesIO()
+    img.save(buf, format="PPM")
+    return buf.getvalue()
+
+
+def _dpi_of(img: Image.Image) -> int:
+    dpi = img.info.get("dpi")
+    try:
+        value = int(round(float(dpi[0]))) if dpi else 0
+    except (TypeError, ValueError, IndexError):
+        value = 0
+    lo, hi = limits.PLAUSIBLE_DPI
+    return value if lo <= value <= hi else limits.WORKING_DPI
+
+
+class _ProcessSlot:
+    """Holds the process a task is running so that another thread can kill it."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.cancelled = False
+        self.lock = threading.Lock()
+
+    def kill(self) -> None:
+        with self.lock:
+            self.cancelled = True
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+
+
+def run_tesseract(
+    img: Image.Image,
+    args: list[str],
+    *,
+    timeout: float | None = None,
+    slot: _ProcessSlot | None = None,
+) -> str:
+    """Run ``tesseract stdin stdout <args>`` on ``img`` and return its stdout.
+
+    Used by OCR and by cleanup's orientation detection (``--psm 0``), so that every call
+    goes through the same environment, timeout and error handling.
+    """
+    exe = tesseract_path()
+    if exe is None:
+        raise OcrUnavailable(
+            "Tesseract OCR is not installed, so pages cannot be read; install it and try again."
+        )
+    timeout = limits.OCR_TIMEOUT_SECONDS if timeout is None else timeout
+    data = _pnm_bytes(img)
+    cmd = [exe, "stdin", "stdout", "--dpi", str(_dpi_of(img)), *args]
+    slot = slot or _ProcessSlot()
+    with slot.lock:
+        if slot.cancelled:
+            raise OcrCancelled("Reading the page was cancelled.")
+        try:
+            slot.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=tesseract_env(),
+            )
+        except OSError as exc:
+            raise OcrUnavailable(
+                "Tesseract OCR could not be started; check that it is installed correctly."
+            ) from exc
+    proc = slot.proc
+    try:
+        out, err = proc.communicate(data, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise OcrFailed("Reading one page took too long and was stopped.") from None
+    if slot.cancelled:
+        raise OcrCancelled("Reading the page was cancelled.")
+    if proc.returncode != 0:
+        # stderr carries Tesseract diagnostics (never page text); keep only its size.
+        log.warning("tesseract exited with %s (%d bytes on stderr)", proc.returncode, len(err))
+        raise OcrFailed("The OCR program could not read one page.")
+    return out.decode("utf-8", errors="replace")
+
+
+def parse_tsv(tsv: str, *, offset: tuple[int, int] = (0, 0), scale: float = 1.0) -> OcrResult:
+    """Words and text from Tesseract's TSV output.
+
+    ``offset`` and ``scale`` map boxes from the image Tesseract saw (a crop, maybe downscaled)
+    back to the page, so evidence boxes are always in page pixels.
+    """
+    words: list[Word] = []
+    line_ids: dict[tuple[int, int, int], int] = {}
+    lines: dict[int, list[str]] = {}
+    line_block: dict[int, int] = {}
+    dx, dy = offset
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5":
+            continue
+        text = cols[11].strip()
+        if not text:
+            continue
+        block, par, line = int(cols[2]), int(cols[3]), int(cols[4])
+        key = (block, par, line)
+        line_no = line_ids.setdefault(key, len(line_ids) + 1)
+        left, top, width, height = (int(c) for c in cols[6:10])
+        box = Box(
+            left=dx + round(left * scale),
+            top=dy + round(top * scale),
+            width=max(1, round(width * scale)),
+            height=max(1, round(height * scale)),
+        )
+        try:
+            conf = float(cols[10])
+        except ValueError:
+            conf = -1.0
+        words.append(Word(text=text, box=box, conf=conf, block=block, line=line_no))
+        lines.setdefault(line_no, []).append(text)
+        line_block[line_no] = block
+    parts: list[str] = []
+    previous_block = None
+    for line_no in sorted(lines):
+        if previous_block is not None and line_block[line_no] != previous_block:
+            parts.append("")
+        parts.append(" ".join(lines[line_no]))
+        previous_block = line_block[line_no]
+    return OcrResult(text="\n".join(parts), words=tuple(words))
+
+
+def _read(
+    img: Image.Image,
+    region: Box | None,
+    psm: int,
+    lang: str,
+    max_dpi: float | None,
+    slot: _ProcessSlot | None,
+) -> OcrResult:
+    started = time.perf_counter()
+    work = img
+    offset = (0, 0)
+    if region is not None:
+        work = img.crop(
+            (region.left, region.top, region.left + region.width, region.top + region.height)
+        )
+        work.info["dpi"] = img.info.get("dpi")
+        offset = (region.left, region.top)
+    scale = 1.0
+    dpi = _dpi_of(img)
+    if max_dpi and dpi > max_dpi * 1.05:
+        scale = dpi / max_dpi
+        size = (max(1, round(work.width / scale)), max(1, round(work.height / scale)))
+        work = work.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        work.info["dpi"] = (max_dpi, max_dpi)
+    tsv = run_tesseract(work, ["-l", lang, "--psm", str(psm), "tsv"], slot=slot)
+    result = parse_tsv(tsv, offset=offset, scale=scale)
+    return OcrResult(
+        text=result.text,
+        words=result.words,
+        region=region,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def header_region(img: Image.Image, fraction: float = HEADER_FRACTION) -> Box:
+    """The top part of the page that identifies it (patient banner, letterhead, title)."""
+    return Box(0, 0, img.width, max(1, round(img.height * fraction)))
+
+
+class OcrEngine:
+    """A pool of Tesseract processes, one per core by default.
+
+    The ``submit_*`` methods return futures so the UI worker layer can wait, chain or cancel;
+    ``cancel(future)`` also kills a page that is already being read. Synchronous wrappers
+    exist for the command line and tests. The engine holds no page images between calls.
+    """
+
+    def __init__(self, workers: int | None = None, *, lang: str = "eng") -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.lang = lang
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ocr")
+        self._slots: dict[Future[OcrResult], _ProcessSlot] = {}
+        self._lock = threading.Lock()
+
+    # -- synchronous -------------------------------------------------------------------
+    def ocr_page(
+        self, img: Image.Image, region: Box | None = None, psm: int = FULL_PSM
+    ) -> OcrResult:
+        """Words with boxes (page pixels) for the page or one region of it."""
+        return _read(img, region, psm, self.lang, None, None)
+
+    def header_pass(self, img: Image.Image) -> OcrResult:
+        """Fast first pass over the header region: enough to suggest the patient."""
+        return _read(img, header_region(img), HEADER_PSM, self.lang, HEADER_DPI, None)
+
+    def full_pass(self, img: Image.Image) -> OcrResult:
+        """The whole page, for chart search."""
+        return _read(img, None, FULL_PSM, self.lang, None, None)
+
+    # -- asynchronous ------------------------------------------------------------------
+    def submit_page(
+        self, img: Image.Image, region: Box | None = None, psm: int = FULL_PSM
+    ) -> Future[OcrResult]:
+        return self._submit(lambda slot: _read(img, region, psm, self.lang, None, slot))
+
+    def submit_header(self, img: Image.Image) -> Future[OcrResult]:
+        region = header_region(img)
+        return self._submit(
+            lambda slot: _read(img, region, HEADER_PSM, self.lang, HEADER_DPI, slot)
+        )
+
+    def submit_full(self, img: Image.Image) -> Future[OcrResult]:
+        return self._submit(lambda slot: _read(img, None, FULL_PSM, self.lang, None, slot))
+
+    def _submit(self, job: Callable[[_ProcessSlot], OcrResult]) -> Future[OcrResult]:
+        slot = _ProcessSlot()
+        future = self._pool.submit(job, slot)
+        with self._lock:
+            self._slots[future] = slot
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[OcrResult]) -> None:
+        with self._lock:
+            self._slots.pop(future, None)
+
+    def cancel(self, future: Future[OcrResult]) -> None:
+        """Stop one page: dequeue it, or kill its Tesseract process if it is running."""
+        if future.cancel():
+            return
+        with self._lock:
+            slot = self._slots.get(future)
+        if slot is not None:
+            slot.kill()
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            pending = list(self._slots)
+        for future in pending:
+            self.cancel(future)
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        if cancel:
+            self.cancel_all()
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
+
+    def __enter__(self) -> OcrEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown(cancel=exc[0] is not None)

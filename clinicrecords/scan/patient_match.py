@@ -1,0 +1,362 @@
+"""Which chart a page belongs to: identifiers on the page checked against the registry.
+
+Two directions, for robustness against OCR:
+
+* forward: every identifier read on the page (a valid MRN, a date, a phone, a stated name)
+  asks the registry for charts; their union is the candidate set;
+* backward: each candidate chart's own identifiers are then looked for on the page (its
+  family and given names among the words, its DOB among the dates, ...). A chart is judged
+  on what *it* has in common with the page, which works whatever order or case the page uses.
+
+The two-identifier rule (DESIGN.md, "Scan-and-index") decides confidence. An identifier
+*discriminates* chart X when it matches X strongly and no other candidate that the page also
+points at (one with any other evidence on the page) matches it strongly as well. Twins share
+DOB, family name and phone, so those never discriminate between them; a stranger who merely
+shares a birthday does not spoil a name + DOB match. A suggestion reaches
+`Suggestions.CONFIDENT` only with two discriminating identifiers and nothing on the page
+contradicting the chart (a labelled DOB or patient name that is someone else's). Anything
+less stays below it and the page goes to the review queue.
+
+Outside record numbers ("MRN: 55-1234", "Acct #") are never looked up unless they pass our
+check digit, and even then a number only counts for a chart when it is that chart's MRN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from rapidfuzz.fuzz import ratio
+from rapidfuzz.process import extract
+
+from clinicrecords.domain import Patient
+from clinicrecords.mrn import is_valid_mrn
+from clinicrecords.scan.identifiers import Line, PageIdentifiers, boxes, letters_of, words_text
+from clinicrecords.scan.types import Evidence, PatientSuggestion, Suggestions, Word
+from clinicrecords.search.dates import is_near
+from clinicrecords.search.nicknames import are_equivalent
+from clinicrecords.search.normalize import name_tokens, normalize_phone
+
+
+class PatientRegistry(Protocol):
+    """What the matcher needs from the chart index (clinicrecords.search.index.PatientIndex)."""
+
+    def by_mrn(self, mrn: str) -> list[int]: ...
+
+    def by_dob(self, dob: date) -> list[int]: ...
+
+    def by_phone(self, digits: str) -> list[int]: ...
+
+    def by_name(self, family: str, given: str, limit: int = 20) -> list[tuple[int, float]]: ...
+
+    def get(self, patient_id: int) -> Patient | None: ...
+
+
+# Weight of one identifier in the (non-confident) score: how much it alone says.
+STRONG_WEIGHT = {"mrn": 0.6, "name": 0.5, "dob": 0.45, "phone": 0.3}
+PARTIAL_WEIGHT = {"mrn": 0.0, "name": 0.18, "dob": 0.15, "phone": 0.1}
+BELOW_CONFIDENT = 0.89
+FUZZY_CUTOFF = 0.8  # one wrong letter in a five-letter name
+MIN_SCORE = 0.2
+MAX_CANDIDATES = 80
+MAX_DATE_QUERIES = 8
+MAX_NAME_QUERIES = 8
+DEFAULT_MRN_WIDTH = 8  # make_mrn(width=7) + check digit
+
+
+@dataclass(slots=True)
+class _Token:
+    line: int
+    pos: int  # word index within the line
+    text: str  # letters_of(word)
+    word: Word
+
+
+@dataclass(slots=True)
+class _Judgement:
+    patient: Patient
+    strong: dict[str, Evidence] = field(default_factory=dict)
+    partial: dict[str, Evidence] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    name_quality: float = 1.0  # 0..1 likeness of the name match (exact = 1)
+
+    def has_other_than(self, kind: str) -> bool:
+        return any(k != kind for k in self.strong) or any(k != kind for k in self.partial)
+
+
+def _similar(page: str, chart: str) -> float:
+    """0..1 likeness of a page token to a chart name part; short names must match exactly."""
+    if page == chart:
+        return 1.0
+    if len(chart) <= 4 or len(page) <= 3:
+        return 0.0
+    value = ratio(page, chart) / 100.0
+    return value if value >= FUZZY_CUTOFF else 0.0
+
+
+class _PageWords:
+    """The page's words as name tokens, indexed so each chart costs one fuzzy scan."""
+
+    def __init__(self, lines: list[Line]) -> None:
+        self.tokens: list[_Token] = []
+        self.by_text: dict[str, list[int]] = {}
+        self.by_line: dict[int, list[int]] = {}
+        for line in lines:
+            for pos, word in enumerate(line.words):
+                text = letters_of(word.text)
+                if text:
+                    self.by_text.setdefault(text, []).append(len(self.tokens))
+                    self.by_line.setdefault(line.index, []).append(len(self.tokens))
+                    self.tokens.append(_Token(line.index, pos, text, word))
+        self.texts = list(self.by_text)
+
+    def like(self, name: str) -> list[tuple[float, int]]:
+        """(likeness, token index) of every word that may be `name`."""
+        if not name:
+            return []
+        if len(name) <= 4:
+            return [(1.0, i) for i in self.by_text.get(name, ())]
+        out = []
+        for text, score, _ in extract(
+            name, self.texts, scorer=ratio, score_cutoff=FUZZY_CUTOFF * 100, limit=None
+        ):
+            sim = 1.0 if text == name else (score / 100.0 if len(text) > 3 else 0.0)
+            if sim:
+                out.extend((sim, i) for i in self.by_text[text])
+        return out
+
+    def find(self, parts: list[str]) -> list[tuple[float, list[_Token]]]:
+        """Places where a (possibly multi-word) name part stands, with their likeness."""
+        if not parts:
+            return []
+        joined = "".join(parts)
+        hits = [(sim, [self.tokens[i]]) for sim, i in self.like(joined)]
+        if len(parts) > 1:
+            # The parts spread over consecutive words ("De La Cruz"), anchored on the first.
+            for _, i in self.like(parts[0]):
+                run = self.tokens[i : i + len(parts)]
+                if len(run) == len(parts) and all(t.line == run[0].line for t in run):
+                    sim = _similar("".join(t.text for t in run), joined)
+                    if sim:
+                        hits.append((sim, run))
+            if not hits:
+                # Only the longest part legible: a weaker, family-only kind of hit.
+                longest = max(parts, key=len)
+                if len(longest) > 4:
+                    hits = [(sim * 0.9, [self.tokens[i]]) for sim, i in self.like(longest)]
+        return hits
+
+
+def _near(a: list[_Token], b: list[_Token]) -> bool:
+    ta, tb = a[0], b[0]
+    if ta.line == tb.line:
+        return abs(ta.pos - tb.pos) <= 4
+    return abs(ta.line - tb.line) <= 1
+
+
+def _judge_name(j: _Judgement, page: _PageWords) -> None:
+    fam_hits = page.find(name_tokens(j.patient.family))
+    if not fam_hits:
+        return
+    given = name_tokens(j.patient.given)
+    first = given[0] if given else ""
+    given_hits = {i: sim for sim, i in page.like(first)}
+    best: tuple[float, str, list[_Token]] | None = None  # (quality, level, tokens)
+    for fsim, ftoks in fam_hits:
+        options = [(fsim, "family", ftoks)]
+        used = {id(t) for t in ftoks}
+        line = ftoks[0].line
+        nearby = [i for n in (line - 1, line, line + 1) for i in page.by_line.get(n, ())]
+        for i in nearby:
+            tok = page.tokens[i]
+            if id(tok) in used or not _near(ftoks, [tok]):
+                continue
+            if i in given_hits:
+                options.append((fsim + given_hits[i], "full", [*ftoks, tok]))
+            elif first and are_equivalent(tok.text, first):
+                options.append((fsim + 0.5, "nickname", [*ftoks, tok]))
+            elif first and len(tok.text) == 1 and tok.text == first[0]:
+                options.append((fsim + 0.3, "initial", [*ftoks, tok]))
+        for option in options:
+            if best is None or option[0] > best[0]:
+                best = option
+    assert best is not None
+    quality, level, toks = best
+    words = tuple(sorted((t.word for t in toks), key=lambda w: (w.line, w.box.left)))
+    ev = Evidence("name", words_text(words), boxes(words))
+    j.name_quality = quality / 2.0 if level == "full" else quality
+    if level == "full" and quality >= 1.75:
+        j.strong["name"] = ev
+    else:
+        j.partial["name"] = ev
+
+
+def _judge_dob(j: _Judgement, ids: PageIdentifiers) -> None:
+    dob = j.patient.dob
+    labelled = [d for d in ids.dates if d.label == "dob"]
+    for d in ids.dates:
+        if d.label == "stamp":
+            continue
+        if d.value == dob:
+            j.strong["dob"] = Evidence("dob", words_text(d.words), boxes(d.words))
+            return
+    for d in ids.dates:
+        if d.alt == dob or (d.label == "dob" and is_near(d.value, dob)):
+            j.partial["dob"] = Evidence("dob", words_text(d.words), boxes(d.words))
+            return
+    if labelled:
+        j.conflicts.append("dob")
+
+
+def _judge_mrn(j: _Judgement, mrns: dict[str, list[Word]]) -> None:
+    own = {m.lstrip("0") for m in (j.patient.mrn, *j.patient.aliases) if m}
+    for digits, words in mrns.items():
+        if digits.lstrip("0") in own:
+            j.strong["mrn"] = Evidence("mrn", words_text(words), boxes(tuple(words)))
+            return
+
+
+def _judge_phone(j: _Judgement, ids: PageIdentifiers) -> None:
+    mine = normalize_phone(j.patient.phone)
+    if len(mine) != 10:
+        return
+    for p in ids.phones:
+        if p.digits == mine and not p.fax:
+            j.strong["phone"] = Evidence("phone", words_text(p.words), boxes(p.words))
+            return
+
+
+def _judge_name_conflict(j: _Judgement, ids: PageIdentifiers) -> None:
+    """A page that names its patient ("Patient: Jane Doe") contradicts a chart it never names."""
+    if "name" in j.strong or "name" in j.partial:
+        return
+    if any(n.labelled for n in ids.names):
+        j.conflicts.append("name")
+
+
+def _our_mrns(ids: PageIdentifiers) -> dict[str, list[Word]]:
+    """Numbers on the page that pass our check digit and are not labelled as someone else's."""
+    out: dict[str, list[Word]] = {}
+    for n in ids.numbers:
+        if n.label == "other" or not is_valid_mrn(n.digits):
+            continue
+        out.setdefault(n.digits, list(n.words))
+    return out
+
+
+def _candidates(
+    ids: PageIdentifiers, registry: PatientRegistry, mrns: dict[str, list[Word]]
+) -> list[int]:
+    found: dict[int, None] = {}
+
+    def add(pids: list[int]) -> None:
+        for pid in pids:
+            found.setdefault(pid, None)
+
+    for digits in mrns:
+        add(registry.by_mrn(digits))
+        if len(digits) < DEFAULT_MRN_WIDTH:
+            add(registry.by_mrn(digits.zfill(DEFAULT_MRN_WIDTH)))
+    seen_dates: set[date] = set()
+    for d in sorted(ids.dates, key=lambda d: d.label != "dob"):
+        if d.label in ("stamp", "service"):
+            continue
+        for value in (d.value, d.alt):
+            if value is not None and value not in seen_dates and len(seen_dates) < MAX_DATE_QUERIES:
+                seen_dates.add(value)
+                add(registry.by_dob(value))
+    for p in ids.phones[:6]:
+        if not p.fax:
+            add(registry.by_phone(p.digits))
+    names = sorted(ids.names, key=lambda n: not n.labelled)[:MAX_NAME_QUERIES]
+    for n in names:
+        add([pid for pid, score in registry.by_name(n.family, n.given, limit=10) if score >= 0.5])
+    if not found:
+        # Nothing labelled: try capitalised word pairs near the top ("John Smith" on a letter).
+        queries = 0
+        for line in ids.lines[:12]:
+            ws = line.words
+            for a, b in zip(ws, ws[1:], strict=False):
+                ta, tb = letters_of(a.text), letters_of(b.text)
+                if len(ta) > 1 and len(tb) > 1 and a.text[:1].isupper() and b.text[:1].isupper():
+                    add([pid for pid, s in registry.by_name(tb, ta, limit=5) if s >= 0.8])
+                    queries += 1
+                if queries >= 12:
+                    break
+    return list(found)[:MAX_CANDIDATES]
+
+
+def _score(j: _Judgement, discriminating: int) -> float:
+    miss = 1.0
+    for kind in j.strong:
+        weight = STRONG_WEIGHT[kind]
+        if kind == "name":
+            weight *= j.name_quality**2  # an exact spelling beats a near one (Taylor/Tayylor)
+        miss *= 1.0 - weight
+    for kind in j.partial:
+        if kind not in j.strong:
+            miss *= 1.0 - PARTIAL_WEIGHT[kind]
+    raw = 1.0 - miss
+    if j.conflicts:
+        return round(raw * 0.35, 3)
+    if discriminating >= 2:
+        # Confident: 0.9 .. 0.99 by how much more than two identifiers agree.
+        return round(min(0.99, 0.9 + 0.09 * max(0.0, (raw - 0.7) / 0.3)), 3)
+    return round(min(BELOW_CONFIDENT, raw), 3)
+
+
+def match_patients(
+    ids: PageIdentifiers, registry: PatientRegistry, limit: int = 5
+) -> tuple[PatientSuggestion, ...]:
+    """Charts the page may belong to, best first; see the module docstring for the rule."""
+    mrns = _our_mrns(ids)
+    pids = _candidates(ids, registry, mrns)
+    if not pids:
+        return ()
+    page = _PageWords(ids.lines)
+    judgements: dict[int, _Judgement] = {}
+    for pid in pids:
+        patient = registry.get(pid)
+        if patient is not None and patient.merged_into is not None:
+            patient = registry.get(patient.merged_into)
+        if patient is None or patient.id in judgements:
+            continue
+        j = _Judgement(patient)
+        _judge_mrn(j, mrns)
+        _judge_dob(j, ids)
+        _judge_phone(j, ids)
+        _judge_name(j, page)
+        _judge_name_conflict(j, ids)
+        judgements[patient.id] = j
+    out = []
+    for pid, j in judgements.items():
+        discriminating = 0
+        for kind in j.strong:
+            rivals = [
+                o
+                for opid, o in judgements.items()
+                if opid != pid and kind in o.strong and o.has_other_than(kind)
+            ]
+            if not rivals:
+                discriminating += 1
+        score = _score(j, discriminating)
+        if score < MIN_SCORE:
+            continue
+        p = j.patient
+        evidence = tuple(j.strong.values()) + tuple(
+            ev for k, ev in j.partial.items() if k not in j.strong
+        )
+        out.append(
+            PatientSuggestion(p.id, p.mrn, p.display_name, p.dob.isoformat(), score, evidence)
+        )
+    out.sort(key=lambda s: (-s.score, s.patient_id))
+    # Belt and braces: two suggestions at the confident level means neither is.
+    if len(out) > 1 and out[1].score >= Suggestions.CONFIDENT:
+        out = [
+            PatientSuggestion(
+                s.patient_id, s.mrn, s.name, s.dob, min(s.score, BELOW_CONFIDENT), s.evidence
+            )
+            for s in out
+        ]
+    return tuple(out[:limit])

@@ -1,0 +1,307 @@
+"""Where pages come from: imported files (here) and scanners (``sane``, ``wia``).
+
+``load_pages(path)`` checks a file by its bytes, not its name, refuses what cannot be read
+with one sentence (``BadInput``), and hands out pages one at a time so a 500-page fax TIFF
+never sits in memory at once. A damaged page inside a good file comes out as a
+``SourcePage`` with a ``problem`` and the other pages still come out: a record must not lose
+ninety-nine pages because the hundredth is broken.
+
+Pages are PIL images in mode "1", "L" or "RGB" with ``info["dpi"]`` set (from the file, or
+guessed from the page size when the file has none) and square pixels (fax "normal" mode
+204 x 98 dpi is stretched to 204 x 204).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from clinicrecords.errors import BadInput
+from clinicrecords.scan import limits
+from clinicrecords.scan.pdfpages import PdfPages
+
+log = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+TIFF = "image/tiff"
+JPEG = "image/jpeg"
+PNG = "image/png"
+EMPTY = "application/x-empty"
+UNKNOWN = "application/octet-stream"
+
+_COMMON_DPI = (100, 150, 200, 240, 300, 400, 600)
+
+
+def sniff(path: str | Path) -> str:
+    """Media type from the first bytes of the file (a ``.jpg`` that is a PDF is a PDF)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if not head:
+        return EMPTY
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return TIFF
+    if b"%PDF-" in head:  # the PDF standard allows bytes before the header
+        return PDF
+    return UNKNOWN
+
+
+@dataclass(slots=True)
+class SourcePage:
+    number: int  # 1-based page number inside the file
+    image: Image.Image | None  # None when the page could not be read (see problem)
+    dpi: float = 0.0
+    dpi_guessed: bool = False
+    text: str | None = None  # a PDF's own text layer, when it has one
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageProblem:
+    number: int
+    message: str
+
+
+def guess_dpi(width: int, height: int) -> float:
+    """Resolution of a page with none recorded, assuming it is letter or A4 paper."""
+    short = min(width, height)
+    raw = short / 8.5
+    return float(min(_COMMON_DPI, key=lambda d: abs(d - raw)))
+
+
+def _plausible(dpi: object) -> tuple[float, float] | None:
+    try:
+        x, y = (float(v) for v in dpi)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    lo, hi = limits.PLAUSIBLE_DPI
+    return (x, y) if lo <= x <= hi and lo <= y <= hi else None
+
+
+def _usable(img: Image.Image) -> Image.Image:
+    if img.mode in ("1", "L", "RGB"):
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return img.point(lambda v: v / 256).convert("L")  # 16-bit grey scans
+    if img.mode in ("LA", "La"):
+        return img.convert("L")
+    return img.convert("RGB")
+
+
+def _square(img: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, float]:
+    """Make pixels square (fax normal mode is 204 x 98 dpi) by stretching the coarse axis."""
+    x, y = dpi
+    if abs(x - y) <= 0.02 * max(x, y):
+        return img, x
+    target = max(x, y)
+    size = (round(img.width * target / x), round(img.height * target / y))
+    mode = img.mode
+    work = img.convert("L") if mode == "1" else img
+    return work.resize(size, Image.Resampling.BILINEAR), target
+
+
+def _check_pixels(name: str, width: int, height: int, number: int | None = None) -> None:
+    if width <= 0 or height <= 0:
+        raise BadInput(f"“{name}” has a page with no pixels.")
+    if width * height > limits.MAX_PAGE_PIXELS:
+        where = f"Page {number} of “{name}”" if number else f"“{name}”"
+        mp = limits.MAX_PAGE_PIXELS // 1_000_000
+        raise BadInput(
+            f"{where} is {width} x {height} pixels, larger than the {mp} megapixels a page may be."
+        )
+
+
+class LoadedFile:
+    """An imported file opened for reading its pages in order.
+
+    ``page_count`` is known up front (PDF, TIFF, JPEG, PNG all tell it cheaply).
+    ``iter_source_pages()`` gives every page, damaged ones with a ``problem``;
+    ``iter_pages()`` gives only the good pages' images and records the rest in ``problems``.
+    Use as a context manager, or call ``close()``.
+    """
+
+    def __init__(self, path: Path, media_type: str) -> None:
+        self.path = path
+        self.media_type = media_type
+        self.problems: list[PageProblem] = []
+        self._pdf: PdfPages | None = None
+        self._img: Image.Image | None = None
+        self._first: SourcePage | None = None
+        if media_type == PDF:
+            self._pdf = PdfPages(path)
+            self.page_count = len(self._pdf)
+        else:
+            self._open_image()
+
+    def _open_image(self) -> None:
+        name = self.path.name
+        try:
+            with warnings.catch_warnings():
+                # Our own limit below decides; Pillow's warning band (89-179 MP) is noise here.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                img = Image.open(self.path)
+        except Image.DecompressionBombError:
+            mp = limits.MAX_PAGE_PIXELS // 1_000_000
+            raise BadInput(f"“{name}” is larger than the {mp} megapixels a page may be.") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            raise BadInput(
+                f"“{name}” is damaged or is not a picture the program can read."
+            ) from None
+        self._img = img
+        try:
+            _check_pixels(name, *img.size, 1)
+            count = getattr(img, "n_frames", 1) if self.media_type == TIFF else 1
+        except (OSError, ValueError, SyntaxError, EOFError):
+            self.close()
+            raise BadInput(f"“{name}” is damaged: its pages cannot be counted.") from None
+        except BadInput:
+            self.close()
+            raise
+        if count > limits.MAX_PAGES_PER_FILE:
+            self.close()
+            raise BadInput(
+                f"“{name}” has {count} pages, more than the {limits.MAX_PAGES_PER_FILE} "
+                "one file may have; split it and import the parts."
+            )
+        self.page_count = count
+        if count == 1:
+            # One page: decode it now, so a truncated picture is refused at import time
+            # with the file's name, not later half-way through the pipeline.
+            first = self._frame(0)
+            if first.image is None:
+                self.close()
+                raise BadInput(first.problem or f"“{name}” could not be read.")
+            self._first = first
+
+    def _frame(self, index: int) -> SourcePage:
+        assert self._img is not None
+        number = index + 1
+        name = self.path.name
+        try:
+            if self._img.tell() != index:
+                self._img.seek(index)
+            frame = self._img
+            _check_pixels(name, *frame.size, number)
+            dpi = _plausible(frame.info.get("dpi"))
+            frame.load()
+            img = _usable(frame)
+            if self.media_type == JPEG:
+                # Phone photos store "which way is up" in EXIF instead of turning the pixels.
+                img = ImageOps.exif_transpose(img)
+            if img is frame:
+                img = frame.copy()  # detach from the file so the next seek cannot change it
+        except BadInput as exc:
+            return SourcePage(number, None, problem=exc.message)
+        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+            log.warning("page %d of an imported image is damaged: %s", number, type(exc).__name__)
+            what = f"Page {number} of “{name}”" if self.page_count != 1 else f"“{name}”"
+            return SourcePage(number, None, problem=f"{what} is damaged or cut short.")
+        guessed = dpi is None
+        if dpi is None:
+            g = guess_dpi(*img.size)
+            dpi = (g, g)
+        img, square = _square(img, dpi)
+        img.info["dpi"] = (square, square)
+        return SourcePage(number, img, dpi=square, dpi_guessed=guessed)
+
+    def iter_source_pages(self) -> Iterator[SourcePage]:
+        """Every page in order; a damaged page has ``image=None`` and a ``problem``."""
+        if self._pdf is not None:
+            for p in self._pdf:
+                if p.image is None and self.page_count == 1:
+                    raise BadInput(f"“{self.path.name}” is damaged: its only page cannot be drawn.")
+                yield SourcePage(p.number, p.image, p.dpi, False, p.text, p.problem)
+            return
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+            return
+        for index in range(self.page_count):
+            yield self._frame(index)
+
+    def iter_pages(self) -> Iterator[Image.Image]:
+        """The good pages' images, in order; damaged pages are listed in ``problems``."""
+        for page in self.iter_source_pages():
+            if page.image is None:
+                self.problems.append(PageProblem(page.number, page.problem or "unreadable"))
+                continue
+            yield page.image
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
+        if self._img is not None:
+            self._img.close()
+            self._img = None
+
+    def __enter__(self) -> LoadedFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load_pages(path: str | Path) -> LoadedFile:
+    """Open an imported file for reading its pages; ``BadInput`` if it cannot be read at all."""
+    path = Path(path)
+    name = path.name
+    try:
+        media_type = sniff(path)
+    except IsADirectoryError:
+        raise BadInput(f"“{name}” is a folder, not a file.") from None
+    except FileNotFoundError:
+        raise BadInput(f"“{name}” does not exist (any more).") from None
+    except OSError:
+        raise BadInput(f"“{name}” cannot be opened for reading.") from None
+    if media_type == EMPTY:
+        raise BadInput(f"“{name}” is empty (0 bytes); the scan or copy may not have finished.")
+    if media_type == UNKNOWN:
+        raise BadInput(f"“{name}” is not a PDF, TIFF, JPEG or PNG file.")
+    return LoadedFile(path, media_type)
+
+
+# -- scanners ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerDevice:
+    name: str  # the backend's device id, e.g. "test:0", "airscan:e0:Office", a WIA DeviceID
+    vendor: str = ""
+    model: str = ""
+    kind: str = ""  # "flatbed scanner", "virtual device", ...
+    backend: str = ""  # "sane" or "wia"
+    sources: tuple[str, ...] = field(default_factory=tuple)  # "Flatbed", "ADF", ... if known
+
+    @property
+    def label(self) -> str:
+        return " ".join(p for p in (self.vendor, self.model) if p) or self.name
+
+
+class ScannerSource(Protocol):
+    """A way of driving scanners (SANE, WIA). Scanned pages land as numbered image files in
+    ``out_dir`` and are then imported like any other file."""
+
+    def available(self) -> bool: ...
+
+    def list_devices(self) -> list[ScannerDevice]: ...
+
+    def scan(
+        self,
+        device: ScannerDevice | str,
+        *,
+        out_dir: Path,
+        dpi: int = 300,
+        mode: str = "Gray",
+        source: str | None = None,
+        batch: bool = True,
+    ) -> list[Path]: ...
