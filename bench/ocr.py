@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             total += lab["pages"]
     else:
         chosen = _corpus(corpus_dir, a.pages, a.seed, a.patients)
-    print(f"corpus: {len(chosen)} documents, {sum(c['pages'] for c in chosen)} pages "
-          f"({time.perf_counter() - t:.0f} s to write; not timed)")
+    print(
+        f"corpus: {len(chosen)} documents, {sum(c['pages'] for c in chosen)} pages "
+        f"({time.perf_counter() - t:.0f} s to write; not timed)"
+    )
 
     store, _ = Store.create(tmp / "store", "bench passphrase for a synthetic clinic", "Bench")
     auth.create_first_admin(store, "admin", PASSWORD, "Bench Admin")
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     events: list[ingest.PageEvent] = []
     first_at: list[float] = []
     t0 = time.perf_counter()
+    cpu0 = os.times()
 
     def on_page(ev: ingest.PageEvent) -> None:
         if ev.kind == "suggested" and not first_at:
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     t_import = time.perf_counter() - t0
     result = ingest.process_batch(session, report.batch_id, on_page=on_page, workers=a.workers)
     wall = time.perf_counter() - t0
+    cpu1 = os.times()
+    cpu = sum(cpu1[:4]) - sum(cpu0[:4])  # user + system, ours and Tesseract's
     n_pages = result.pages
 
     # -- accuracy ------------------------------------------------------------------------
@@ -135,20 +140,34 @@ def main(argv: list[str] | None = None) -> int:
     text_times = [e.seconds for e in events if e.kind == "text"]
     median_first = statistics.median(sugg_times) if sugg_times else float("nan")
     print(f"import (copy + commit + check) {t_import:.1f} s for {len(files)} files")
-    print(f"per page: suggestions median {median_first:.2f} s (p90 "
-          f"{sorted(sugg_times)[int(0.9 * (len(sugg_times) - 1))]:.2f} s), full text median "
-          f"{statistics.median(text_times) if text_times else 0:.2f} s")
+    print(
+        f"per page: suggestions median {median_first:.2f} s (p90 "
+        f"{sorted(sugg_times)[int(0.9 * (len(sugg_times) - 1))]:.2f} s), full text median "
+        f"{statistics.median(text_times) if text_times else 0:.2f} s"
+    )
     print(f"batch start to first suggestion: {first_at[0] if first_at else float('nan'):.2f} s")
     print(f"problems: {len(result.problems)}")
-    print(f"documents {n_docs}: patient top-1 {ok_patient / n_docs:.1%}, type top-1 "
-          f"{ok_type / n_docs:.1%}, date top-1 {ok_date / n_docs:.1%}")
-    print(f"confident patient suggestions: {confident} of {n_pages} pages; confident wrong: "
-          f"{confident_wrong}")
-    print(f"wall {wall:.1f} s on {a.workers} worker(s); cpu count {os.cpu_count()}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"documents {n_docs}: patient top-1 {ok_patient / n_docs:.1%}, type top-1 "
+        f"{ok_type / n_docs:.1%}, date top-1 {ok_date / n_docs:.1%}"
+    )
+    print(
+        f"confident patient suggestions: {confident} of {n_pages} pages; confident wrong: "
+        f"{confident_wrong}"
+    )
+    print(
+        f"wall {wall:.1f} s on {a.workers} worker(s); cpu count {os.cpu_count()}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"cpu {cpu:.1f} s ({cpu / max(n_pages, 1):.2f} s a page): on {a.workers} idle cores "
+        f"that is {n_pages / (cpu / a.workers) * 60:.0f} pages/min"
+    )
     session.store.close()
-    print(f"pages={n_pages} pages_per_min={n_pages / wall * 60:.1f} "
-          f"first_suggestion_median_s={median_first:.2f}")
+    print(
+        f"pages={n_pages} pages_per_min={n_pages / wall * 60:.1f} "
+        f"first_suggestion_median_s={median_first:.2f}"
+    )
     return 0
 
 

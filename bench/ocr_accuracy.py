@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--profile", default="mix", help="clean, office, fax, bad or mix")
     ap.add_argument("--train", type=int, default=0)
+    ap.add_argument(
+        "--show-misses", action="store_true", help="print each miss (synthetic data only)"
+    )
     args = ap.parse_args(argv)
 
     synthetic, index = _registry(args.patients, args.seed)
@@ -124,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         per_type[doc.doc_type][0] += type_ok
         per_type[doc.doc_type][1] += 1
         top_date = s.doc_date[0].value if s.doc_date else None
+        if args.show_misses and (not right or not type_ok or top_date != doc.doc_date.isoformat()):
+            print(
+                f"MISS {doc.doc_type} ids={doc.identifiers} layout={doc.layout} "
+                f"patient_ok={right} got={[(p.name, p.score) for p in s.patient[:2]]} "
+                f"truth={doc.patient_name_as_printed!r} dob={doc.dob_as_printed!r} "
+                f"type={[(v.value, v.score) for v in s.doc_type[:2]]} "
+                f"date={[(v.value, v.score) for v in s.doc_date[:2]]} truth_date={doc.doc_date}"
+            )
         tally["date_top1"] += top_date == doc.doc_date.isoformat()
         stamps = {d.isoformat() for d in (doc.fax_stamp_date, doc.print_date) if d}
         tally["date_is_fax_or_print"] += top_date in stamps and top_date != doc.doc_date.isoformat()

@@ -112,7 +112,8 @@ def open_chart(session: Session, patient_id: int) -> ChartView:
         doc_rows = documents_sql.documents_for_patient(conn, patient.id)
         page_rows = charts_sql.pages_for_patient(conn, patient.id)
         merged_from = tuple(
-            p for p in (patients_sql.get(conn, i) for i in charts_sql.merged_into(conn, patient.id))
+            p
+            for p in (patients_sql.get(conn, i) for i in charts_sql.merged_into(conn, patient.id))
             if p is not None
         )
     can_sensitive = session.can("document.read_sensitive")
@@ -120,8 +121,12 @@ def open_chart(session: Session, patient_id: int) -> ChartView:
     releases, note = release_history(session, [patient.id, *(p.id for p in merged_from)])
     view = ChartView(patient, groups, releases, note, merged_from, opened_as, can_sensitive)
     session.audit(
-        "chart.open", "patient", patient.id, documents=len(view.documents),
-        pages=view.page_count, **({"opened_as": opened_as} if opened_as else {}),
+        "chart.open",
+        "patient",
+        patient.id,
+        documents=len(view.documents),
+        pages=view.page_count,
+        **({"opened_as": opened_as} if opened_as else {}),
     )
     return view
 
@@ -136,31 +141,49 @@ def open_chart_by_mrn(session: Session, mrn: str) -> ChartView:
     return open_chart(session, pid)
 
 
-def _group(doc_rows: list[dict], page_rows: list[dict], can_sensitive: bool) -> tuple[DocumentGroup, ...]:
+def _group(
+    doc_rows: list[dict], page_rows: list[dict], can_sensitive: bool
+) -> tuple[DocumentGroup, ...]:
     pages: dict[int, list[PageRef]] = {}
     for r in page_rows:
         pages.setdefault(r["document_id"], []).append(
-            PageRef(r["id"], r["document_id"], r["seq"], r["sha256"], r["media_type"],
-                    r["width"], r["height"], r["rotation"])
+            PageRef(
+                r["id"],
+                r["document_id"],
+                r["seq"],
+                r["sha256"],
+                r["media_type"],
+                r["width"],
+                r["height"],
+                r["rotation"],
+            )
         )
     by_type: dict[str, list[ChartDocument]] = {}
     labels: dict[str, tuple[str, bool]] = {}
     for r in doc_rows:
         doc = Document(
-            id=r["id"], patient_id=r["patient_id"], doc_type=r["doc_type"],
+            id=r["id"],
+            patient_id=r["patient_id"],
+            doc_type=r["doc_type"],
             doc_date=date.fromisoformat(r["doc_date"]) if r["doc_date"] else None,
-            page_count=r["pages"], title=r["title"], author=r["author"], facility=r["facility"],
-            sensitive=bool(r["sensitive"]), created_at=r["created_at"],
+            page_count=r["pages"],
+            title=r["title"],
+            author=r["author"],
+            facility=r["facility"],
+            sensitive=bool(r["sensitive"]),
+            created_at=r["created_at"],
         )
         labels[doc.doc_type] = (r["label"], doc.sensitive)
         by_type.setdefault(doc.doc_type, []).append(
-            ChartDocument(doc, r["label"], tuple(pages.get(doc.id, ())),
-                          doc.sensitive and not can_sensitive)
+            ChartDocument(
+                doc, r["label"], tuple(pages.get(doc.id, ())), doc.sensitive and not can_sensitive
+            )
         )
     out = []
     for code in sorted(by_type, key=lambda c: labels[c][0].lower()):
-        docs = sorted(by_type[code], key=lambda d: (d.document.doc_date or date.min, d.id),
-                      reverse=True)  # newest first; undated last
+        docs = sorted(
+            by_type[code], key=lambda d: (d.document.doc_date or date.min, d.id), reverse=True
+        )  # newest first; undated last
         out.append(DocumentGroup(code, labels[code][0], labels[code][1], tuple(docs)))
     return tuple(out)
 
@@ -168,7 +191,9 @@ def _group(doc_rows: list[dict], page_rows: list[dict], can_sensitive: bool) -> 
 # --- release history -------------------------------------------------------------------
 
 
-def release_history(session: Session, patient_ids: list[int]) -> tuple[tuple[ReleaseEntry, ...], str]:
+def release_history(
+    session: Session, patient_ids: list[int]
+) -> tuple[tuple[ReleaseEntry, ...], str]:
     """The chart's release requests (its own and those of charts merged into it).
 
     Returns the entries and the sentence to show when there are none. Uses the release
@@ -185,8 +210,11 @@ def release_history(session: Session, patient_ids: list[int]) -> tuple[tuple[Rel
     for pid in patient_ids:
         for r in list_requests(session, patient_id=pid):
             requester = r.requester_name + (f" ({r.requester_org})" if r.requester_org else "")
-            entries.append(ReleaseEntry(r.code, requester, r.purpose, r.status, r.received_on,
-                                        r.sent_at, r.pages_out))
+            entries.append(
+                ReleaseEntry(
+                    r.code, requester, r.purpose, r.status, r.received_on, r.sent_at, r.pages_out
+                )
+            )
     entries.sort(key=lambda e: (e.received_on or date.min, e.code), reverse=True)
     return tuple(entries), NO_RELEASES
 
@@ -207,7 +235,9 @@ def fts_query(text: str) -> str:
     return " ".join(quoted)
 
 
-def search_chart_text(session: Session, patient_id: int, text: str, limit: int = 100) -> list[TextHit]:
+def search_chart_text(
+    session: Session, patient_id: int, text: str, limit: int = 100
+) -> list[TextHit]:
     """Pages of one chart whose OCR text has every typed word. Audited (what was looked at)."""
     session.require("document.read")
     query = fts_query(text)
@@ -219,12 +249,14 @@ def search_chart_text(session: Session, patient_id: int, text: str, limit: int =
         hidden = set()
         if not can_sensitive:
             hidden = {
-                r["page_id"] for r in rows
+                r["page_id"]
+                for r in rows
                 if (documents_sql.page(conn, r["page_id"]) or {}).get("sensitive")
             }
     hits = [
         TextHit(r["page_id"], r["document_id"], " ".join(r["snippet"].split()))
-        for r in rows if r["page_id"] not in hidden
+        for r in rows
+        if r["page_id"] not in hidden
     ]
     session.audit("chart.search_text", "patient", patient_id, hits=len(hits))
     return hits

@@ -86,9 +86,23 @@ def name_similarity(family: str, given: str, p: Patient) -> float:
 
 
 _ADDRESS_WORDS = {
-    "street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "lane": "ln",
-    "court": "ct", "boulevard": "blvd", "place": "pl", "apartment": "apt", "suite": "ste",
-    "north": "n", "south": "s", "east": "e", "west": "w", "unit": "apt", "no": "",
+    "street": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "drive": "dr",
+    "lane": "ln",
+    "court": "ct",
+    "boulevard": "blvd",
+    "place": "pl",
+    "apartment": "apt",
+    "suite": "ste",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "unit": "apt",
+    "no": "",
 }
 
 
@@ -140,3 +154,14 @@ def likely_duplicates(session: Session, p: PatientInput) -> list[DuplicateCandid
         out.append(DuplicateCandidate(chart, tuple(why), name_similarity(p.family, p.given, chart)))
     out.sort(key=lambda c: (-c.score, c.patient.family, c.patient.given, c.patient.id))
     return out[:MAX_CANDIDATES]
+
+
+def register_checked(session: Session, p: PatientInput, shown: list[int]) -> Patient:
+    """Register after the duplicate check; when charts were shown, record that the clerk
+    chose a new chart anyway (and which charts were shown) in the audit trail."""
+    from clinicrecords.patients import register_patient
+
+    patient = register_patient(session, p)
+    if shown:
+        session.audit("patient.duplicates_overridden", "patient", patient.id, shown=sorted(shown))
+    return patient

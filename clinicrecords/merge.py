@@ -83,8 +83,15 @@ def merge_charts(session: Session, survivor_id: int, merged_id: int, reason: str
         )
         patients_sql.touch(conn, survivor_id)
         session.audit(
-            "patient.merge", "patient", survivor_id, conn=conn, merge_id=merge_id,
-            merged_id=merged_id, reason=reason, documents=len(docs), pages=pages,
+            "patient.merge",
+            "patient",
+            survivor_id,
+            conn=conn,
+            merge_id=merge_id,
+            merged_id=merged_id,
+            reason=reason,
+            documents=len(docs),
+            pages=pages,
         )
         survivor_after = patients_sql.get(conn, survivor_id)
         merged_after = patients_sql.get(conn, merged_id)
@@ -123,8 +130,14 @@ def unmerge(session: Session, merge_id: int, reason: str = "") -> MergeResult:
         patients_sql.touch(conn, survivor_id)
         patients_sql.touch(conn, merged_id)
         session.audit(
-            "patient.unmerge", "patient", survivor_id, conn=conn, merge_id=merge_id,
-            merged_id=merged_id, documents=len(back), reason=reason.strip(),
+            "patient.unmerge",
+            "patient",
+            survivor_id,
+            conn=conn,
+            merge_id=merge_id,
+            merged_id=merged_id,
+            documents=len(back),
+            reason=reason.strip(),
         )
         survivor_after = patients_sql.get(conn, survivor_id)
         merged_after = patients_sql.get(conn, merged_id)
@@ -140,11 +153,17 @@ def merge_history(session: Session, patient_id: int) -> list[MergeRecord]:
         rows = charts_sql.merges_for_patient(conn, patient_id)
     return [
         MergeRecord(
-            id=r["id"], survivor_id=r["survivor_id"], survivor_mrn=r["survivor_mrn"],
-            merged_id=r["merged_id"], merged_mrn=r["merged_mrn"], reason=r["reason"],
-            merged_by=r["merged_by_name"] or "", merged_at=r["merged_at"],
+            id=r["id"],
+            survivor_id=r["survivor_id"],
+            survivor_mrn=r["survivor_mrn"],
+            merged_id=r["merged_id"],
+            merged_mrn=r["merged_mrn"],
+            reason=r["reason"],
+            merged_by=r["merged_by_name"] or "",
+            merged_at=r["merged_at"],
             documents_moved=len(_json_list(r["moved"], "documents")),
-            undone_by=r["undone_by_name"], undone_at=r["undone_at"],
+            undone_by=r["undone_by_name"],
+            undone_at=r["undone_at"],
         )
         for r in rows
     ]

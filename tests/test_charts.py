@@ -26,18 +26,43 @@ def _audit(session, action: str) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def chart(admin_session):
-    p = register_patient(admin_session, PatientInput(family="Okonkwo", given="Adaeze",
-                                                     dob=date(1971, 5, 9), phone="555 201 7788"))
-    lab1 = add_document(admin_session, p.id, "lab", date(2023, 1, 10),
-                        [PageInput(png_page("lipid panel cholesterol"), ocr_text="Lipid panel cholesterol 212")],
-                        title="Lipids")
-    lab2 = add_document(admin_session, p.id, "lab", date(2024, 6, 2),
-                        [PageInput(png_page("cbc"), ocr_text="Complete blood count hemoglobin"),
-                         PageInput(png_page("cbc 2"), ocr_text="platelets normal")], title="CBC")
-    undated = add_document(admin_session, p.id, "correspondence", None,
-                           [PageInput(png_page("letter"), ocr_text="Dear colleague, cholesterol")])
-    mh = add_document(admin_session, p.id, "mental_health", date(2022, 3, 3),
-                      [PageInput(png_page("therapy"), ocr_text="therapy session notes cholesterol")])
+    p = register_patient(
+        admin_session,
+        PatientInput(family="Okonkwo", given="Adaeze", dob=date(1971, 5, 9), phone="555 201 7788"),
+    )
+    lab1 = add_document(
+        admin_session,
+        p.id,
+        "lab",
+        date(2023, 1, 10),
+        [PageInput(png_page("lipid panel cholesterol"), ocr_text="Lipid panel cholesterol 212")],
+        title="Lipids",
+    )
+    lab2 = add_document(
+        admin_session,
+        p.id,
+        "lab",
+        date(2024, 6, 2),
+        [
+            PageInput(png_page("cbc"), ocr_text="Complete blood count hemoglobin"),
+            PageInput(png_page("cbc 2"), ocr_text="platelets normal"),
+        ],
+        title="CBC",
+    )
+    undated = add_document(
+        admin_session,
+        p.id,
+        "correspondence",
+        None,
+        [PageInput(png_page("letter"), ocr_text="Dear colleague, cholesterol")],
+    )
+    mh = add_document(
+        admin_session,
+        p.id,
+        "mental_health",
+        date(2022, 3, 3),
+        [PageInput(png_page("therapy"), ocr_text="therapy session notes cholesterol")],
+    )
     return p, {"lab1": lab1, "lab2": lab2, "letter": undated, "mh": mh}
 
 
@@ -103,7 +128,10 @@ def test_search_chart_text_finds_pages_and_prefixes(admin_session, chart) -> Non
     hits = charts.search_chart_text(admin_session, p.id, "cholest")
     assert {h.document_id for h in hits} == {docs["lab1"], docs["letter"], docs["mh"]}
     assert any("[" in h.snippet for h in hits)
-    assert charts.search_chart_text(admin_session, p.id, "hemoglobin count")[0].document_id == docs["lab2"]
+    assert (
+        charts.search_chart_text(admin_session, p.id, "hemoglobin count")[0].document_id
+        == docs["lab2"]
+    )
     assert charts.search_chart_text(admin_session, p.id, "zebra") == []
     with pytest.raises(BadInput):
         charts.search_chart_text(admin_session, p.id, "  ,, ")
@@ -119,10 +147,14 @@ def test_open_missing_chart(admin_session) -> None:
 def test_tiff_pages_become_png_for_the_viewer(admin_session) -> None:
     import io
 
-    p = register_patient(admin_session, PatientInput(family="Tiff", given="Tina", dob=date(1990, 1, 1)))
+    p = register_patient(
+        admin_session, PatientInput(family="Tiff", given="Tina", dob=date(1990, 1, 1))
+    )
     buf = io.BytesIO()
     Image.new("L", (300, 400), 200).save(buf, format="TIFF")
-    doc = add_document(admin_session, p.id, "other", None, [PageInput(buf.getvalue(), "image/tiff")])
+    doc = add_document(
+        admin_session, p.id, "other", None, [PageInput(buf.getvalue(), "image/tiff")]
+    )
     page = charts.open_chart(admin_session, p.id).documents[0].pages[0]
     assert page.document_id == doc
     assert charts.page_image(admin_session, page.id)[:4] == b"\x89PNG"
@@ -139,8 +171,13 @@ def test_cli_chart_json(chart, store_dir, cli_env, capsys) -> None:
     assert out["patient"]["mrn"] == p.mrn and out["patient"]["dob"] == "1971-05-09"
     by_id = {d["id"]: d for d in out["documents"]}
     assert set(by_id) == set(docs.values())
-    assert by_id[docs["lab2"]] == {"id": docs["lab2"], "doc_type": "lab", "doc_date": "2024-06-02",
-                                  "pages": 2, "sensitive": False}
+    assert by_id[docs["lab2"]] == {
+        "id": docs["lab2"],
+        "doc_type": "lab",
+        "doc_date": "2024-06-02",
+        "pages": 2,
+        "sensitive": False,
+    }
     assert by_id[docs["mh"]]["sensitive"] is True
     assert by_id[docs["letter"]]["doc_date"] is None
     assert main(["--data-dir", str(store_dir), "chart", "00000000", "--json"]) == NotFound.exit_code

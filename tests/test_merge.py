@@ -19,12 +19,24 @@ def _pages(session, patient_id: int) -> set[int]:
 
 
 def _pair(session):
-    a = register_patient(session, PatientInput(family="Lindqvist", given="Astrid", dob=date(1980, 2, 29)))
-    b = register_patient(session, PatientInput(family="Lindquist", given="Astrid", dob=date(1980, 2, 29)))
+    a = register_patient(
+        session, PatientInput(family="Lindqvist", given="Astrid", dob=date(1980, 2, 29))
+    )
+    b = register_patient(
+        session, PatientInput(family="Lindquist", given="Astrid", dob=date(1980, 2, 29))
+    )
     for pid, n in ((a.id, 2), (b.id, 3)):
         for i in range(n):
-            add_document(session, pid, "lab", date(2020, 1, i + 1),
-                         [PageInput(png_page(f"p{pid}-{i}-{k}"), ocr_text=f"word{pid} page") for k in range(i + 1)])
+            add_document(
+                session,
+                pid,
+                "lab",
+                date(2020, 1, i + 1),
+                [
+                    PageInput(png_page(f"p{pid}-{i}-{k}"), ocr_text=f"word{pid} page")
+                    for k in range(i + 1)
+                ],
+            )
     return a, b
 
 
@@ -34,7 +46,9 @@ def test_merge_moves_every_page_keeps_alias_and_unmerge_restores(admin_session) 
     pages_a, pages_b = _pages(admin_session, a.id), _pages(admin_session, b.id)
     assert len(pages_a) == 3 and len(pages_b) == 6
 
-    result = merge.merge_charts(admin_session, a.id, b.id, "Same person: registered twice at intake")
+    result = merge.merge_charts(
+        admin_session, a.id, b.id, "Same person: registered twice at intake"
+    )
     assert result.documents_moved == 3 and result.pages_moved == 6
     assert _pages(admin_session, a.id) == pages_a | pages_b
     assert _pages(admin_session, b.id) == pages_a | pages_b  # the old chart opens the survivor
@@ -44,11 +58,16 @@ def test_merge_moves_every_page_keeps_alias_and_unmerge_restores(admin_session) 
     assert charts.open_chart_by_mrn(admin_session, b.mrn).patient.id == a.id
     found = lookup.search_patients(admin_session, b.mrn)
     assert [r.patient.id for r in found][:1] == [a.id]
-    assert all(r.patient.id != b.id for r in lookup.search_patients(admin_session, "lindquist astrid"))
+    assert all(
+        r.patient.id != b.id for r in lookup.search_patients(admin_session, "lindquist astrid")
+    )
     assert charts.search_chart_text(admin_session, a.id, f"word{b.id}")
 
-    row = admin_session.db.connection().execute(
-        "SELECT username, object_id, detail FROM audit_log WHERE action = 'patient.merge'").fetchone()
+    row = (
+        admin_session.db.connection()
+        .execute("SELECT username, object_id, detail FROM audit_log WHERE action = 'patient.merge'")
+        .fetchone()
+    )
     detail = json.loads(row[2])
     assert row[0] == "admin" and row[1] == str(a.id)
     assert detail["reason"].startswith("Same person") and detail["merged_id"] == b.id
@@ -63,7 +82,11 @@ def test_merge_moves_every_page_keeps_alias_and_unmerge_restores(admin_session) 
     assert back.documents_moved == 3
     assert _pages(admin_session, b.id) == pages_b
     assert _pages(admin_session, a.id) - pages_a == {
-        pg.id for d in charts.open_chart(admin_session, a.id).documents if d.id == late for pg in d.pages}
+        pg.id
+        for d in charts.open_chart(admin_session, a.id).documents
+        if d.id == late
+        for pg in d.pages
+    }
     assert patient_by_mrn(admin_session, b.mrn).id == b.id
     assert b.mrn not in charts.open_chart(admin_session, a.id).patient.aliases
     assert [r.patient.id for r in lookup.search_patients(admin_session, b.mrn)][:1] == [b.id]
@@ -76,9 +99,13 @@ def test_merge_moves_every_page_keeps_alias_and_unmerge_restores(admin_session) 
 
 def test_merge_chain_follows_and_unmerges_in_order(admin_session) -> None:
     a, b = _pair(admin_session)
-    c = register_patient(admin_session, PatientInput(family="Lindkvist", given="Astrid", dob=date(1980, 2, 29)))
+    c = register_patient(
+        admin_session, PatientInput(family="Lindkvist", given="Astrid", dob=date(1980, 2, 29))
+    )
     add_document(admin_session, c.id, "lab", None, [PageInput(png_page("c"))])
-    all_pages = _pages(admin_session, a.id) | _pages(admin_session, b.id) | _pages(admin_session, c.id)
+    all_pages = (
+        _pages(admin_session, a.id) | _pages(admin_session, b.id) | _pages(admin_session, c.id)
+    )
     m1 = merge.merge_charts(admin_session, b.id, c.id, "duplicate of b")
     m2 = merge.merge_charts(admin_session, a.id, b.id, "duplicate of a")
     assert _pages(admin_session, a.id) == all_pages
@@ -91,7 +118,10 @@ def test_merge_chain_follows_and_unmerges_in_order(admin_session) -> None:
     assert patient_by_mrn(admin_session, c.mrn).id == b.id
     merge.unmerge(admin_session, m1.merge_id)
     assert patient_by_mrn(admin_session, c.mrn).id == c.id
-    assert _pages(admin_session, a.id) | _pages(admin_session, b.id) | _pages(admin_session, c.id) == all_pages
+    assert (
+        _pages(admin_session, a.id) | _pages(admin_session, b.id) | _pages(admin_session, c.id)
+        == all_pages
+    )
 
 
 def test_merge_rules_and_permissions(admin_session, session_for) -> None:
@@ -115,14 +145,23 @@ def test_release_history_includes_merged_charts(admin_session, session_for) -> N
     a, b = _pair(admin_session)
     assert charts.open_chart(admin_session, a.id).releases == ()
     assert charts.open_chart(admin_session, a.id).release_note == charts.NO_RELEASES
-    service.create_request(admin_session, a.id, "Dr Mirela Costa", "continuing care",
-                           requester_type="provider", requester_org="Hillside Cardiology")
-    service.create_request(admin_session, b.id, "Astrid Lindqvist", "personal copy",
-                           requester_type="patient")
+    service.create_request(
+        admin_session,
+        a.id,
+        "Dr Mirela Costa",
+        "continuing care",
+        requester_type="provider",
+        requester_org="Hillside Cardiology",
+    )
+    service.create_request(
+        admin_session, b.id, "Astrid Lindqvist", "personal copy", requester_type="patient"
+    )
     merge.merge_charts(admin_session, a.id, b.id, "registered twice")
     view = charts.open_chart(admin_session, a.id)
-    assert {e.requester for e in view.releases} == {"Dr Mirela Costa (Hillside Cardiology)",
-                                                    "Astrid Lindqvist"}
+    assert {e.requester for e in view.releases} == {
+        "Dr Mirela Costa (Hillside Cardiology)",
+        "Astrid Lindqvist",
+    }
     clerk_view = charts.open_chart(session_for("clerk"), a.id)
     assert clerk_view.releases == () and clerk_view.release_note == charts.RELEASES_NOT_ALLOWED
 
@@ -131,7 +170,21 @@ def test_cli_merge_and_unmerge(admin_session, store_dir, cli_env, capsys) -> Non
     from clinicrecords.cli import main
 
     a, b = _pair(admin_session)
-    assert main(["--data-dir", str(store_dir), "merge", a.mrn, b.mrn, "--reason", "twice registered", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(store_dir),
+                "merge",
+                a.mrn,
+                b.mrn,
+                "--reason",
+                "twice registered",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["documents_moved"] == 3 and out["pages_moved"] == 6
     assert main(["--data-dir", str(store_dir), "chart", b.mrn, "--json"]) == 0

@@ -35,7 +35,7 @@ def test_deskew_finds_the_angle_quickly(skew: float) -> None:
     angle = cleanup.find_skew(img)
     elapsed = time.perf_counter() - started
     assert angle == pytest.approx(skew, abs=0.2)
-    assert elapsed < 0.25  # ~35 ms measured; generous for a loaded CI runner
+    assert elapsed < 0.5  # ~35 ms measured; generous for a loaded CI runner
     straight, found = cleanup.deskew(img)
     assert found == angle
     assert abs(cleanup.find_skew(straight)) < 0.2

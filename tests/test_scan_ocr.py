@@ -1,7 +1,7 @@
 """OCR with the real tesseract binary on synthetic pages and the shared samples.
 
-Measured on the 2-core dev box (bench command in the scan report):
-header pass ~0.4 s, full pass ~1.0 s per 300-dpi letter page with OMP_THREAD_LIMIT=1.
+Measured on the 2-core dev box, OMP_THREAD_LIMIT=1: header pass 0.4-0.6 s, full pass 1.0 s
+(a short note) to 5 s (a dense 40-line page) per 300-dpi letter page.
 """
 
 from __future__ import annotations

@@ -36,6 +36,16 @@ def test_device() -> ScannerDevice:
     return found[0]
 
 
+def test_no_scanner_is_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "scanimage"
+    fake.write_text("#!/bin/sh\necho 'No scanners were identified.' >&2\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CLINICRECORDS_SCANIMAGE", str(fake))
+    assert sane.list_devices() == []
+    with pytest.raises(ScannerUnavailable, match="No scanner was found"):
+        sane.default_device()
+
+
 def test_test_device_is_listed(test_device: ScannerDevice) -> None:
     assert test_device.name == "test:0"
     assert test_device.backend == "sane"

@@ -298,14 +298,13 @@ def test_jpeg_and_png_keep_or_guess_dpi(tmp_path: Path) -> None:
     without = tmp_path / "b.png"
     img.save(without, "PNG")  # no pHYs chunk
     camera = tmp_path / "c.jpg"
-    img.save(camera, "JPEG", dpi=(72, 72))  # what phones write whatever they captured
+    big = img.resize((img.width * 2, img.height * 2))  # 2550 px wide "at 72 dpi" = 35 inches
+    big.save(camera, "JPEG", dpi=(72, 72))  # what phones write whatever they captured
     assert sniff(with_dpi) == JPEG
-    for path, dpi, guessed in ((with_dpi, 150, False), (without, 150, True), (camera, 150, False)):
+    for path, dpi, guessed in ((with_dpi, 150, False), (without, 150, True), (camera, 300, True)):
         with load_pages(path) as loaded:
             (page,) = list(loaded.iter_source_pages())
-        assert page.dpi_guessed is guessed or path == camera
-        if path != camera:
-            assert page.dpi == dpi
+        assert (page.dpi, page.dpi_guessed) == (dpi, guessed), path.name
     tif = save_tiff(tmp_path / "d.tif", [img], compression="tiff_lzw", dpi=150)
     assert sniff(tif) == TIFF
 
@@ -422,3 +421,20 @@ def test_ocred_scan_pdf_gives_native_image_and_its_hidden_text(tmp_path: Path) -
     assert page.image is not None and page.image.size == scan.size
     assert page.dpi == pytest.approx(150, abs=1)
     assert page.text == "Quincy Albermarle"
+
+
+def test_transparent_png_gets_white_paper(tmp_path: Path) -> None:
+    img = Image.new("RGBA", (850, 1100), (0, 0, 0, 0))  # fully transparent, black underneath
+    img.paste((0, 0, 0, 255), (100, 100, 400, 130))  # one black bar of "text"
+    path = tmp_path / "clear.png"
+    img.save(path)
+    with load_pages(path) as loaded:
+        (page,) = list(loaded.iter_pages())
+    assert page.mode == "RGB"
+    assert page.getpixel((700, 1000)) == (255, 255, 255)
+    assert page.getpixel((200, 110)) == (0, 0, 0)
+
+
+def test_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="folder"):
+        load_pages(tmp_path)

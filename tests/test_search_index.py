@@ -75,6 +75,7 @@ def top(index: PatientIndex, query: str, n: int = 1) -> list[int]:
         ("o'brien peggy", {7}),  # nickname + apostrophe
         ("peggy obrein", {7}),  # nickname + typo
         ("kate de la cruz", {10}),
+        ("kathryn de la cruz", {10}),  # edit distance 3: only the phonetic key bridges it
         ("delacruz", {10}),
         ("mueller elizabeth", {13}),  # umlaut written out
         ("muller liz", {13}),
@@ -265,3 +266,11 @@ def test_by_name_comma_initial() -> None:
     ids = [pid for pid, _ in index.by_name("Smith", "J", limit=5)]
     assert set(ids[:2]) == {1, 2}
     assert index.by_name("", "") == []
+
+
+def test_duplicate_ids_in_bulk_load_last_wins() -> None:
+    first = _p(500, "Firstname", "Alpha", date(1990, 1, 1))
+    index = PatientIndex([*PATIENTS, first, replace(first, family="Secondname")])
+    assert top(index, "alpha secondname") == [500]
+    assert 500 not in top(index, "firstname", 5)
+    assert len(index) == len(PATIENTS)  # 17 live + 1 new - 1 merged

@@ -62,6 +62,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_common(sub.add_parser("verify", help="re-read every page; check schema and audit chain"))
     p.set_defaults(handler=run_verify)
 
+    st = sub.add_parser("settings", help="clinic settings").add_subparsers(dest="settings_cmd", metavar="ACTION")
+    p = add_common(st.add_parser("list", help="every setting and its value"))
+    p.set_defaults(handler=run_settings_list)
+    p = add_common(st.add_parser("set", help="change a setting (audited)"))
+    p.add_argument("key")
+    p.add_argument("value")
+    p.set_defaults(handler=run_settings_set)
+
     a = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_cmd", metavar="ACTION")
     p = add_common(a.add_parser("verify", help="check the hash chain"))
     p.set_defaults(handler=run_audit_verify)
@@ -235,6 +243,23 @@ def run_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
     lines.append("All good." if report.ok else "The store has problems: restore from a backup.")
     ctx.emit(report.as_dict(), "\n".join(lines))
     return 0 if report.ok else 8
+
+
+def run_settings_list(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.settings import SETTINGS, all_settings
+
+    values = all_settings(ctx.session())
+    ctx.emit({"settings": values},
+             "\n".join(f"{k:28} {values[k]!r:30} {SETTINGS[k].label}" for k in SETTINGS))
+    return 0
+
+
+def run_settings_set(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.settings import set_setting
+
+    value = set_setting(ctx.session(), args.key, args.value)
+    ctx.emit({args.key: value}, f"{args.key} = {value!r}")
+    return 0
 
 
 def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -76,9 +76,13 @@ def run_merge(args: argparse.Namespace, ctx: CommandContext) -> int:
         raise BadInput("Both MRNs name the same chart.")
     r = merge_charts(ctx.session(), survivor, merged, args.reason)
     ctx.emit(
-        {"merge_id": r.merge_id, "survivor": patient_json(r.survivor),
-         "merged_mrn": r.merged.mrn, "documents_moved": r.documents_moved,
-         "pages_moved": r.pages_moved},
+        {
+            "merge_id": r.merge_id,
+            "survivor": patient_json(r.survivor),
+            "merged_mrn": r.merged.mrn,
+            "documents_moved": r.documents_moved,
+            "pages_moved": r.pages_moved,
+        },
         f"Merge {r.merge_id}: {r.documents_moved} document(s), {r.pages_moved} page(s) moved "
         f"into MRN {r.survivor.mrn}; MRN {r.merged.mrn} now finds that chart.",
     )
@@ -88,8 +92,12 @@ def run_merge(args: argparse.Namespace, ctx: CommandContext) -> int:
 def run_unmerge(args: argparse.Namespace, ctx: CommandContext) -> int:
     r = unmerge(ctx.session(), args.merge_id, args.reason)
     ctx.emit(
-        {"merge_id": r.merge_id, "survivor_mrn": r.survivor.mrn, "restored": patient_json(r.merged),
-         "documents_returned": r.documents_moved},
+        {
+            "merge_id": r.merge_id,
+            "survivor_mrn": r.survivor.mrn,
+            "restored": patient_json(r.merged),
+            "documents_returned": r.documents_moved,
+        },
         f"Merge {r.merge_id} undone: {r.documents_moved} document(s) back in MRN {r.merged.mrn}.",
     )
     return 0

@@ -154,8 +154,13 @@ def create_request(
     include_sensitive: bool = False,
     watermark: str = "",
     authorization: AuthorizationInput | None = None,
+    due_on: date | None = None,
 ) -> ReleaseRequest:
-    """Log a request, record its authorization (if any) and make the first page selection."""
+    """Log a request, record its authorization (if any) and make the first page selection.
+
+    The due date comes from the `release.due_days` setting unless `due_on` overrides it (a
+    state with a shorter deadline, or an extension the requester was told of in writing).
+    """
     session.require("release.create")
     if not requester_name.strip():
         raise BadInput("Enter who is asking for the records.")
@@ -168,11 +173,13 @@ def create_request(
     if date_from and date_to and date_from > date_to:
         raise BadInput("The start of the date range is after its end.")
     received = received_on or today()
+    if due_on is not None and due_on < received:
+        raise BadInput("The due date is before the date the request was received.")
     with session.db.write() as conn:
         if get_patient_row(conn, patient_id) is None:
             raise NotFound("That chart does not exist.")
         types = sorted(rules.parse_codes(doc_types, sql.doc_type_codes(conn), "document type"))
-        due = rules.due_date(received, int(setting(conn, "release.due_days")))
+        due = due_on or rules.due_date(received, int(setting(conn, "release.due_days")))
         request_id, code = sql.insert_request(
             conn,
             {

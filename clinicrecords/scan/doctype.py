@@ -23,7 +23,6 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -160,29 +159,19 @@ def _tokens(text: str) -> list[str]:
     return out[:MAX_TOKENS]
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    code: str
-    regex: re.Pattern[str] | None
-    weights: dict[str, float]
-
-
 class DocTypeClassifier:
     """Keyword prior plus naive Bayes over this clinic's confirmed documents."""
 
     def __init__(self, taxonomy: tuple[DocType, ...] | list[DocType] | None = None) -> None:
         self.taxonomy = tuple(taxonomy) if taxonomy is not None else default_taxonomy()
-        self._rules = [
-            _Rule(
-                t.code,
-                _phrase_regex(t.keywords),
-                {
-                    " ".join(re.split(r"[^a-z0-9]+", k.lower())).strip(): _phrase_weight(k)
-                    for k in t.keywords
-                },
-            )
-            for t in self.taxonomy
-        ]
+        # One alternation over every type's phrases: a page is scanned once, not once per type.
+        self._phrases: dict[str, list[tuple[str, float]]] = {}
+        for t in self.taxonomy:
+            for k in t.keywords:
+                phrase = " ".join(w for w in re.split(r"[^a-z0-9]+", k.lower()) if w)
+                if phrase:
+                    self._phrases.setdefault(phrase, []).append((t.code, _phrase_weight(k)))
+        self._regex = _phrase_regex(tuple(self._phrases))
         self.docs: Counter[str] = Counter()
         self.counts: dict[str, Counter[str]] = {}
         self.totals: Counter[str] = Counter()
@@ -211,20 +200,17 @@ class DocTypeClassifier:
         lines = [ln for ln in norm.splitlines() if ln.strip()]
         title = " \n ".join(lines[:TITLE_LINES])
         body = " \n ".join(lines[TITLE_LINES:])
-        out: dict[str, float] = {}
-        for rule in self._rules:
-            if rule.regex is None:
-                continue
-            found: dict[str, float] = {}
-            for part, factor in ((title, TITLE_FACTOR), (body, 1.0)):
-                for m in rule.regex.finditer(part):
-                    phrase = " ".join(m.group(0).split())
-                    w = rule.weights.get(phrase, 1.0) * factor
-                    if w > found.get(phrase, 0.0):
-                        found[phrase] = w
-            if found:
-                out[rule.code] = sum(found.values())
-        return out
+        found: dict[str, dict[str, float]] = {}
+        if self._regex is None:
+            return {}
+        for part, factor in ((title, TITLE_FACTOR), (body, 1.0)):
+            for m in self._regex.finditer(part):
+                phrase = " ".join(m.group(0).split())
+                for code, weight in self._phrases.get(phrase, ()):
+                    hits = found.setdefault(code, {})
+                    if weight * factor > hits.get(phrase, 0.0):
+                        hits[phrase] = weight * factor
+        return {code: sum(hits.values()) for code, hits in found.items()}
 
     def _llr(self, tokens: list[str]) -> dict[str, float]:
         if not tokens or len(self.docs) < 2 or not self.background_total:
@@ -248,7 +234,7 @@ class DocTypeClassifier:
     def predict(self, text: str) -> list[tuple[str, float]]:
         """Every known type with its probability, best first (probabilities sum to 1)."""
         kw = self.keyword_scores(text)
-        llr = self._llr(_tokens(text))
+        llr = self._llr(_tokens(text)) if len(self.docs) >= 2 else {}
         codes = [t.code for t in self.taxonomy] + [c for c in self.docs if c not in self._codes()]
         logits = {}
         for code in codes:
@@ -266,25 +252,26 @@ class DocTypeClassifier:
 
     # -- evidence ---------------------------------------------------------------------------
     def keyword_evidence(
-        self, lines: list[Line], code: str, limit: int = 6
-    ) -> tuple[Evidence, ...]:
-        """The words on the page that matched `code`'s keywords, for highlighting."""
-        rule = next((r for r in self._rules if r.code == code), None)
-        if rule is None or rule.regex is None:
-            return ()
-        out: list[Evidence] = []
+        self, lines: list[Line], limit: int = 6
+    ) -> dict[str, tuple[Evidence, ...]]:
+        """For each type, the words on the page that matched its keywords (for highlighting)."""
+        out: dict[str, list[Evidence]] = {}
         seen: set[str] = set()
+        if self._regex is None:
+            return {}
         for line in lines:
-            for m in rule.regex.finditer(line.lower):
+            for m in self._regex.finditer(line.lower):
                 phrase = " ".join(m.group(0).split())
                 if phrase in seen:
                     continue
                 seen.add(phrase)
                 ws = line.words_in(*m.span())
-                out.append(Evidence("keyword", words_text(ws), boxes(ws)))
-                if len(out) >= limit:
-                    return tuple(out)
-        return tuple(out)
+                ev = Evidence("keyword", words_text(ws), boxes(ws))
+                for code, _ in self._phrases.get(phrase, ()):
+                    evs = out.setdefault(code, [])
+                    if len(evs) < limit:
+                        evs.append(ev)
+        return {code: tuple(evs) for code, evs in out.items()}
 
     # -- state ------------------------------------------------------------------------------
     def to_json(self) -> str:

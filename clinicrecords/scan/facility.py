@@ -29,7 +29,28 @@ _AUTHOR_LABEL = re.compile(
     re.I,
 )
 _NOT_NAME = frozenset(
-    ["date", "dob", "mrn", "npi", "on", "at", "radiologist", "physician", "pathologist", "provider", "attending", "resident", "fellow", "director", "nurse", "practitioner", "the", "and", "for", "of"]
+    [
+        "date",
+        "dob",
+        "mrn",
+        "npi",
+        "on",
+        "at",
+        "radiologist",
+        "physician",
+        "pathologist",
+        "provider",
+        "attending",
+        "resident",
+        "fellow",
+        "director",
+        "nurse",
+        "practitioner",
+        "the",
+        "and",
+        "for",
+        "of",
+    ]
 )
 _DR = re.compile(r"\bdr\.?\s+", re.I)
 _CRED_AFTER = re.compile(rf",?\s*(?:{_CREDENTIAL})\b\.?", re.I)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from clinicrecords.scan.types import Box, Word
 from clinicrecords.search.dates import MONTHS
@@ -65,7 +66,7 @@ _TO_DIGIT = str.maketrans(
     {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1", "!": "1"}
     | {"S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "g": "9"}
 )
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9|!]+")
+_DIGIT_RUN = re.compile(r"[A-Za-z|!]*\d[A-Za-z0-9|!]*")
 
 
 def digitize(text: str) -> str:
@@ -82,21 +83,27 @@ def digitize(text: str) -> str:
         fixed = run.translate(_TO_DIGIT)
         return fixed if fixed.isdigit() else run  # a real word with digits ("B12a") stays
 
-    return _ALNUM_RUN.sub(fix, text)
+    if not any(ch.isdigit() for ch in text):
+        return text
+    return _DIGIT_RUN.sub(fix, text)
 
 
 _TO_LETTER = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l", "$": "s"})
-_NOT_LOWER_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+_NOT_ALNUM_LOWER = re.compile(r"[^a-z0-9]")
+_NOT_LETTER_LOWER = re.compile(r"[^a-z]")
 
 
 def _lower_text(text: str) -> str:
     """Lower-case, punctuation as spaces; same length as `text` (for keyword spans)."""
-    out = []
-    for ch in text.lower():
-        out.append(ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else " ")
-    return "".join(out)
+    low = text.lower()
+    if len(low) != len(text):  # a few letters lower-case to two characters ("İ")
+        low = "".join(ch.lower()[:1] for ch in text)
+    return _NOT_ALNUM_LOWER.sub(" ", low)
 
 
+@lru_cache(maxsize=16384)
 def letters_of(word: str) -> str:
     """A word's letters for name matching: OCR digit/letter slips undone, case folded.
 
@@ -106,7 +113,9 @@ def letters_of(word: str) -> str:
     alpha = sum(ch.isalpha() for ch in raw)
     if alpha and alpha * 2 >= len(raw):
         raw = raw.translate(_TO_LETTER)
-    return "".join(ch for ch in fold(raw) if "a" <= ch <= "z")
+    if raw.isascii():
+        return _NOT_LETTER_LOWER.sub("", raw.lower())
+    return _NOT_LETTER_LOWER.sub("", fold(raw))
 
 
 def page_lines(words: tuple[Word, ...] | list[Word]) -> list[Line]:
@@ -442,6 +451,8 @@ _NAME_LABEL = re.compile(
     r"patient\s+full\s+name)\s*[:#-]?\s*$",
     re.I,
 )
+# Last word of every name label above: only after one of these is the regex worth running.
+_LABEL_ENDINGS = frozenset(("patient", "name", "pt", "re", "regarding", "client", "member"))
 _NOT_PATIENT_NAME = re.compile(
     r"\b(provider|physician|doctor|facility|company|insured|subscriber|guarantor|contact|"
     r"emergency|plan|practice|clinic|hospital|employer|pharmacy|insurance|agency|requester)"
@@ -528,8 +539,9 @@ def find_names(lines: list[Line]) -> list[NameCandidate]:
     out: list[NameCandidate] = []
     for line in lines:
         for i, w in enumerate(line.words):
-            prefix = line.text[: line.starts[i]]
-            if _NAME_LABEL.search(prefix) and not _NOT_PATIENT_NAME.search(prefix):
+            after_label = i > 0 and letters_of(line.words[i - 1].text) in _LABEL_ENDINGS
+            prefix = line.text[: line.starts[i]] if after_label else ""
+            if after_label and _NAME_LABEL.search(prefix) and not _NOT_PATIENT_NAME.search(prefix):
                 ws = _name_words(line, i)
                 if len(ws) >= 2:
                     out.extend(_split(ws, line, True))

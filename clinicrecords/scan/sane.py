@@ -80,6 +80,16 @@ def list_devices(timeout: float = LIST_TIMEOUT) -> list[ScannerDevice]:
     return devices
 
 
+def default_device() -> ScannerDevice:
+    """The first scanner SANE finds; ``ScannerUnavailable`` with a sentence when there is none."""
+    devices = list_devices()
+    if not devices:
+        raise ScannerUnavailable(
+            "No scanner was found; check that it is switched on and connected, then try again."
+        )
+    return devices[0]
+
+
 def _complete(path: Path) -> bool:
     """A page file that exists and decodes: the last page of a crashed scan may be partial."""
     try:

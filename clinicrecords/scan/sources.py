@@ -36,6 +36,8 @@ EMPTY = "application/x-empty"
 UNKNOWN = "application/octet-stream"
 
 _COMMON_DPI = (100, 150, 200, 240, 300, 400, 600)
+# A recorded resolution that makes the page's short side longer than this is not believed.
+MAX_SHORT_SIDE_INCHES = 24.0
 
 
 def sniff(path: str | Path) -> str:
@@ -88,12 +90,15 @@ def _plausible(dpi: object) -> tuple[float, float] | None:
 
 
 def _usable(img: Image.Image) -> Image.Image:
+    """Mode "1", "L" or "RGB". Transparent areas become white paper, not black."""
     if img.mode in ("1", "L", "RGB"):
         return img
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         return img.point(lambda v: v / 256).convert("L")  # 16-bit grey scans
-    if img.mode in ("LA", "La"):
-        return img.convert("L")
+    if "A" in img.mode or "a" in img.mode or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, rgba).convert("RGB")
     return img.convert("RGB")
 
 
@@ -110,6 +115,7 @@ def _square(img: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, fl
 
 
 def _check_pixels(name: str, width: int, height: int, number: int | None = None) -> None:
+    """Refuse a page by the size its header claims, before a pixel is decoded."""
     if width <= 0 or height <= 0:
         raise BadInput(f"“{name}” has a page with no pixels.")
     if width * height > limits.MAX_PAGE_PIXELS:
@@ -158,7 +164,6 @@ class LoadedFile:
             ) from None
         self._img = img
         try:
-            _check_pixels(name, *img.size, 1)
             count = getattr(img, "n_frames", 1) if self.media_type == TIFF else 1
         except (OSError, ValueError, SyntaxError, EOFError):
             self.close()
@@ -190,7 +195,7 @@ class LoadedFile:
             if self._img.tell() != index:
                 self._img.seek(index)
             frame = self._img
-            _check_pixels(name, *frame.size, number)
+            _check_pixels(name, *frame.size, number if self.page_count > 1 else None)
             dpi = _plausible(frame.info.get("dpi"))
             frame.load()
             img = _usable(frame)
@@ -205,6 +210,8 @@ class LoadedFile:
             log.warning("page %d of an imported image is damaged: %s", number, type(exc).__name__)
             what = f"Page {number} of “{name}”" if self.page_count != 1 else f"“{name}”"
             return SourcePage(number, None, problem=f"{what} is damaged or cut short.")
+        if dpi is not None and min(img.size) / min(dpi) > MAX_SHORT_SIDE_INCHES:
+            dpi = None  # "72 dpi" on a 4000-pixel phone photo: a default, not a measurement
         guessed = dpi is None
         if dpi is None:
             g = guess_dpi(*img.size)

@@ -62,8 +62,9 @@ def suggest(
 
     classifier = classifier or _keywords_only()
     text = ocr.text or "\n".join(line.text for line in lines)
+    evidence = classifier.keyword_evidence(lines)
     doc_type = tuple(
-        ScoredValue(code, round(p, 3), classifier.keyword_evidence(lines, code))
+        ScoredValue(code, round(p, 3), evidence.get(code, ()))
         for code, p in classifier.predict(text)[:DOC_TYPE_LIMIT]
     )
 

@@ -15,7 +15,6 @@ from datetime import date
 import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from ..domain import Patient
 from .dates import is_near
 from .query import IdItem
 
@@ -34,8 +33,8 @@ YEAR_ONLY = 0.5
 MRN_ALIAS = 0.97
 PHONE_FULL_DIGITS = 10
 MRN_LONG_TAIL_EDGE = 0.02
-NAME_MATCHED = 0.6
-COVERAGE_WEIGHT = 0.04  # a name scoring at least this is reported as matched
+NAME_MATCHED = 0.6  # a name scoring at least this is reported as matched
+COVERAGE_WEIGHT = 0.04  # see coverage_factors
 
 
 def term_similarity(query: str, term: str, phonetic: bool = False) -> float:
@@ -56,33 +55,14 @@ def prefix_similarity(query: str, term: str) -> float:
     return 0.5 + 0.4 * len(query) / len(term)
 
 
-def name_score(fam: list[float], giv: list[float], family_count: int | None) -> float:
-    """Best reading of the query words as family/given words of one chart (0..1).
-
-    `fam[i]`, `giv[i]`: how well query word i matches the chart's family / given (or middle)
-    name. With "Family, Given" the split is fixed; otherwise each word takes whichever side fits,
-    but with two or more words both sides must be used (so "john james" does not score a chart
-    on the given name twice).
-    """
-    k = len(fam)
-    if k == 0:
-        return 0.0
-    if family_count is not None:
-        total = sum(fam[:family_count]) + sum(giv[family_count:])
-        return total / k
-    if k == 1:
-        return max(fam[0], giv[0])
-    picks = [f >= g for f, g in zip(fam, giv, strict=True)]
-    total = sum(max(f, g) for f, g in zip(fam, giv, strict=True))
-    if all(picks):
-        total -= min(f - g for f, g in zip(fam, giv, strict=True))
-    elif not any(picks):
-        total -= min(g - f for f, g in zip(fam, giv, strict=True))
-    return total / k
-
-
 def name_scores(fam: np.ndarray, giv: np.ndarray, family_count: int | None) -> np.ndarray:
-    """`name_score` for many charts at once: `fam`, `giv` are (query words x charts)."""
+    """Best reading of the query words as family/given words of each chart (0..1).
+
+    `fam[i, j]`, `giv[i, j]`: how well query word i matches chart j's family / given (or
+    middle) name. With "Family, Given" the split is fixed; otherwise each word takes whichever
+    side fits, but with two or more words both sides must be used (so "john james" does not
+    score a chart on its given name twice): the cheapest word is moved to the other side.
+    """
     k = fam.shape[0]
     fam = fam.astype(np.float64)
     giv = giv.astype(np.float64)
@@ -123,9 +103,7 @@ def dob_component(dob: date, item: IdItem) -> tuple[float, bool]:
     return best, exact
 
 
-def mrn_component(
-    patient: Patient, mrn_norm: str, aliases_norm: tuple[str, ...], text: str
-) -> tuple[float, str]:
+def mrn_component(mrn_norm: str, aliases_norm: tuple[str, ...], text: str) -> tuple[float, str]:
     """(score, "mrn"/"alias"/"") for a typed MRN or MRN tail (>= 4 characters)."""
     if not text:
         return 0.0, ""
@@ -136,7 +114,8 @@ def mrn_component(
     if mrn_norm.endswith(text):
         # Six or more bare digits are more often an MRN read off a label than a phone tail
         # (phones are typed whole, or as the "last four"): a slight edge breaks the tie.
-        return _tail_score(text) + (MRN_LONG_TAIL_EDGE if len(text) >= 6 else 0.0), "mrn"
+        edge = MRN_LONG_TAIL_EDGE if len(text) >= 6 else 0.0
+        return min(0.99, _tail_score(text) + edge), "mrn"
     for alias in aliases_norm:
         if alias.endswith(text):
             return 0.95 * _tail_score(text), "alias"

@@ -114,6 +114,7 @@ def _patients_for(job: _Job) -> tuple[list[SyntheticPatient], set[str]]:
     if _WORKER.get("key") != key:
         pts = generate_patients(job.n_patients, seed=job.seed)
         _WORKER.update(key=key, patients=pts, ours={p.mrn for p in pts})
+        _WORKER["by_mrn"] = {p.mrn: p for p in pts}
     return _WORKER["patients"], _WORKER["ours"]
 
 
@@ -128,6 +129,7 @@ def _one(job: _Job, i: int) -> dict[str, Any]:
     fax_date = doc.fax_stamp_date
     pages = []
     upside: list[int] = []
+    texts = list(doc.page_texts)
     for k, page in enumerate(doc.pages):
         header = None
         if prof == "fax" and doc.fax_stamp_date is None:
@@ -136,6 +138,7 @@ def _one(job: _Job, i: int) -> dict[str, Any]:
                 later = doc.doc_date + timedelta(days=rng.randrange(1, 60))
                 fax_date = min(later, REFERENCE_DATE)
             header = fax_header_line(fax_date, k + 1, len(doc.pages), doc.facility.upper(), rng)
+            texts[k] = f"{header}\n{texts[k]}"  # the stamp is on the page: keep truth whole
         flip = job.profile == "mixed" and rng.random() < UPSIDE_DOWN_RATE
         if flip:
             upside.append(k)
@@ -145,7 +148,9 @@ def _one(job: _Job, i: int) -> dict[str, Any]:
     fmt = _choose_format(rng, prof, len(pages))
     path = _write(fmt, pages, job.out / "docs" / f"doc_{i + 1:05d}")
     doc.fax_stamp_date = fax_date
-    p = next(q for q in patients if q.mrn == doc.patient_mrn)
+    doc.page_texts = texts
+    doc.text = "\f".join(texts)
+    p = _WORKER["by_mrn"][doc.patient_mrn]
     return _label(
         doc,
         p,

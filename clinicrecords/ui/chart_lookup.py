@@ -1,14 +1,31 @@
-"""Chart lookup: one search box, results as you type (debounced, off the UI thread)."""
+"""Chart lookup: one search box, results as you type (debounced, off the UI thread); Enter
+opens the chart in place, Esc or F2 comes back to the search box. Ctrl+N registers a patient.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from clinicrecords import lookup
+from clinicrecords import charts, lookup
+from clinicrecords.changes import Changes
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
+from clinicrecords.ui.chart_view import ChartView
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.page_viewer import if_alive
 from clinicrecords.ui.workers import run_in_background
 
 DEBOUNCE_MS = 150
@@ -16,6 +33,7 @@ DEBOUNCE_MS = 150
 
 class ChartLookupPage(QWidget):
     chart_requested = Signal(int)
+    chart_opened = Signal(int)
 
     def __init__(self, session: Session, bus: ChangeBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -25,17 +43,23 @@ class ChartLookupPage(QWidget):
         self.search = QLineEdit()
         self.search.setObjectName("searchBox")
         self.search.setPlaceholderText("Name, date of birth, MRN or phone, in any mix (F2)")
+        self.new_button = QPushButton("New patient… (Ctrl+N)")
+        self.new_button.setObjectName("newPatientButton")
+        self.new_button.clicked.connect(self.new_patient)
+        self.new_button.setVisible(session.can("patient.create"))
         self.status = QLabel("")
         self.status.setObjectName("searchStatus")
-        self.model: RowsModel[lookup.SearchResult] = RowsModel([
-            ("Name", lambda r: r.patient.display_name),
-            ("Date of birth", lambda r: r.patient.dob.strftime("%m/%d/%Y")),
-            ("Sex", lambda r: r.patient.sex),
-            ("MRN", lambda r: r.patient.mrn),
-            ("Phone", lambda r: r.patient.phone),
-            ("Last activity", lambda r: (r.patient.last_activity or "")[:10]),
-            ("Match", lambda r: f"{r.score:.0%}"),
-        ])
+        self.model: RowsModel[lookup.SearchResult] = RowsModel(
+            [
+                ("Name", lambda r: r.patient.display_name),
+                ("Date of birth", lambda r: r.patient.dob.strftime("%m/%d/%Y")),
+                ("Sex", lambda r: r.patient.sex),
+                ("MRN", lambda r: r.patient.mrn),
+                ("Phone", lambda r: r.patient.phone),
+                ("Last activity", lambda r: (r.patient.last_activity or "")[:10]),
+                ("Match", lambda r: f"{r.score:.0%}"),
+            ]
+        )
         self.table = QTableView()
         self.table.setObjectName("resultsTable")
         self.table.setModel(self.model)
@@ -45,28 +69,91 @@ class ChartLookupPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.table.verticalHeader().hide()
         self.table.activated.connect(lambda idx: self._open_row(idx.row()))
+
+        self.lookup_panel = QWidget()
+        self.lookup_panel.setObjectName("lookupPanel")
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.new_button)
+        pl = QVBoxLayout(self.lookup_panel)
+        pl.addLayout(top)
+        pl.addWidget(self.status)
+        pl.addWidget(self.table)
+
+        self.chart_view = ChartView(session, bus)
+        self.chart_view.back_requested.connect(self.focus_default)
+        self.chart_view.merge_requested.connect(self.merge_into)
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("chartStack")
+        self.stack.addWidget(self.lookup_panel)
+        self.stack.addWidget(self.chart_view)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.search)
-        layout.addWidget(self.status)
-        layout.addWidget(self.table)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
         self.setTabOrder(self.search, self.table)
+
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._run_query)
         self._generation = 0
+        self._open_generation = 0
         self.search.textChanged.connect(lambda _: self._timer.start())
         self.search.returnPressed.connect(self._enter_in_box)
         self.search.installEventFilter(self)
+        self.chart_requested.connect(self.open_chart)
+
+        new_sc = QShortcut(QKeySequence("Ctrl+N"), self)
+        new_sc.setContext(Qt.WidgetWithChildrenShortcut)
+        new_sc.activated.connect(self.new_patient)
+        esc = QShortcut(QKeySequence(Qt.Key_Escape), self.chart_view)
+        esc.setContext(Qt.WidgetWithChildrenShortcut)
+        esc.activated.connect(self.focus_default)
+        bus.changed.connect(self._on_changes)
+
+    # --- navigation -----------------------------------------------------------------------
+
+    @property
+    def showing_chart(self) -> bool:
+        return self.stack.currentWidget() is self.chart_view
 
     def focus_default(self) -> None:
+        """Back to the search box (F2, Ctrl+F, Esc in a chart), its text selected."""
+        self._open_generation += 1  # a chart still opening must not jump in now
+        self.stack.setCurrentWidget(self.lookup_panel)
         self.search.setFocus(Qt.ShortcutFocusReason)
         self.search.selectAll()
 
-    def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802
-        from PySide6.QtCore import QEvent
+    def open_chart(self, patient_id: int) -> None:
+        """Open a chart off the UI thread (audited as chart.open) and show it in place."""
+        self._open_generation += 1
+        generation = self._open_generation
+        self.status.setText("Opening the chart…")
+        run_in_background(
+            charts.open_chart,
+            self.session,
+            patient_id,
+            on_done=if_alive(self, lambda view: self._show_chart(generation, view)),
+            on_error=if_alive(self, self.status.setText),
+        )
 
-        if obj is self.search and event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Down, Qt.Key_Up):
+    def _show_chart(self, generation: int, view: charts.ChartView) -> None:
+        if generation != self._open_generation:
+            return
+        self.status.setText("")
+        self.chart_view.load(view)
+        self.stack.setCurrentWidget(self.chart_view)
+        self.chart_view.doc_tree.setFocus()
+        self.chart_opened.emit(view.patient.id)
+
+    # --- search ---------------------------------------------------------------------------
+
+    def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802
+        if (
+            obj is self.search
+            and event.type() == QEvent.KeyPress
+            and event.key() in (Qt.Key_Down, Qt.Key_Up)
+        ):
             if self.model.rowCount():
                 self.table.setFocus()
                 self.table.selectRow(0 if event.key() == Qt.Key_Down else self.model.rowCount() - 1)
@@ -82,16 +169,23 @@ class ChartLookupPage(QWidget):
             self.status.setText("")
             return
         run_in_background(
-            lookup.search_patients, self.session, text, 25,
-            on_done=lambda rows: self._show(generation, rows),
-            on_error=self.status.setText,
+            lookup.search_patients,
+            self.session,
+            text,
+            25,
+            on_done=if_alive(self, lambda rows: self._show(generation, rows)),
+            on_error=if_alive(self, self.status.setText),
         )
 
     def _show(self, generation: int, rows: list[lookup.SearchResult]) -> None:
         if generation != self._generation:
             return  # a newer query is on its way
         self.model.set_rows(rows)
-        self.status.setText(f"{len(rows)} match(es)" if rows else "No chart matches. Check the spelling or try the date of birth.")
+        self.status.setText(
+            f"{len(rows)} match(es)"
+            if rows
+            else "No chart matches. Check the spelling or try the date of birth."
+        )
         if rows:
             self.table.selectRow(0)
 
@@ -107,3 +201,48 @@ class ChartLookupPage(QWidget):
         result = self.model.row_object(row)
         if result is not None:
             self.chart_requested.emit(result.patient.id)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.patients and self.search.text().strip():
+            self._timer.start()  # a merge or registration may change the results shown
+
+    # --- registration and merge --------------------------------------------------------
+
+    def new_patient(self) -> None:
+        if not self.session.can("patient.create"):
+            return
+        from clinicrecords.ui.registration import RegistrationDialog
+
+        dlg = RegistrationDialog(self.session, self)
+        self.registration = dlg
+        text = self.search.text().strip()
+        if text and not self.showing_chart:
+            dlg.prefill_from_search(text)
+
+        def finished(result: int) -> None:
+            pid = dlg.chosen_patient_id
+            if result and pid is not None:
+                if dlg.registered is not None:
+                    self.bus.notify(Changes.patient(pid))
+                self.open_chart(pid)
+            dlg.deleteLater()
+
+        dlg.finished.connect(finished)
+        dlg.open()
+
+    def merge_into(self, survivor_id: int) -> None:
+        from clinicrecords.ui.merge_dialog import MergeDialog
+
+        if self.chart_view.chart is None:
+            return
+        dlg = MergeDialog(self.session, self.chart_view.chart.patient, self)
+        self.merge_dialog = dlg
+
+        def finished(result: int) -> None:
+            if result and dlg.result_ is not None:
+                r = dlg.result_
+                self.bus.notify(Changes.patient(r.survivor.id, r.merged.id))  # the chart reloads
+            dlg.deleteLater()
+
+        dlg.finished.connect(finished)
+        dlg.open()

@@ -10,7 +10,10 @@ a restricted (sensitive) page is never fetched: a placeholder says why.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from collections.abc import Callable
+
+import shiboken6
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QFrame,
@@ -38,6 +41,19 @@ RESTRICTED_TEXT = (
 )
 
 
+def if_alive(widget: QObject, fn: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a worker callback so it is dropped when its widget was closed meanwhile.
+
+    (``run_in_background`` hands results to plain callables, which outlive the widgets.)
+    """
+
+    def call(*args: object) -> None:
+        if shiboken6.isValid(widget):
+            fn(*args)
+
+    return call
+
+
 def load_page_image(session: Session, page_id: int) -> QImage:
     """Runs on a worker: fetch (audited) and decode; QImage is safe off the UI thread."""
     image = QImage.fromData(charts.page_image(session, page_id))
@@ -52,11 +68,19 @@ class _PageView(QGraphicsView):
     key_action = Signal(str)
 
     KEYS = {
-        Qt.Key_PageDown: "next", Qt.Key_Space: "next", Qt.Key_Right: "next",
-        Qt.Key_PageUp: "previous", Qt.Key_Backspace: "previous", Qt.Key_Left: "previous",
-        Qt.Key_Home: "first", Qt.Key_End: "last",
-        Qt.Key_Plus: "zoom_in", Qt.Key_Equal: "zoom_in", Qt.Key_Minus: "zoom_out",
-        Qt.Key_W: "fit_width", Qt.Key_F: "fit_page",
+        Qt.Key_PageDown: "next",
+        Qt.Key_Space: "next",
+        Qt.Key_Right: "next",
+        Qt.Key_PageUp: "previous",
+        Qt.Key_Backspace: "previous",
+        Qt.Key_Left: "previous",
+        Qt.Key_Home: "first",
+        Qt.Key_End: "last",
+        Qt.Key_Plus: "zoom_in",
+        Qt.Key_Equal: "zoom_in",
+        Qt.Key_Minus: "zoom_out",
+        Qt.Key_W: "fit_width",
+        Qt.Key_F: "fit_page",
     }
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
@@ -112,7 +136,7 @@ class PageViewer(QWidget):
         self.message.setMargin(32)
         self.message.setStyleSheet(
             "QLabel#pageMessage { background: #f1f3f4; color: #202124; font-size: 13pt; }"
-            "QLabel#pageMessage[restricted=\"true\"] { background: #fff4e5; color: #7a2e00; "
+            'QLabel#pageMessage[restricted="true"] { background: #fff4e5; color: #7a2e00; '
             "font-weight: bold; border: 3px solid #b45309; }"
         )
         self.message.setProperty("restricted", False)
@@ -150,8 +174,9 @@ class PageViewer(QWidget):
 
     # --- content -----------------------------------------------------------------------
 
-    def set_pages(self, pages: list[PageRef], restricted: bool, caption: str = "",
-                  index: int = 0) -> None:
+    def set_pages(
+        self, pages: list[PageRef], restricted: bool, caption: str = "", index: int = 0
+    ) -> None:
         self.pages = list(pages)
         self.restricted = restricted
         self.caption_prefix = caption
@@ -161,7 +186,9 @@ class PageViewer(QWidget):
             self.index = -1
             self._show_message("This document has no pages.")
             return
-        self.show_page(max(0, min(index, len(self.pages) - 1)) if index >= 0 else len(self.pages) - 1)
+        self.show_page(
+            max(0, min(index, len(self.pages) - 1)) if index >= 0 else len(self.pages) - 1
+        )
 
     def clear(self, text: str = "Choose a document to see its pages.") -> None:
         self.pages, self.index = [], -1
@@ -179,15 +206,19 @@ class PageViewer(QWidget):
         if self.restricted:
             self.loaded_page_id = None
             self.item.setPixmap(QPixmap())
+            self.scene.setSceneRect(QRectF(0, 0, 1, 1))
             self._show_message(RESTRICTED_TEXT, restricted=True)
             return
         generation = self._generation
         self.rotation = page.rotation
+        self.loaded_page_id = None
         self.caption.setText(self.caption.text() + "  (loading…)")
         run_in_background(
-            load_page_image, self.session, page.id,
-            on_done=lambda img: self._loaded(generation, page.id, img),
-            on_error=lambda msg: self._failed(generation, msg),
+            load_page_image,
+            self.session,
+            page.id,
+            on_done=if_alive(self, lambda img: self._loaded(generation, page.id, img)),
+            on_error=if_alive(self, lambda msg: self._failed(generation, msg)),
         )
 
     def _loaded(self, generation: int, page_id: int, image: QImage) -> None:
@@ -227,7 +258,9 @@ class PageViewer(QWidget):
             f"{self.caption_prefix}  ·  page {self.index + 1} of {len(self.pages)}".strip(" ·")
         )
         self.zoom_label.setText(
-            "" if self.restricted or self.loaded_page_id is None else f"{round(self._scale() * 100)}%"
+            ""
+            if self.restricted or self.loaded_page_id is None
+            else f"{round(self._scale() * 100)}%"
         )
 
     # --- actions -----------------------------------------------------------------------

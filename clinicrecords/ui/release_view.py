@@ -1,21 +1,727 @@
-"""Release of information (being built: see the release issue)."""
+"""Release of information (F4): the due list and request log on the left, the open request on
+the right (pages, authorization, fees, packet, accounting of disclosures).
+
+Keys (shown on the buttons too): Ctrl+N new request; Ctrl+G back to the request log (Esc from
+the request does the same); F5 refresh and re-run the selection; Alt+1..Alt+5 the request's
+tabs; Space ticks or unticks a page; Ctrl+Shift+A applies the date range and types;
+Ctrl+Shift+R records the authorization; Ctrl+B preview; Ctrl+S save the packet; Ctrl+P print;
+Ctrl+Enter send; Ctrl+D deny; Ctrl+Shift+D cancel the request; Ctrl+Shift+S save the
+accounting as PDF.
+
+Every service call runs on a worker (``run_in_background``); after a change the screen
+reloads the request from the service and tells the others through the change bus.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from collections.abc import Callable
+from datetime import date
+from typing import Any
 
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicrecords.changes import Changes
+from clinicrecords.errors import BadInput
+from clinicrecords.release import rules, service
+from clinicrecords.search.dates import parse_dob
 from clinicrecords.session import Session
+from clinicrecords.ui import release_data
 from clinicrecords.ui.bus import ChangeBus
+from clinicrecords.ui.release_accounting import AccountingPanel
+from clinicrecords.ui.release_auth import AuthorizationPanel
+from clinicrecords.ui.release_data import LogData, RequestDetail
+from clinicrecords.ui.release_forms import NewRequestDialog, ReasonDialog
+from clinicrecords.ui.release_models import (
+    STATUS_LABELS,
+    HeldBackFilter,
+    RequestFilter,
+    RequestLogModel,
+    SelectionModel,
+)
+from clinicrecords.ui.release_packet import PacketPanel
+from clinicrecords.ui.workers import run_in_background
+
+STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
+    ("All requests", None),
+    ("Open (new or in progress)", frozenset(rules.OPEN_STATUSES)),
+    *((label, frozenset({code})) for code, label in STATUS_LABELS.items()),
+]
+TAB_PAGES, TAB_AUTH, TAB_FEES, TAB_PACKET, TAB_ACCOUNTING = range(5)
+
+
+def parse_day(text: str, what: str) -> date | None:
+    """A date typed in any common form ('2024-03-01', '3/1/24'); blank means none."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    found = parse_dob(text)
+    if not found:
+        raise BadInput(f"'{text}' is not a date I can read for the {what} (try YYYY-MM-DD).")
+    return found[0].value
+
+
+def _table(name: str, model: Any) -> QTableView:
+    t = QTableView()
+    t.setObjectName(name)
+    t.setModel(model)
+    t.setSelectionBehavior(QAbstractItemView.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SingleSelection)
+    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    t.verticalHeader().hide()
+    t.verticalHeader().setDefaultSectionSize(22)
+    t.setWordWrap(False)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    return t
 
 
 class ReleasePage(QWidget):
     def __init__(self, session: Session, bus: ChangeBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.bus = bus
         self.setObjectName("releasePage")
+        self.detail: RequestDetail | None = None
+        self.request_id: int | None = None
+        self.due_days = 30
+        self._log_generation = 0
+        self._detail_generation = 0
+        self._pending = 0  # changes sent to a worker and not back yet
+        release_data.clear_previews(session)  # left by a crash: patient pages, unencrypted
+
+        self._build_log()
+        self._build_detail()
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.setObjectName("releaseSplitter")
+        splitter.addWidget(self.log_panel)
+        splitter.addWidget(self.detail_panel)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([470, 880])
         layout = QVBoxLayout(self)
-        self.label = QLabel("Release of information")
-        layout.addWidget(self.label)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self._build_shortcuts()
+        self._show_detail(None)
+        bus.changed.connect(self._on_changes)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(lambda: release_data.clear_previews(session))
+        self.reload_log()
+
+    # --- layout --------------------------------------------------------------------------
+
+    def _build_log(self) -> None:
+        self.log_panel = QWidget()
+        self.log_panel.setObjectName("releaseLogPanel")
+        self.due_label = QLabel("<b>Overdue and due soon</b>")
+        self.due_model = RequestLogModel(self)
+        self.due_table = _table("dueTable", self.due_model)
+        self.due_table.setMaximumHeight(150)
+        for col in (5, 7):
+            self.due_table.hideColumn(col)
+        self.due_table.activated.connect(lambda idx: self._open_row(self.due_model, idx.row()))
+
+        self.new_button = QPushButton("&New request… (Ctrl+N)")
+        self.new_button.setObjectName("newRequestButton")
+        self.new_button.clicked.connect(self.new_request)
+        self.status_filter = QComboBox()
+        self.status_filter.setObjectName("statusFilter")
+        for label, statuses in STATUS_FILTERS:
+            self.status_filter.addItem(label, statuses)
+        self.status_filter.currentIndexChanged.connect(
+            lambda i: self.log_filter.set_statuses(self.status_filter.itemData(i))
+        )
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("logFilter")
+        self.filter_edit.setPlaceholderText("Filter: request, patient, MRN, requester")
+        self.filter_edit.setClearButtonEnabled(True)
+
+        self.log_model = RequestLogModel(self)
+        self.log_filter = RequestFilter(self)
+        self.log_filter.setSourceModel(self.log_model)
+        self.filter_edit.textChanged.connect(self.log_filter.set_text)
+        self.log_table = _table("requestTable", self.log_filter)
+        self.log_table.setSortingEnabled(True)
+        self.log_table.sortByColumn(1, Qt.AscendingOrder)  # due date, soonest first
+        self.log_table.activated.connect(self._open_log_index)
+        self.log_table.selectionModel().currentRowChanged.connect(
+            lambda cur, _prev: self._open_log_index(cur)
+        )
+        self.log_count = QLabel("")
+        self.log_count.setObjectName("logCount")
+
+        top = QHBoxLayout()
+        top.addWidget(self.status_filter)
+        top.addWidget(self.filter_edit, 1)
+        layout = QVBoxLayout(self.log_panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.due_label)
+        layout.addWidget(self.due_table)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Request log</b>"))
+        head.addStretch(1)
+        head.addWidget(self.new_button)
+        layout.addLayout(head)
+        layout.addLayout(top)
+        layout.addWidget(self.log_table, 1)
+        layout.addWidget(self.log_count)
+
+    def _build_detail(self) -> None:
+        self.detail_panel = QWidget()
+        self.detail_panel.setObjectName("requestDetail")
+        self.header = QLabel("")
+        self.header.setObjectName("requestHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.RichText)
+        self.blockers = QLabel("")
+        self.blockers.setObjectName("sendBlockers")
+        self.blockers.setWordWrap(True)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("requestTabs")
+        self.tabs.addTab(self._build_pages_tab(), "Pages (Alt+1)")
+        self.auth_panel = AuthorizationPanel()
+        self.auth_panel.save_requested.connect(self.record_authorization)
+        self.tabs.addTab(self.auth_panel, "Authorization (Alt+2)")
+        self.tabs.addTab(self._build_fees_tab(), "Fees (Alt+3)")
+        self.packet = PacketPanel(self.session)
+        self.packet.message.connect(self._say)
+        self.tabs.addTab(self.packet, "Packet (Alt+4)")
+        self.accounting = AccountingPanel(self.session)
+        self.tabs.addTab(self.accounting, "Accounting of disclosures (Alt+5)")
+
+        self.send_button = QPushButton("S&end… (Ctrl+Enter)")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.clicked.connect(self.send)
+        self.deny_button = QPushButton("&Deny… (Ctrl+D)")
+        self.deny_button.setObjectName("denyButton")
+        self.deny_button.clicked.connect(lambda: self.close_request("denied"))
+        self.cancel_button = QPushButton("&Cancel request… (Ctrl+Shift+D)")
+        self.cancel_button.setObjectName("cancelRequestButton")
+        self.cancel_button.clicked.connect(lambda: self.close_request("cancelled"))
+        self.message = QLabel("")
+        self.message.setObjectName("releaseMessage")
+        self.message.setWordWrap(True)
+        actions = QHBoxLayout()
+        actions.addWidget(self.message, 1)
+        actions.addWidget(self.deny_button)
+        actions.addWidget(self.cancel_button)
+        actions.addWidget(self.send_button)
+
+        layout = QVBoxLayout(self.detail_panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.blockers)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(actions)
+
+    def _build_pages_tab(self) -> QWidget:
+        tab = QWidget()
+        tab.setObjectName("pagesTab")
+        scope = QGroupBox("What was asked for")
+        self.date_from = QLineEdit()
+        self.date_from.setObjectName("scopeFrom")
+        self.date_from.setPlaceholderText("from (blank: any)")
+        self.date_to = QLineEdit()
+        self.date_to.setObjectName("scopeTo")
+        self.date_to.setPlaceholderText("to (blank: any)")
+        self.scope_sensitive = QCheckBox("Asks for sensitive records")
+        self.scope_sensitive.setObjectName("scopeSensitive")
+        self.apply_scope_button = QPushButton("&Apply (Ctrl+Shift+A)")
+        self.apply_scope_button.setObjectName("applyScopeButton")
+        self.apply_scope_button.clicked.connect(self.apply_scope)
+        self.types_model = QStandardItemModel(self)
+        for code, label, sensitive in release_data.doc_type_choices():
+            item = QStandardItem(label + (" *" if sensitive else ""))
+            item.setData(code, Qt.UserRole)
+            item.setCheckable(True)
+            item.setEditable(False)
+            item.setToolTip(
+                "Sensitive: held back unless the authorization names it" if sensitive else ""
+            )
+            self.types_model.appendRow(item)
+        self.types_list = QListView()
+        self.types_list.setObjectName("scopeTypes")
+        self.types_list.setModel(self.types_model)
+        self.types_list.setFlow(QListView.LeftToRight)
+        self.types_list.setWrapping(True)
+        self.types_list.setResizeMode(QListView.Adjust)
+        self.types_list.setFixedHeight(62)
+        self.types_list.setToolTip("Document types asked for; none ticked means every type.")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Dates"))
+        row.addWidget(self.date_from)
+        row.addWidget(self.date_to)
+        row.addWidget(self.scope_sensitive)
+        row.addStretch(1)
+        row.addWidget(self.apply_scope_button)
+        scope_layout = QVBoxLayout(scope)
+        scope_layout.setContentsMargins(6, 4, 6, 4)
+        scope_layout.addLayout(row)
+        scope_layout.addWidget(QLabel("Document types (none ticked = every type; * sensitive):"))
+        scope_layout.addWidget(self.types_list)
+
+        self.selection_model = SelectionModel(self)
+        self.selection_model.toggle_requested.connect(self.toggle_page)
+        self.selection_table = _table("selectionTable", self.selection_model)
+        self.selection_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.exclude_note = QLineEdit()
+        self.exclude_note.setObjectName("excludeNote")
+        self.exclude_note.setPlaceholderText(
+            "Why pages you untick are not needed (kept with the request; optional)"
+        )
+        self.selection_summary = QLabel("")
+        self.selection_summary.setObjectName("selectionSummary")
+
+        self.held_model = HeldBackFilter(self)
+        self.held_model.setSourceModel(self.selection_model)
+        self.held_table = _table("heldBackTable", self.held_model)
+        self.held_table.hideColumn(0)
+        self.held_table.setMaximumHeight(120)
+        self.held_label = QLabel("")
+        self.held_label.setObjectName("heldBackLabel")
+
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(scope)
+        layout.addWidget(self.selection_table, 1)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.selection_summary)
+        note_row.addWidget(self.exclude_note, 1)
+        layout.addLayout(note_row)
+        layout.addWidget(self.held_label)
+        layout.addWidget(self.held_table)
+        for a, b in (
+            (self.date_from, self.date_to), (self.date_to, self.scope_sensitive),
+            (self.scope_sensitive, self.types_list), (self.types_list, self.apply_scope_button),
+            (self.apply_scope_button, self.selection_table),
+            (self.selection_table, self.exclude_note), (self.exclude_note, self.held_table),
+        ):  # fmt: skip
+            self.setTabOrder(a, b)
+        return tab
+
+    def _build_fees_tab(self) -> QWidget:
+        tab = QWidget()
+        tab.setObjectName("feesTab")
+        self.fee_amount = QLabel("")
+        self.fee_amount.setObjectName("feeAmount")
+        self.fee_note = QLabel("")
+        self.fee_note.setObjectName("feeNote")
+        self.fee_note.setWordWrap(True)
+        self.fee_basis = QLabel("")
+        self.fee_basis.setWordWrap(True)
+        self.fee_waived = QCheckBox("&Waive the fee")
+        self.fee_waived.setObjectName("feeWaived")
+        self.fee_waived.clicked.connect(self.waive_fee)
+        form = QFormLayout(tab)
+        form.addRow("Fee", self.fee_amount)
+        form.addRow("How it was worked out", self.fee_note)
+        form.addRow("Legal basis", self.fee_basis)
+        form.addRow("", self.fee_waived)
+        form.addRow(
+            "",
+            QLabel(
+                "Fees follow the clinic's settings: per page, a base amount, and the flat fee "
+                "for a patient's own electronic copy. Treatment requests are free."
+            ),
+        )
+        return tab
+
+    def _build_shortcuts(self) -> None:
+        def key(keys: str, slot: Callable[[], object]) -> None:
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.setContext(Qt.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+
+        key("Ctrl+N", self.new_request)
+        key("Ctrl+G", self.focus_default)
+        key("Esc", self._escape)
+        key("F5", self.refresh)
+        for i in range(5):
+            key(f"Alt+{i + 1}", lambda i=i: self.show_tab(i))
+        key("Ctrl+Shift+A", self.apply_scope)
+        key("Ctrl+Shift+R", lambda: self.record_authorization(self.auth_panel.value()))
+        key("Ctrl+B", lambda: self._packet_action(self.packet.build_preview))
+        key("Ctrl+S", lambda: self._packet_action(self.packet.save_pdf))
+        key("Ctrl+P", lambda: self._packet_action(self.packet.print_packet))
+        key("Ctrl+Return", self.send)
+        key("Ctrl+Enter", self.send)
+        key("Ctrl+D", lambda: self.close_request("denied"))
+        key("Ctrl+Shift+D", lambda: self.close_request("cancelled"))
+        key("Ctrl+Shift+S", self.accounting.save_pdf)
+
+    # --- navigation ----------------------------------------------------------------------
 
     def focus_default(self) -> None:
-        self.setFocus()
+        """The request log, with a row current so arrow keys and Enter work at once."""
+        self.log_table.setFocus(Qt.ShortcutFocusReason)
+        if not self.log_table.currentIndex().isValid() and self.log_filter.rowCount():
+            self.log_table.setCurrentIndex(self.log_filter.index(0, 0))
+
+    def show_tab(self, i: int) -> None:
+        self.tabs.setCurrentIndex(i)
+        target = {
+            TAB_PAGES: self.selection_table,
+            TAB_AUTH: self.auth_panel.document,
+            TAB_FEES: self.fee_waived,
+            TAB_PACKET: self.packet.preview_button,
+            TAB_ACCOUNTING: self.accounting.table,
+        }[i]
+        target.setFocus(Qt.ShortcutFocusReason)
+
+    def _escape(self) -> None:
+        if self.packet.busy:
+            self.packet.cancel()
+        else:
+            self.focus_default()
+
+    def _packet_action(self, action: Callable[[], None]) -> None:
+        if self.request_id is not None:
+            self.tabs.setCurrentIndex(TAB_PACKET)
+            action()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b00020;" if error else "")
+
+    # --- the log -------------------------------------------------------------------------
+
+    def reload_log(self) -> None:
+        self._log_generation += 1
+        generation = self._log_generation
+        run_in_background(
+            release_data.load_log, self.session,
+            on_done=lambda data: self._show_log(generation, data),
+            on_error=lambda m: self._say(m, True),
+        )  # fmt: skip
+
+    def _show_log(self, generation: int, data: LogData) -> None:
+        if generation != self._log_generation:
+            return
+        self.due_days = data.due_days
+        current = self.request_id
+        self.log_model.set_rows(data.rows)
+        self.due_model.set_rows(data.due)
+        overdue = sum(1 for r in data.due if r.request.due_state == "overdue")
+        self.due_label.setText(
+            f"<b>Overdue and due soon</b>: {overdue} overdue, {len(data.due) - overdue} due soon"
+        )
+        open_n = sum(1 for r in data.rows if r.request.status in rules.OPEN_STATUSES)
+        self.log_count.setText(f"{len(data.rows)} requests, {open_n} open.")
+        if current is not None:
+            self._select_in_log(current)
+
+    def _select_in_log(self, request_id: int) -> None:
+        for row in range(self.log_filter.rowCount()):
+            obj = self.log_filter.index(row, 0).data(Qt.UserRole)
+            if obj is not None and obj.request.id == request_id:
+                sel = self.log_table.selectionModel()
+                sel.blockSignals(True)
+                self.log_table.setCurrentIndex(self.log_filter.index(row, 0))
+                sel.select(
+                    self.log_filter.index(row, 0),
+                    QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows,
+                )
+                sel.blockSignals(False)
+                return
+
+    def _open_log_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            obj = index.data(Qt.UserRole)
+            if obj is not None:
+                self.open_request(obj.request.id)
+
+    def _open_row(self, model: RequestLogModel, row: int) -> None:
+        obj = model.row_object(row)
+        if obj is not None:
+            self.open_request(obj.request.id)
+            self._select_in_log(obj.request.id)
+
+    def refresh(self) -> None:
+        """F5: reload the log; re-run the open request's selection (pages filed since)."""
+        self.reload_log()
+        d = self.detail
+        if d is not None and d.request.status in rules.OPEN_STATUSES:
+            self._change(service.reselect, self.request_id, done="Selection re-run.")
+        elif self.request_id is not None:
+            self.open_request(self.request_id)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.requests or changes.patients or changes.documents:
+            self.reload_log()
+        if self.detail is not None and (
+            self.detail.request.patient_id in changes.patients
+            or (changes.documents and not self._pending)
+        ):
+            self.open_request(self.detail.request.id)
+
+    # --- the open request ----------------------------------------------------------------
+
+    def open_request(self, request_id: int) -> None:
+        self._detail_generation += 1
+        generation = self._detail_generation
+        run_in_background(
+            release_data.load_detail, self.session, request_id,
+            on_done=lambda d: self._show_detail(d, generation),
+            on_error=lambda m: self._say(m, True),
+        )  # fmt: skip
+
+    def _show_detail(self, detail: RequestDetail | None, generation: int | None = None) -> None:
+        if generation is not None and generation != self._detail_generation:
+            return
+        previous = self.detail
+        self.detail = detail
+        self.detail_panel.setEnabled(detail is not None)
+        if detail is None:
+            self.request_id = None
+            self.header.setText(
+                "<i>Choose a request in the log, or press Ctrl+N for a new one.</i>"
+            )
+            self.blockers.setText("")
+            self.selection_model.set_rows([], False)
+            self.packet.set_request(None)
+            self.accounting.set_patient(None)
+            return
+        r, p = detail.request, detail.patient
+        new_request = previous is None or previous.request.id != r.id
+        self.request_id = r.id
+        is_open = r.status in rules.OPEN_STATUSES
+        due = f"due {r.due_on.isoformat()}"
+        if r.due_state == "overdue":
+            due = f"<span style='color:#b00020'><b>OVERDUE</b> (was {due})</span>"
+        elif r.due_state == "due_soon":
+            due = f"<b>{due}</b>"
+        who = r.requester_name + (f", {r.requester_org}" if r.requester_org else "")
+        basis = rules.BASES[r.basis]
+        self.header.setText(
+            f"<span style='font-size:13pt'><b>{r.code}</b> &nbsp; {_esc(p.display_name)}</span>"
+            f" &nbsp; born {p.dob.strftime('%m/%d/%Y')} &nbsp; MRN {_esc(p.mrn)}<br>"
+            f"From <b>{_esc(who)}</b> ({r.requester_type}); purpose: {_esc(r.purpose)}; "
+            f"basis: {basis.label}<br>Received {r.received_on.isoformat()}, {due}; "
+            f"status: <b>{STATUS_LABELS.get(r.status, r.status)}</b>"
+            + (f" ({_esc(r.status_reason)})" if r.status_reason else "")
+        )
+        if not is_open:
+            text = f"This request is {STATUS_LABELS.get(r.status, r.status).lower()}"
+            text += f" ({r.sent_at[:10]})." if r.sent_at else "."
+            self.blockers.setText(text)
+            self.blockers.setStyleSheet("background:#eceff1;padding:4px;")
+        elif detail.blockers:
+            self.blockers.setText("<b>Cannot send yet:</b> " + _esc(" ".join(detail.blockers)))
+            self.blockers.setStyleSheet("background:#fde2e1;color:#7a0012;padding:4px;")
+        else:
+            self.blockers.setText(f"<b>Ready to send:</b> {r.pages_out} pages go out.")
+            self.blockers.setStyleSheet("background:#e3f4e6;color:#1e6b2e;padding:4px;")
+
+        # pages
+        self.selection_model.set_rows(detail.selection, is_open)
+        held = len(detail.selection) - r.pages_out
+        self.selection_summary.setText(f"{r.pages_out} pages go out, {held} held back.")
+        self.held_label.setText(
+            f"<b>Held back ({held})</b> and why:" if held else "Nothing is held back."
+        )
+        self.held_table.setVisible(held > 0)
+        if new_request or not self.date_from.hasFocus():
+            self.date_from.setText(r.date_from.isoformat() if r.date_from else "")
+            self.date_to.setText(r.date_to.isoformat() if r.date_to else "")
+            self.scope_sensitive.setChecked(r.include_sensitive)
+            for row in range(self.types_model.rowCount()):
+                item = self.types_model.item(row)
+                wanted = item.data(Qt.UserRole) in r.doc_types
+                item.setCheckState(Qt.Checked if wanted else Qt.Unchecked)
+        for w in (self.date_from, self.date_to, self.scope_sensitive, self.types_list,
+                  self.apply_scope_button, self.exclude_note):  # fmt: skip
+            w.setEnabled(is_open)
+
+        # authorization, fees, packet, accounting
+        self.auth_panel.load(detail)
+        self.fee_amount.setText(f"<b>{r.fee_display}</b> for {r.pages_out} pages")
+        self.fee_note.setText(r.fee_note)
+        self.fee_basis.setText(f"{basis.label} ({basis.rule})")
+        self.fee_waived.setChecked(r.fee_waived)
+        self.fee_waived.setEnabled(is_open)
+        if new_request or _packet_inputs(previous) != _packet_inputs(detail):
+            self.packet.set_request(r.id, r.code, r.pages_out)
+        self.accounting.set_patient(r.patient_id, p.display_name)
+        self.send_button.setEnabled(is_open and not detail.blockers)
+        self.deny_button.setEnabled(is_open)
+        self.cancel_button.setEnabled(is_open)
+        if new_request:
+            self._say("")
+
+    # --- changes -------------------------------------------------------------------------
+
+    def _change(self, fn: Callable[..., Any], *args: Any, done: str = "") -> None:
+        """Run one change on a worker; then reload the request and tell the other screens."""
+        if self.request_id is None or self.detail is None:
+            return
+        code = self.detail.request.code
+        self._pending += 1
+
+        def finished(request_id: int | object) -> None:
+            self._pending -= 1
+            self._say(done)
+            if isinstance(request_id, int):
+                self.open_request(request_id)
+            self.bus.notify(Changes(requests=frozenset({code})))
+
+        def failed(message: str) -> None:
+            self._pending -= 1
+            self._say(message, True)
+            if self.request_id is not None:
+                self.open_request(self.request_id)
+
+        run_in_background(fn, self.session, *args, on_done=finished, on_error=failed)
+
+    def toggle_page(self, page_id: int, include: bool) -> None:
+        self._change(
+            release_data.toggle_page, self.request_id, page_id, include, self.exclude_note.text(),
+            done="Page put back." if include else "Page left out.",
+        )  # fmt: skip
+
+    def apply_scope(self) -> None:
+        if self.request_id is None:
+            return
+        try:
+            date_from = parse_day(self.date_from.text(), "start of the date range")
+            date_to = parse_day(self.date_to.text(), "end of the date range")
+        except BadInput as exc:
+            self._say(exc.message, True)
+            return
+        types = [
+            self.types_model.item(i).data(Qt.UserRole)
+            for i in range(self.types_model.rowCount())
+            if self.types_model.item(i).checkState() == Qt.Checked
+        ]
+        self._change(
+            release_data.set_scope, self.request_id, date_from, date_to, types,
+            self.scope_sensitive.isChecked(), done="Selection updated.",
+        )  # fmt: skip
+
+    def record_authorization(self, auth: service.AuthorizationInput) -> None:
+        self._change(
+            release_data.record_authorization, self.request_id, auth,
+            done="Authorization recorded; the selection follows it.",
+        )  # fmt: skip
+
+    def waive_fee(self) -> None:
+        self._change(
+            release_data.waive_fee, self.request_id, self.fee_waived.isChecked(),
+            done="Fee waived." if self.fee_waived.isChecked() else "Fee restored.",
+        )  # fmt: skip
+
+    def send(self) -> None:
+        d = self.detail
+        if d is None or d.request.status not in rules.OPEN_STATUSES:
+            return
+        if d.blockers:
+            self._say("This release cannot be sent yet: " + " ".join(d.blockers), True)
+            return
+        r = d.request
+        box = QMessageBox(
+            QMessageBox.Question,
+            "Send release",
+            f"Mark {r.code} as sent to {r.requester_name}"
+            + (f", {r.requester_org}" if r.requester_org else "")
+            + f" ({r.pages_out} pages)?\n\nThis records the disclosure in the patient's "
+            "accounting of disclosures and cannot be undone.",
+            QMessageBox.Yes | QMessageBox.No,
+            self,
+        )
+        box.setObjectName("sendConfirm")
+        box.setDefaultButton(QMessageBox.No)
+        box.button(QMessageBox.Yes).setText("&Yes, mark as sent")
+        self.send_confirm = box
+
+        def finished(_: int) -> None:
+            if box.clickedButton() is box.button(QMessageBox.Yes):
+                self._change(release_data.send, r.id, done=f"{r.code} sent and recorded.")
+            box.deleteLater()
+            self.send_confirm = None
+
+        box.finished.connect(finished)
+        box.open()
+
+    def close_request(self, status: str) -> None:
+        d = self.detail
+        if d is None or d.request.status not in rules.OPEN_STATUSES:
+            return
+        word = "Deny" if status == "denied" else "Cancel"
+        dlg = ReasonDialog(
+            f"{word} request {d.request.code}",
+            f"Why is request {d.request.code} being "
+            f"{'denied' if status == 'denied' else 'cancelled'}? "
+            "The reason is kept with the request.",
+            self,
+        )
+        self.reason_dialog = dlg
+
+        def finished(result: int) -> None:
+            if result:
+                self._change(
+                    release_data.close_request, d.request.id, status, dlg.reason.text(),
+                    done=f"{d.request.code} {status}.",
+                )  # fmt: skip
+            dlg.deleteLater()
+            self.reason_dialog = None
+
+        dlg.finished.connect(finished)
+        dlg.open()
+
+    def new_request(self) -> None:
+        dlg = NewRequestDialog(self.session, self.due_days, self)
+        self.new_dialog = dlg
+
+        def finished(result: int) -> None:
+            created = dlg.created
+            if result and created is not None:
+                self.bus.notify(Changes(requests=frozenset({created.code})))
+                self._say(f"Request {created.code} logged, due {created.due_on.isoformat()}.")
+                self.request_id = created.id
+                self.open_request(created.id)
+                self.tabs.setCurrentIndex(TAB_PAGES)
+                self.selection_table.setFocus()
+            dlg.deleteLater()
+            self.new_dialog = None
+
+        dlg.finished.connect(finished)
+        dlg.open()
+
+
+def _packet_inputs(d: RequestDetail | None) -> tuple | None:
+    """What the packet's content rests on: a change here makes a built preview stale."""
+    if d is None:
+        return None
+    r = d.request
+    return (r.id, r.status, r.fee_cents, r.fee_waived, r.watermark, tuple(d.selection),
+            tuple(d.blockers))  # fmt: skip
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,198 @@
+"""``suggest FILE``, ``ingest FILE...`` and ``scan devices|acquire`` (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from clinicrecords import ingest
+from clinicrecords.commands import CommandContext, add_common
+from clinicrecords.scan.types import Evidence, PatientSuggestion, ScoredValue, Suggestions
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_common(
+        sub.add_parser(
+            "suggest", help="OCR a file and suggest how to file it; the store is not changed"
+        )
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(handler=run_suggest)
+
+    p = add_common(sub.add_parser("ingest", help="import files into a new batch and read them"))
+    p.add_argument("files", type=Path, nargs="+")
+    p.add_argument(
+        "--remove-originals",
+        action="store_true",
+        help="delete each original once its copy is committed to the store",
+    )
+    p.add_argument(
+        "--no-process",
+        action="store_true",
+        help="only copy the files in; read them later (in the program)",
+    )
+    p.set_defaults(handler=run_ingest)
+
+    scan = sub.add_parser("scan", help="scanners (SANE)").add_subparsers(
+        dest="scan_cmd", metavar="ACTION"
+    )
+    p = add_common(scan.add_parser("devices", help="list the scanners SANE can see"))
+    p.set_defaults(handler=run_devices)
+    p = add_common(scan.add_parser("acquire", help="scan pages into a new batch"))
+    p.add_argument("--device", required=True, help="SANE device name, e.g. test:0")
+    p.add_argument("--dpi", type=int, default=300)
+    p.add_argument("--mode", default="Gray")
+    p.add_argument("--source", default=None, help="Flatbed, ADF, ... (backend's name)")
+    p.add_argument("--single", action="store_true", help="one page (flatbed), not the feeder")
+    p.add_argument("--option", action="append", default=[], help="backend option, repeatable")
+    p.add_argument("--no-process", action="store_true")
+    p.set_defaults(handler=run_acquire)
+
+
+# -- JSON shapes -----------------------------------------------------------------------------
+
+
+def _evidence(ev: tuple[Evidence, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": e.kind,
+            "text": e.text,
+            "boxes": [[b.left, b.top, b.width, b.height] for b in e.boxes],
+        }
+        for e in ev
+    ]
+
+
+def _patient(p: PatientSuggestion) -> dict[str, Any]:
+    return {
+        "patient_id": p.patient_id,
+        "mrn": p.mrn,
+        "name": p.name,
+        "dob": p.dob,
+        "score": round(p.score, 4),
+        "evidence": _evidence(p.evidence),
+    }
+
+
+def _scored(values: tuple[ScoredValue, ...], key: str) -> list[dict[str, Any]]:
+    return [{key: v.value, "score": round(v.score, 4)} for v in values]
+
+
+def suggestions_json(s: Suggestions) -> dict[str, Any]:
+    return {
+        "patient": [_patient(p) for p in s.patient],
+        "doc_type": _scored(s.doc_type, "code"),
+        "doc_date": _scored(s.doc_date, "value"),
+        "author": _scored(s.author, "value"),
+        "facility": _scored(s.facility, "value"),
+        "confident": s.confident_patient is not None,
+    }
+
+
+def _suggestion_text(s: Suggestions) -> str:
+    lines = []
+    top = s.patient[0] if s.patient else None
+    if top:
+        mark = "" if s.confident_patient else "  (not confident: review)"
+        lines.append(f"patient   {top.name}  DOB {top.dob}  MRN {top.mrn}  {top.score:.2f}{mark}")
+    else:
+        lines.append("patient   no match (review)")
+    if s.doc_type:
+        lines.append(f"type      {s.doc_type[0].value}  {s.doc_type[0].score:.2f}")
+    if s.doc_date:
+        lines.append(f"date      {s.doc_date[0].value}  {s.doc_date[0].score:.2f}")
+    return "\n".join(lines)
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+def run_suggest(args: argparse.Namespace, ctx: CommandContext) -> int:
+    found = ingest.suggest_file(ctx.session(), args.file)
+    out = {"pages": found.pages, **suggestions_json(found.suggestions)}
+    ctx.emit(out, f"{found.pages} page(s)\n" + _suggestion_text(found.suggestions))
+    return 0
+
+
+def _ingest_and_report(
+    ctx: CommandContext, paths: list[Path], source: str, remove: bool, process: bool
+) -> int:
+    session = ctx.session()
+    report = ingest.import_files(session, paths, source=source, remove_originals=remove)
+    processed = None
+    if process and report.batch_id is not None and report.count("stored"):
+        processed = ingest.process_batch(session, report.batch_id)
+    pages: list[dict[str, Any]] = []
+    if report.batch_id is not None:
+        names = {f["id"]: f["original_name"] for f in ingest.batch_files(session, report.batch_id)}
+        for pg in ingest.batch_pages(session, report.batch_id):
+            pages.append(
+                {
+                    "page_id": pg.id,
+                    "file": names.get(pg.file_id or -1, ""),
+                    "source_page": pg.source_page,
+                    "status": pg.status,
+                    "blank": pg.blank,
+                    "text": pg.has_text,
+                    "suggestions": suggestions_json(pg.suggestion),
+                }
+            )
+    out = {
+        "batch_id": report.batch_id,
+        "files": [f.as_dict() for f in report.files],
+        "pages": len(pages),
+        "page_list": pages,
+        "problems": processed.problems if processed else [],
+    }
+    lines = []
+    for f in report.files:
+        lines.append(f"{f.status:9}  {f.name}" + (f"  {f.message}" if f.message else ""))
+    if report.batch_id is not None:
+        review = sum(1 for p in pages if p["status"] == "review")
+        lines.append(
+            f"Batch {report.batch_id}: {report.summary()} {len(pages)} page(s) read, "
+            f"{review} for review."
+        )
+    ctx.emit(out, "\n".join(lines))
+    return 0 if report.count("stored") or report.count("duplicate") else 2
+
+
+def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
+    return _ingest_and_report(
+        ctx, list(args.files), "import", args.remove_originals, not args.no_process
+    )
+
+
+def run_devices(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.scan import sane
+
+    devices = sane.list_devices()
+    ctx.emit(
+        {
+            "devices": [
+                {"name": d.name, "vendor": d.vendor, "model": d.model, "kind": d.kind}
+                for d in devices
+            ]
+        },
+        "\n".join(f"{d.name}  {d.label}  ({d.kind})" for d in devices) or "No scanner found.",
+    )
+    return 0
+
+
+def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.scan import sane
+
+    ctx.session()  # sign in before the paper goes through the scanner
+    with tempfile.TemporaryDirectory(prefix="cr-scan-") as tmp:
+        pages = sane.scan(
+            args.device,
+            out_dir=Path(tmp),
+            dpi=args.dpi,
+            mode=args.mode,
+            source=args.source,
+            batch=not args.single,
+            options=tuple(args.option),
+        )
+        return _ingest_and_report(ctx, pages, "scanner", True, not args.no_process)

@@ -1,0 +1,236 @@
+"""Merge a duplicate chart into the open one: find it, compare both, say why, confirm.
+
+The open chart survives. The duplicate's documents and pages move into it and its MRN keeps
+finding it; an administrator can undo the merge from the chart's Merges tab.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicrecords import charts, lookup, merge
+from clinicrecords.domain import Patient
+from clinicrecords.session import Session
+from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.page_viewer import if_alive
+from clinicrecords.ui.workers import run_in_background
+
+DEBOUNCE_MS = 150
+
+
+def _describe(p: Patient, docs: int | None = None, pages: int | None = None) -> str:
+    e = html.escape
+    lines = [
+        f"<b>{e(p.display_name)}</b>",
+        f"DOB <b>{p.dob.strftime('%m/%d/%Y')}</b> · Sex {e(p.sex)}",
+        f"MRN {e(p.mrn)}",
+    ]
+    if p.phone:
+        lines.append(f"Phone {e(p.phone)}")
+    if p.address:
+        lines.append(e(p.address))
+    if docs is not None:
+        lines.append(f"{docs} document(s), {pages} page(s)")
+    return "<br>".join(lines)
+
+
+class MergeDialog(QDialog):
+    def __init__(self, session: Session, survivor: Patient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.survivor = survivor
+        self.candidate: charts.ChartSummary | None = None
+        self.result_: merge.MergeResult | None = None
+        self.setObjectName("mergeDialog")
+        self.setWindowTitle("Merge a duplicate chart")
+        self.setModal(True)
+
+        intro = QLabel(
+            "Find the duplicate chart of this same person. Its documents and pages move into "
+            "the chart on the left, and its MRN will still find it. An administrator can undo "
+            "a merge."
+        )
+        intro.setWordWrap(True)
+        self.search = QLineEdit()
+        self.search.setObjectName("mergeSearch")
+        self.search.setPlaceholderText("Find the duplicate: name, date of birth, MRN or phone")
+        self.model: RowsModel[lookup.SearchResult] = RowsModel(
+            [
+                ("Name", lambda r: r.patient.display_name),
+                ("Date of birth", lambda r: r.patient.dob.strftime("%m/%d/%Y")),
+                ("Sex", lambda r: r.patient.sex),
+                ("MRN", lambda r: r.patient.mrn),
+                ("Phone", lambda r: r.patient.phone),
+            ]
+        )
+        self.table = QTableView()
+        self.table.setObjectName("mergeResults")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._pick(cur.row()))
+        self.table.activated.connect(lambda _i: self.reason.setFocus())
+
+        self.keep_label = QLabel(_describe(survivor))
+        self.keep_label.setObjectName("survivorSummary")
+        self.gone_label = QLabel("Choose the duplicate in the list.")
+        self.gone_label.setObjectName("mergedSummary")
+        for lab in (self.keep_label, self.gone_label):
+            lab.setTextFormat(Qt.RichText)
+            lab.setWordWrap(True)
+            lab.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+            lab.setStyleSheet("padding: 6px; border: 1px solid #c0c4c8; background: #fafafa;")
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Stays (this chart)"), 0, 0)
+        grid.addWidget(QLabel("Is merged into it"), 0, 1)
+        grid.addWidget(self.keep_label, 1, 0)
+        grid.addWidget(self.gone_label, 1, 1)
+
+        self.reason = QLineEdit()
+        self.reason.setObjectName("mergeReason")
+        self.reason.setPlaceholderText(
+            "Why are these the same person? (recorded in the audit trail)"
+        )
+        self.confirm = QCheckBox("I compared both charts: they are the same person")
+        self.confirm.setObjectName("mergeConfirm")
+        self.error = QLabel("")
+        self.error.setObjectName("errorLabel")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        self.merge_button = QPushButton("&Merge")
+        self.merge_button.setObjectName("confirmMergeButton")
+        self.merge_button.setEnabled(False)
+        self.merge_button.setAutoDefault(False)
+        self.merge_button.clicked.connect(self.do_merge)
+        cancel = QPushButton("Cancel")
+        cancel.setAutoDefault(False)
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.merge_button)
+        buttons.addWidget(cancel)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(grid)
+        layout.addWidget(QLabel("Reason"))
+        layout.addWidget(self.reason)
+        layout.addWidget(self.confirm)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self.resize(820, 620)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._run_query)
+        self._generation = 0
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.search.returnPressed.connect(lambda: self.table.setFocus())
+        self.reason.textChanged.connect(self._update_button)
+        self.reason.returnPressed.connect(lambda: self.confirm.setFocus())
+        self.confirm.toggled.connect(self._update_button)
+        self.search.setFocus()
+
+    def _run_query(self) -> None:
+        text = self.search.text().strip()
+        self._generation += 1
+        generation = self._generation
+        if not text:
+            self.model.set_rows([])
+            return
+        run_in_background(
+            lookup.search_patients,
+            self.session,
+            text,
+            25,
+            on_done=if_alive(self, lambda rows: self._show(generation, rows)),
+            on_error=if_alive(self, self.error.setText),
+        )
+
+    def _show(self, generation: int, rows: list[lookup.SearchResult]) -> None:
+        if generation != self._generation:
+            return
+        self.model.set_rows([r for r in rows if r.patient.id != self.survivor.id])
+        if self.model.rowCount():
+            self.table.selectRow(0)
+        else:
+            self._pick(-1)
+
+    def _pick(self, row: int) -> None:
+        r = self.model.row_object(row)
+        self.candidate = None
+        self._update_button()
+        if r is None:
+            self.gone_label.setText("Choose the duplicate in the list.")
+            return
+        self.gone_label.setText(_describe(r.patient))
+        pid = r.patient.id
+        run_in_background(
+            charts.chart_summary,
+            self.session,
+            pid,
+            on_done=if_alive(self, lambda s: self._summary(pid, s)),
+            on_error=if_alive(self, self.error.setText),
+        )
+
+    def _summary(self, pid: int, summary: charts.ChartSummary) -> None:
+        r = self.model.row_object(self.table.currentIndex().row())
+        if r is None or r.patient.id != pid:
+            return
+        self.candidate = summary
+        self.gone_label.setText(_describe(summary.patient, summary.documents, summary.pages))
+        self._update_button()
+
+    def _update_button(self, *_args: object) -> None:
+        ready = (
+            self.candidate is not None
+            and self.confirm.isChecked()
+            and len(self.reason.text().strip()) >= merge.MIN_REASON
+        )
+        self.merge_button.setEnabled(ready)
+        self.merge_button.setDefault(ready)
+
+    def do_merge(self) -> None:
+        if self.candidate is None:
+            return
+        self.merge_button.setEnabled(False)
+        self.error.setText("Merging…")
+        run_in_background(
+            merge.merge_charts,
+            self.session,
+            self.survivor.id,
+            self.candidate.patient.id,
+            self.reason.text(),
+            on_done=if_alive(self, self._merged),
+            on_error=if_alive(self, self._failed),
+        )
+
+    def _merged(self, result: merge.MergeResult) -> None:
+        self.result_ = result
+        self.accept()
+
+    def _failed(self, message: str) -> None:
+        self.error.setText(message)
+        self._update_button()

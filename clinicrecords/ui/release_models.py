@@ -1,0 +1,230 @@
+"""Qt item models for the release screen: the request log, the page selection, disclosures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from clinicrecords.release.model import Disclosure, SelectedPage
+from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.release_data import LogRow
+
+Index = QModelIndex | QPersistentModelIndex
+SORT_ROLE = Qt.UserRole + 1
+
+STATUS_LABELS = {
+    "new": "New",
+    "in_progress": "In progress",
+    "sent": "Sent",
+    "denied": "Denied",
+    "cancelled": "Cancelled",
+}
+DUE_LABELS = {"overdue": "OVERDUE", "due_soon": "due soon", "on_time": ""}
+OVERDUE_BG = QColor("#fde2e1")
+DUE_SOON_BG = QColor("#fff4d6")
+
+
+def _dob(row: LogRow) -> str:
+    return row.patient_dob.strftime("%m/%d/%Y") if row.patient_dob else ""
+
+
+class RequestLogModel(RowsModel[LogRow]):
+    """The request log; overdue rows tinted red, due-soon rows amber; sorts on ISO dates."""
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(
+            [
+                ("Request", lambda r: r.code),
+                ("Due", lambda r: r.request.due_on.isoformat()),
+                ("", lambda r: DUE_LABELS.get(r.request.due_state, "")),
+                ("Status", lambda r: STATUS_LABELS.get(r.request.status, r.request.status)),
+                ("Patient", lambda r: r.patient_name),
+                ("Date of birth", _dob),
+                ("Requester", lambda r: r.request.requester_org or r.request.requester_name),
+                ("Received", lambda r: r.request.received_on.isoformat()),
+            ],
+            parent,
+        )
+
+    def data(self, index: Index, role: int = Qt.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.BackgroundRole:
+            state = row.request.due_state
+            if state == "overdue":
+                return QBrush(OVERDUE_BG)
+            if state == "due_soon":
+                return QBrush(DUE_SOON_BG)
+            return None
+        if role == SORT_ROLE:
+            if index.column() == 0:
+                return row.request.id
+            return super().data(index, Qt.DisplayRole)
+        return super().data(index, role)
+
+
+class RequestFilter(QSortFilterProxyModel):
+    """Filters the log by status ('open' = new or in progress) and by typed text."""
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.statuses: frozenset[str] | None = None
+        self.text = ""
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+
+    def set_statuses(self, statuses: frozenset[str] | None) -> None:
+        self.statuses = statuses
+        self.invalidateFilter()
+
+    def set_text(self, text: str) -> None:
+        self.text = text.strip().lower()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        row = model.row_object(source_row)  # type: ignore[attr-defined]
+        if row is None:
+            return False
+        if self.statuses is not None and row.request.status not in self.statuses:
+            return False
+        if self.text:
+            r = row.request
+            hay = " ".join(
+                (r.code, row.patient_name, r.mrn, r.requester_name, r.requester_org, r.purpose)
+            ).lower()
+            return all(word in hay for word in self.text.split())
+        return True
+
+
+class SelectionModel(QAbstractTableModel):
+    """Every page in scope of a request, with a checkbox: going out or held back, and why.
+
+    Ticking or unticking does not change the row here: it asks (``toggle_requested``) and the
+    screen reloads the selection from the service, which alone decides what goes out.
+    Sensitive pages held back by the rules cannot be ticked: only an authorization that
+    names their category lets them out.
+    """
+
+    toggle_requested = Signal(int, bool)  # page_id, include
+    HEADERS = ("Out", "Page", "Document", "Date", "Held back because")
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.rows: list[SelectedPage] = []
+        self.page_numbers: list[str] = []
+        self.editable = True
+
+    def set_rows(self, rows: list[SelectedPage], editable: bool) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.editable = editable
+        counts: dict[int, int] = {}
+        totals: dict[int, int] = {}
+        for s in rows:
+            totals[s.document_id] = totals.get(s.document_id, 0) + 1
+        self.page_numbers = []
+        for s in rows:
+            counts[s.document_id] = counts.get(s.document_id, 0) + 1
+            self.page_numbers.append(f"{counts[s.document_id]} of {totals[s.document_id]}")
+        self.endResetModel()
+
+    def row_object(self, row: int) -> SelectedPage | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def _locked(self, s: SelectedPage) -> bool:
+        """Held back by a rule (not by hand): the checkbox cannot let it out."""
+        return not s.included and s.reason_code != "excluded"
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.NoItemFlags
+        base = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+        s = self.rows[index.row()]
+        if index.column() == 0 and self.editable and not self._locked(s):
+            base |= Qt.ItemIsUserCheckable
+        return base
+
+    def data(self, index: Index, role: int = Qt.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        s = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.CheckStateRole and col == 0:
+            return Qt.Checked if s.included else Qt.Unchecked
+        if role == Qt.DisplayRole:
+            if col == 0:
+                return "" if s.included else ("locked" if self._locked(s) else "")
+            if col == 1:
+                return self.page_numbers[index.row()]
+            if col == 2:
+                return s.doc_label
+            if col == 3:
+                return s.doc_date.isoformat() if s.doc_date else "undated"
+            if col == 4:
+                return s.reason
+        if role == Qt.ToolTipRole:
+            return s.reason or "Goes out in the packet."
+        if role == Qt.ForegroundRole and not s.included:
+            return QBrush(QColor("#8a1c1c") if self._locked(s) else QColor("#5f6368"))
+        if role == Qt.UserRole:
+            return s
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.EditRole) -> bool:  # noqa: N802
+        if role != Qt.CheckStateRole or index.column() != 0 or not self.editable:
+            return False
+        s = self.rows[index.row()]
+        if self._locked(s):
+            return False
+        include = Qt.CheckState(value) == Qt.Checked
+        if include != s.included:
+            self.toggle_requested.emit(s.page_id, include)
+        return True
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole
+    ) -> Any:  # noqa: N802
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+
+class HeldBackFilter(QSortFilterProxyModel):
+    """Only the pages that stay back, for the list of reasons under the selection."""
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
+        s = self.sourceModel().row_object(source_row)  # type: ignore[attr-defined]
+        return s is not None and not s.included
+
+
+def disclosures_model(parent=None) -> RowsModel[Disclosure]:  # type: ignore[no-untyped-def]
+    return RowsModel(
+        [
+            ("Date", lambda d: d.disclosed_on.isoformat()),
+            ("Request", lambda d: d.request_code),
+            ("Recipient", lambda d: d.recipient),
+            ("Purpose", lambda d: d.purpose),
+            ("Legal basis", lambda d: d.basis.replace("_", " ")),
+            ("Pages", lambda d: d.pages),
+            ("In the legal accounting", lambda d: "yes" if d.in_accounting else "no"),
+            ("What was disclosed", lambda d: d.description),
+        ],
+        parent,
+    )

@@ -1,0 +1,135 @@
+"""The indexing screen with real widgets, a real store and real OCR: keyboard alone."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from clinicrecords import ingest
+from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.ui.bus import ChangeBus
+from clinicrecords.ui.index_view import ScanIndexPage
+from tests.scanfixtures import page_pdf, rasterise
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+QUINCY = PatientInput(family="Albermarle", given="Quincy", dob=date(1967, 3, 14), sex="M",
+                      mrn="00012344")
+STRANGER_LINES = [
+    "Riverside Imaging Center",
+    "RADIOLOGY REPORT",
+    "Patient: Q. Albermarle",
+    "Exam date: 2024-02-09",
+    "Findings: no acute abnormality of the chest.",
+]
+
+
+@pytest.fixture(scope="module")
+def page_images() -> list[Image.Image]:
+    return [rasterise(page_pdf(), dpi=150), rasterise(page_pdf(STRANGER_LINES), dpi=150)]
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG", dpi=(150, 150))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def batch(admin_session, tmp_path, page_images):
+    register_patient(admin_session, QUINCY)
+    paths = []
+    for n, img in enumerate(page_images):
+        p = tmp_path / f"page{n}.png"
+        p.write_bytes(_png(img))
+        paths.append(p)
+    report = ingest.import_files(admin_session, paths)
+    ingest.process_batch(admin_session, report.batch_id)
+    return report.batch_id
+
+
+def _view(qtbot, session) -> ScanIndexPage:
+    view = ScanIndexPage(session, ChangeBus())
+    qtbot.addWidget(view)
+    view.resize(1366, 720)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    return view
+
+
+def test_index_a_batch_by_keyboard_alone(qtbot, admin_session, batch) -> None:
+    view = _view(qtbot, admin_session)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 2, timeout=10_000)
+    view.focus_default()
+    form = view.form
+    # Page 1: a confident suggestion (name + DOB + MRN agree), pre-filled; Enter files it.
+    qtbot.waitUntil(lambda: form.selected() is not None, timeout=5000)
+    assert "Confident" in form.confidence.text()
+    assert form.doc_type.currentData() == "progress_note"
+    assert form.doc_date.text() == "2024-05-02"
+    qtbot.waitUntil(lambda: view.canvas.image is not None, timeout=5000)
+    assert {h.field for h in view.canvas.highlights} >= {"patient", "doc_date"}
+    qtbot.keyClick(form.patient, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 1, timeout=10_000)
+
+    # Page 2: one identifier only (a name, no DOB): review, nothing pre-selected.
+    assert "Review" in form.confidence.text() and form.selected() is None
+    qtbot.keyClick(form.patient, Qt.Key_Return)  # Enter with no patient explains, files nothing
+    assert "Choose the patient" in form.error.text()
+    qtbot.keyClicks(form.patient, "albermarle 3/14/67")
+    qtbot.keyClick(form.patient, Qt.Key_Return)  # runs the pending lookup now
+    qtbot.waitUntil(lambda: form.selected() is not None, timeout=5000)
+    qtbot.keyClick(form.patient, Qt.Key_Tab)
+    assert form.doc_type.hasFocus()
+    qtbot.keyClicks(form.doc_type, "Imaging")  # a combo box selects by typing its label
+    assert form.doc_type.currentData() == "imaging"
+    qtbot.keyClick(form.doc_type, Qt.Key_Tab)
+    assert form.doc_date.hasFocus()
+    form.doc_date.selectAll()
+    qtbot.keyClicks(form.doc_date, "02/09/2024")
+    qtbot.keyClick(form.doc_date, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 0, timeout=10_000)
+
+    conn = admin_session.db.connection()
+    docs = conn.execute("SELECT doc_type, doc_date FROM documents ORDER BY id").fetchall()
+    assert [tuple(d) for d in docs] == [("progress_note", "2024-05-02"),
+                                        ("imaging", "2024-02-09")]
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'document.file'"
+                        ).fetchone()[0] == 2
+
+
+def test_split_rotate_set_aside_by_keyboard_and_state_survives(qtbot, admin_session, batch):
+    view = _view(qtbot, admin_session)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 2, timeout=10_000)
+    view.focus_default()
+    # Both pages arrived as separate files: two documents. Join them, then split again.
+    assert len(view.groups) == 2
+    qtbot.keyClick(view.form.patient, Qt.Key_Down, Qt.ControlModifier)
+    assert view.current == view.groups[1][0]
+    qtbot.keyClick(view.form.patient, Qt.Key_M, Qt.ControlModifier)
+    assert len(view.groups) == 1
+    qtbot.keyClick(view.form.patient, Qt.Key_R, Qt.ControlModifier)
+    rotated = view.current
+    assert view.pages[rotated].rotation == 90
+    qtbot.waitUntil(lambda: ingest.load_batch_state(admin_session, batch).get("groups")
+                    == view.groups, timeout=5000)
+
+    # A new screen (the window was closed, or the program crashed) finds the work as it was.
+    again = _view(qtbot, admin_session)
+    qtbot.waitUntil(lambda: again.page_model.rowCount() == 2, timeout=10_000)
+    assert again.groups == view.groups
+    assert again.pages[rotated].rotation == 90
+    again.focus_default()
+    again._select_page(rotated)
+    qtbot.keyClick(again.form.patient, Qt.Key_B, Qt.ControlModifier)
+    assert len(again.groups) == 2
+    qtbot.keyClick(again.form.patient, Qt.Key_Delete, Qt.ControlModifier)
+    assert again.page_model.rowCount() == 1
+    qtbot.waitUntil(lambda: admin_session.db.connection().execute(
+        "SELECT status FROM pages WHERE id = ?", (rotated,)).fetchone()[0] == "deleted",
+        timeout=5000)
