@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -51,6 +52,10 @@ def store_dir(template_store: Path, tmp_path: Path) -> Path:
 def store(store_dir: Path) -> Iterator[Store]:
     s = Store.open(store_dir, PASSPHRASE)
     yield s
+    if "PySide6.QtCore" in sys.modules:  # background jobs may still use the connections
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(10000)
     s.close()
 
 

@@ -14,7 +14,13 @@ from PIL import Image, ImageFilter
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-SAMPLES = Path("/work/shared/samples/thirdparty")
+def _samples_dir() -> Path:
+    """shared/ stands beside the repository (as CI checks it out), else at /work/shared."""
+    beside = Path(__file__).resolve().parents[2] / "shared" / "samples" / "thirdparty"
+    return beside if beside.exists() else Path("/work/shared/samples/thirdparty")
+
+
+SAMPLES = _samples_dir()
 
 HEADER_LINES = [
     "Maple Street Family Clinic",

@@ -23,8 +23,9 @@ from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.scanfixtures import page_pdf, rasterise
 
-QUINCY = PatientInput(family="Albermarle", given="Quincy", dob=date(1967, 3, 14), sex="M",
-                      mrn="00012344")
+QUINCY = PatientInput(
+    family="Albermarle", given="Quincy", dob=date(1967, 3, 14), sex="M", mrn="00012344"
+)
 OTHER_LINES = [
     "Riverside Imaging Center",
     "RADIOLOGY REPORT",
@@ -106,9 +107,11 @@ def test_bad_files_get_a_sentence_and_the_rest_still_go_through(clinic, tmp_path
         assert name in f.message and words in f.message, (name, f.message)
         assert "Traceback" not in f.message
     # Every file's copy was committed before it was judged: nothing received is lost.
-    rows = clinic.db.connection().execute(
-        "SELECT original_name, status, error, blob_id, sha256 FROM imported_files"
-    ).fetchall()
+    rows = (
+        clinic.db.connection()
+        .execute("SELECT original_name, status, error, blob_id, sha256 FROM imported_files")
+        .fetchall()
+    )
     assert len(rows) == 7
     for name, status, error, blob_id, sha in rows:
         assert clinic.pages.exists(blob_id)
@@ -152,9 +155,11 @@ def test_original_removed_only_after_commit_and_never_when_it_failed(clinic, tmp
     report = ingest.import_files(clinic, [good, bad], source="folder", remove_originals=True)
     assert [f.status for f in report.files] == ["stored", "failed"]
     assert not good.exists() and bad.exists()
-    row = clinic.db.connection().execute(
-        "SELECT blob_id, sha256 FROM imported_files WHERE original_name = 'good.png'"
-    ).fetchone()
+    row = (
+        clinic.db.connection()
+        .execute("SELECT blob_id, sha256 FROM imported_files WHERE original_name = 'good.png'")
+        .fetchone()
+    )
     assert clinic.pages.get(row[0], row[1]) == quincy_png
 
 
@@ -168,8 +173,9 @@ def test_many_page_tiff_is_counted_without_decoding_and_the_limit_is_explained(
     assert report.files[0].status == "stored" and report.files[0].pages == 500
     monkeypatch.setattr(limits, "MAX_PAGES_PER_FILE", 400)
     tiff2 = tmp_path / "fax-500-b.tif"
-    small[1].save(tiff2, "TIFF", save_all=True, append_images=small[:400] + small[2:],
-                  compression="group4")
+    small[1].save(
+        tiff2, "TIFF", save_all=True, append_images=small[:400] + small[2:], compression="group4"
+    )
     refused = ingest.import_files(clinic, [tiff2]).files[0]
     assert refused.status == "failed" and "more than the 400" in refused.message
 
@@ -186,10 +192,13 @@ def test_cancel_midway_then_resume_after_reopening_loses_nothing(
 ):
     session = session_for("clerk")
     register_patient(session, QUINCY)
-    pages = [Image.open(io.BytesIO(b)) for b in (quincy_png, stranger_png, quincy_png, stranger_png)]
+    pages = [
+        Image.open(io.BytesIO(b)) for b in (quincy_png, stranger_png, quincy_png, stranger_png)
+    ]
     tiff = tmp_path / "stack.tif"
-    pages[0].save(tiff, "TIFF", save_all=True, append_images=pages[1:], compression="tiff_lzw",
-                  dpi=(150, 150))
+    pages[0].save(
+        tiff, "TIFF", save_all=True, append_images=pages[1:], compression="tiff_lzw", dpi=(150, 150)
+    )
     report = ingest.import_files(session, [tiff])
     batch_id = report.batch_id
     stop = threading.Event()
@@ -247,11 +256,13 @@ def test_file_document_audits_teaches_and_closes_the_batch(
     assert not stranger.confident
 
     top = mine.suggestion.confident_patient
-    doc_id = ingest.file_document(clinic, [mine.id], top.patient_id, "progress_note",
-                                  date(2024, 5, 2), author="Dr. Who")
+    doc_id = ingest.file_document(
+        clinic, [mine.id], top.patient_id, "progress_note", date(2024, 5, 2), author="Dr. Who"
+    )
     conn = clinic.db.connection()
-    assert tuple(conn.execute("SELECT document_id, status FROM pages WHERE id = ?",
-                              (mine.id,)).fetchone()) == (doc_id, "filed")
+    assert tuple(
+        conn.execute("SELECT document_id, status FROM pages WHERE id = ?", (mine.id,)).fetchone()
+    ) == (doc_id, "filed")
     audit = conn.execute("SELECT detail FROM audit_log WHERE action = 'document.file'").fetchone()
     assert '"followed_suggestion": true' in audit[0] or '"followed_suggestion":true' in audit[0]
     state = settings_sql.get(conn, ingest.CLASSIFIER_KEY)
@@ -262,12 +273,16 @@ def test_file_document_audits_teaches_and_closes_the_batch(
         ingest.file_document(clinic, [mine.id], top.patient_id, "lab", None)
 
     ingest.delete_pages(clinic, [stranger.id])
-    assert conn.execute("SELECT status FROM batches WHERE id = ?",
-                        (report.batch_id,)).fetchone()[0] == "open"
+    assert (
+        conn.execute("SELECT status FROM batches WHERE id = ?", (report.batch_id,)).fetchone()[0]
+        == "open"
+    )
     ingest.delete_pages(clinic, [stranger.id], restore=True)
     ingest.file_document(clinic, [stranger.id], top.patient_id, "imaging", None)
-    assert conn.execute("SELECT status FROM batches WHERE id = ?",
-                        (report.batch_id,)).fetchone()[0] == "done"
+    assert (
+        conn.execute("SELECT status FROM batches WHERE id = ?", (report.batch_id,)).fetchone()[0]
+        == "done"
+    )
 
 
 def test_batch_state_survives_reopening(store_dir, store, admin_session):
@@ -276,5 +291,4 @@ def test_batch_state_survives_reopening(store_dir, store, admin_session):
     store.close()
     with Store.open(store_dir, PASSPHRASE) as again:
         session = auth.login(again, USERS["admin"], PASSWORD)
-        assert ingest.load_batch_state(session, batch_id) == {"groups": [[1, 2], [3]],
-                                                               "current": 1}
+        assert ingest.load_batch_state(session, batch_id) == {"groups": [[1, 2], [3]], "current": 1}

@@ -22,7 +22,9 @@ ANNA = Patient(2, make_mrn(102), "Okafor", "Anna", date(2001, 9, 12), "F", phone
 ADA = Patient(3, make_mrn(103), "Okafor", "Ada", date(2001, 9, 12), "F", phone="555-777-1200")
 # Same name as John, another DOB.
 JOHN2 = Patient(4, make_mrn(104), "Smith", "John", date(1980, 11, 23), "M", phone="555-310-9999")
-MARIA = Patient(5, make_mrn(105), "Garcia-Lopez", "María", date(1955, 12, 1), "F", phone="5554441234")
+MARIA = Patient(
+    5, make_mrn(105), "Garcia-Lopez", "María", date(1955, 12, 1), "F", phone="5554441234"
+)
 OTHER = Patient(6, make_mrn(106), "Nguyen", "Thanh", date(1990, 1, 2), "M")
 PEG = Patient(7, make_mrn(107), "O'Brien", "Margaret", date(1948, 7, 30), "F")
 
@@ -51,8 +53,12 @@ def top(s: Suggestions) -> int | None:
     "dob",
     ["03/04/1967", "3/4/67", "1967-03-04", "4 Mar 1967", "March 4, 1967", "03-04-1967"],
 )
-def test_name_and_dob_in_any_form_are_confident(registry: PatientIndex, name: str, dob: str) -> None:
-    s = suggest(page(f"Valley Labs\nPatient: {name}\nDOB: {dob}\nGlucose 99"), registry, today=TODAY)
+def test_name_and_dob_in_any_form_are_confident(
+    registry: PatientIndex, name: str, dob: str
+) -> None:
+    s = suggest(
+        page(f"Valley Labs\nPatient: {name}\nDOB: {dob}\nGlucose 99"), registry, today=TODAY
+    )
     assert s.confident_patient is not None
     assert s.confident_patient.patient_id == JOHN.id
     kinds = {e.kind for e in s.confident_patient.evidence}
@@ -154,7 +160,9 @@ def test_dob_on_page_that_contradicts_the_chart_blocks_confidence(registry: Pati
 
 def test_outside_record_number_does_not_mislead(registry: PatientIndex) -> None:
     # An outside hospital's number that happens to pass our check digit and be Nguyen's MRN.
-    text = f"Mercy Hospital\nPatient: Smith, John  MRN: {OTHER.mrn}\nDOB: 03/04/1967\nAcct #: 55-1234"
+    text = (
+        f"Mercy Hospital\nPatient: Smith, John  MRN: {OTHER.mrn}\nDOB: 03/04/1967\nAcct #: 55-1234"
+    )
     s = suggest(page(text), registry, today=TODAY)
     assert s.confident_patient is not None and s.confident_patient.patient_id == JOHN.id
     nguyen = [p for p in s.patient if p.patient_id == OTHER.id]
@@ -208,3 +216,35 @@ def test_suggest_is_fast_on_a_400_word_page(registry: PatientIndex) -> None:
         suggest(ocr, registry, today=TODAY)
     per_page = (time.perf_counter() - started) / 10
     assert per_page < 0.05, per_page
+
+
+def test_mrn_split_by_ocr_is_rejoined_only_when_it_checks(registry: PatientIndex) -> None:
+    split = f"{JOHN.mrn[:-1]} {JOHN.mrn[-1]}"
+    s = suggest(page(f"Chart No. {split}\nSMITH, JOHN"), registry, today=TODAY)
+    assert s.confident_patient is not None and s.confident_patient.patient_id == JOHN.id
+    bad = f"{JOHN.mrn[:-1]} {(int(JOHN.mrn[-1]) + 3) % 10}"
+    s = suggest(page(f"Chart No. {bad}\nSMITH, JOHN"), registry, today=TODAY)
+    assert s.confident_patient is None
+
+
+def test_middle_initial_breaks_a_tie_but_is_not_an_identifier() -> None:
+    kay = Patient(11, make_mrn(111), "Hernandez", "Carol", date(1970, 1, 1), "F", "Kay")
+    mae = Patient(12, make_mrn(112), "Hernandez", "Carol", date(1980, 2, 2), "F", "Mae")
+    s = suggest(page("Patient: HERNANDEZ, CAROL M\nCBC"), PatientIndex([kay, mae]), today=TODAY)
+    assert top(s) == mae.id
+    assert s.confident_patient is None
+
+
+def test_pages_about_people_not_in_the_registry_are_never_confident() -> None:
+    from clinicrecords.synthetic.documents import generate_documents
+    from clinicrecords.synthetic.patients import REFERENCE_DATE, generate_patients
+
+    ours = generate_patients(1500, seed=41)
+    strangers = generate_patients(600, seed=42, start_mrn=50001)
+    index = PatientIndex(
+        Patient(i + 1, p.mrn, p.family, p.given, p.dob, "U", p.middle, p.phone)
+        for i, p in enumerate(ours)
+    )
+    for doc in generate_documents(strangers, 80, seed=43, dpi=20):
+        s = suggest(ocr_result_from_text(doc.page_texts[0]), index, today=REFERENCE_DATE)
+        assert s.confident_patient is None

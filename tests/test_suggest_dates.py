@@ -32,7 +32,9 @@ def test_dob_is_never_the_document_date(registry: PatientIndex) -> None:
     assert "1967-03-04" not in dates(text, registry)
 
 
-def test_unlabelled_dob_of_the_suggested_patient_is_not_a_document_date(registry: PatientIndex) -> None:
+def test_unlabelled_dob_of_the_suggested_patient_is_not_a_document_date(
+    registry: PatientIndex,
+) -> None:
     # The DOB printed bare (no label) next to the name, the visit date bare too.
     text = f"SMITH, JOHN  03/04/1967  MRN {JOHN.mrn}\nSeen 05/06/2024 for cough"
     got = dates(text, registry)

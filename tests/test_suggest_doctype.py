@@ -10,11 +10,28 @@ from clinicrecords.scan.doctype import DocTypeClassifier, default_taxonomy
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
 from clinicrecords.search.index import PatientIndex
 
-CODES = (
-    "lab imaging consult referral discharge progress_note immunization medication insurance "
-    "consent roi_authorization intake correspondence billing advance_directive mental_health "
-    "substance_use hiv_sti genetic other"
-).split()
+CODES = [
+    "lab",
+    "imaging",
+    "consult",
+    "referral",
+    "discharge",
+    "progress_note",
+    "immunization",
+    "medication",
+    "insurance",
+    "consent",
+    "roi_authorization",
+    "intake",
+    "correspondence",
+    "billing",
+    "advance_directive",
+    "mental_health",
+    "substance_use",
+    "hiv_sti",
+    "genetic",
+    "other",
+]
 
 
 def test_default_taxonomy_matches_design() -> None:
@@ -111,7 +128,9 @@ def test_state_round_trip_and_custom_types() -> None:
 
 
 def test_suggest_reports_type_with_keyword_evidence() -> None:
-    ocr = ocr_result_from_text("DISCHARGE SUMMARY\nHospital course: uneventful\nDischarge date 1/2/24")
+    ocr = ocr_result_from_text(
+        "DISCHARGE SUMMARY\nHospital course: uneventful\nDischarge date 1/2/24"
+    )
     s = suggest(ocr, PatientIndex([]), today=date(2025, 1, 1))
     assert s.doc_type[0].value == "discharge"
     assert 0 < s.doc_type[0].score <= 1

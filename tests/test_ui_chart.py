@@ -16,6 +16,15 @@ from tests.helpers import png_page
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture(autouse=True)
+def _drain_workers(store):
+    """Let page, thumbnail and search workers finish before the store closes under them."""
+    yield
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(10000)
+
+
 def _window(qtbot, session) -> MainWindow:
     w = MainWindow(session)
     qtbot.addWidget(w)
@@ -154,12 +163,15 @@ def test_find_in_chart_text_opens_the_page(qtbot, window, patient) -> None:
     qtbot.keyClick(view.text_box, Qt.Key_Return)
     qtbot.waitUntil(lambda: view.text_model.rowCount() == 1, timeout=5000)
     assert "[creatinine]" in view.text_model.row_object(0).snippet
-    assert view.text_model.data(view.text_model.index(0, 1)) == "2"
+    assert view.text_model.data(view.text_model.index(0, 1)).endswith("p. 2")
     qtbot.keyClick(view.text_box, Qt.Key_Tab)
     assert view.text_table.hasFocus()
     qtbot.keyClick(view.text_table, Qt.Key_Return)
     assert view.current_doc.document.doc_type == "lab" and view.viewer.index == 1
     assert view.viewer.view.hasFocus()
+    view.focus_text_search()
+    qtbot.keyClick(view.text_box, Qt.Key_Escape)  # Esc from a text box leaves the chart too
+    assert not page.showing_chart and page.search.hasFocus()
 
 
 def test_clerk_sees_restricted_placeholder_for_sensitive_pages(qtbot, session_for, patient) -> None:
@@ -254,7 +266,7 @@ def test_duplicate_warning_makes_the_clerk_choose(qtbot, session_for, patient) -
         qtbot.keyClick(dlg.dob, Qt.Key_Return)
         qtbot.waitUntil(lambda: dlg.dup_box.isVisible(), timeout=5000)
         assert dlg.dup_model.rowCount() == 1
-        assert "date of birth" in dlg.dup_model.data(dlg.dup_model.index(0, 6))
+        assert "date of birth" in dlg.dup_model.data(dlg.dup_model.index(0, 1))
         assert not dlg.save_button.isEnabled()
         assert dlg.dup_table.hasFocus()
         qtbot.keyClick(dlg.dup_table, Qt.Key_Return)  # open the existing chart

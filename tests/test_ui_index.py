@@ -17,8 +17,9 @@ from tests.scanfixtures import page_pdf, rasterise
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
-QUINCY = PatientInput(family="Albermarle", given="Quincy", dob=date(1967, 3, 14), sex="M",
-                      mrn="00012344")
+QUINCY = PatientInput(
+    family="Albermarle", given="Quincy", dob=date(1967, 3, 14), sex="M", mrn="00012344"
+)
 STRANGER_LINES = [
     "Riverside Imaging Center",
     "RADIOLOGY REPORT",
@@ -97,10 +98,11 @@ def test_index_a_batch_by_keyboard_alone(qtbot, admin_session, batch) -> None:
 
     conn = admin_session.db.connection()
     docs = conn.execute("SELECT doc_type, doc_date FROM documents ORDER BY id").fetchall()
-    assert [tuple(d) for d in docs] == [("progress_note", "2024-05-02"),
-                                        ("imaging", "2024-02-09")]
-    assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'document.file'"
-                        ).fetchone()[0] == 2
+    assert [tuple(d) for d in docs] == [("progress_note", "2024-05-02"), ("imaging", "2024-02-09")]
+    assert (
+        conn.execute("SELECT count(*) FROM audit_log WHERE action = 'document.file'").fetchone()[0]
+        == 2
+    )
 
 
 def test_split_rotate_set_aside_by_keyboard_and_state_survives(qtbot, admin_session, batch):
@@ -116,8 +118,10 @@ def test_split_rotate_set_aside_by_keyboard_and_state_survives(qtbot, admin_sess
     qtbot.keyClick(view.form.patient, Qt.Key_R, Qt.ControlModifier)
     rotated = view.current
     assert view.pages[rotated].rotation == 90
-    qtbot.waitUntil(lambda: ingest.load_batch_state(admin_session, batch).get("groups")
-                    == view.groups, timeout=5000)
+    qtbot.waitUntil(
+        lambda: ingest.load_batch_state(admin_session, batch).get("groups") == view.groups,
+        timeout=5000,
+    )
 
     # A new screen (the window was closed, or the program crashed) finds the work as it was.
     again = _view(qtbot, admin_session)
@@ -130,6 +134,12 @@ def test_split_rotate_set_aside_by_keyboard_and_state_survives(qtbot, admin_sess
     assert len(again.groups) == 2
     qtbot.keyClick(again.form.patient, Qt.Key_Delete, Qt.ControlModifier)
     assert again.page_model.rowCount() == 1
-    qtbot.waitUntil(lambda: admin_session.db.connection().execute(
-        "SELECT status FROM pages WHERE id = ?", (rotated,)).fetchone()[0] == "deleted",
-        timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            admin_session.db.connection()
+            .execute("SELECT status FROM pages WHERE id = ?", (rotated,))
+            .fetchone()[0]
+            == "deleted"
+        ),
+        timeout=5000,
+    )

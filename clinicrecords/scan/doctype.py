@@ -34,6 +34,12 @@ TITLE_LINES = 6
 TITLE_FACTOR = 2.0
 OTHER_LOGIT = 1.6  # "other" wins when no keyword says anything
 KEYWORD_SCALE = 2.4
+# A sensitive type with this much keyword weight gets SENSITIVE_BOOST on top: an HIV or genetic
+# result printed as an ordinary lab report must be filed as the sensitive type, or release
+# of information would send it out without the specific authorization it needs.
+SENSITIVE_MIN_WEIGHT = 3.0
+SENSITIVE_BOOST = 2.0
+FORMS_NAMING_CATEGORIES = ("roi_authorization", "consent")
 LLR_SCALE = 14.0  # per-token mean log-likelihood ratio -> logit
 MU = 100.0  # Dirichlet smoothing mass (in tokens) toward the background distribution
 MAX_TOKENS = 1500  # of a page, for the learned part: a page's first words carry its type
@@ -172,6 +178,7 @@ class DocTypeClassifier:
                 if phrase:
                     self._phrases.setdefault(phrase, []).append((t.code, _phrase_weight(k)))
         self._regex = _phrase_regex(tuple(self._phrases))
+        self._sensitive = {t.code for t in self.taxonomy if t.sensitive}
         self.docs: Counter[str] = Counter()
         self.counts: dict[str, Counter[str]] = {}
         self.totals: Counter[str] = Counter()
@@ -236,11 +243,15 @@ class DocTypeClassifier:
         kw = self.keyword_scores(text)
         llr = self._llr(_tokens(text)) if len(self.docs) >= 2 else {}
         codes = [t.code for t in self.taxonomy] + [c for c in self.docs if c not in self._codes()]
+        # Authorization and consent forms *name* the sensitive categories without holding any.
+        forms = max(kw.get(code, 0.0) for code in FORMS_NAMING_CATEGORIES) + 1e-9
         logits = {}
         for code in codes:
             logit = KEYWORD_SCALE * math.log1p(kw.get(code, 0.0))
             if code == "other":
                 logit = max(logit, OTHER_LOGIT)
+            elif code in self._sensitive and kw.get(code, 0.0) >= max(SENSITIVE_MIN_WEIGHT, forms):
+                logit += SENSITIVE_BOOST
             logits[code] = logit + llr.get(code, 0.0)
         top = max(logits.values())
         exp = {c: math.exp(v - top) for c, v in logits.items()}

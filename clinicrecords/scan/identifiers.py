@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from clinicrecords.mrn import is_valid_mrn
 from clinicrecords.scan.types import Box, Word
 from clinicrecords.search.dates import MONTHS
 from clinicrecords.search.normalize import fold
@@ -359,6 +360,7 @@ _PHONE = re.compile(
     r"|(?<![\d-])(\d{3})(\d{3})(\d{4})(?![\d-])"
 )
 _NUMBER = re.compile(r"(?<![\d/.])(\d[\d-]{4,14}\d)(?![\d/])")
+_SPLIT_TAIL = re.compile(r" (\d{1,3})(?![\d/.-])")
 _FAX_LABEL = re.compile(r"\bfax\b|\bf\s*:|\bfx\b", re.I)
 _PHONE_LABEL = re.compile(r"\bph(one)?\b|\btel\b|\bcell\b|\bmobile\b|\bhome\b|\bcontact\b|#", re.I)
 _OUR_MRN_LABEL = re.compile(
@@ -439,6 +441,13 @@ def find_numbers(
                 body, _, check = raw.rpartition("-")
                 ours = len(check) == 1 and body.isdigit()
                 label = ("mrn" if label == "mrn" else "") if ours else "other"
+            if label == "mrn" and not is_valid_mrn(digits):
+                # OCR sometimes splits a number: "0000085 1". Rejoin a short tail when the
+                # whole then passes the check digit (it still has to agree with the page).
+                tail = _SPLIT_TAIL.match(line.digits, e)
+                if tail and is_valid_mrn(digits + tail.group(1)):
+                    digits += tail.group(1)
+                    e = tail.end(1)
             out.append(NumberCandidate(digits, label, line.words_in(s, e), line.index))
     return out
 
@@ -459,6 +468,7 @@ _NOT_PATIENT_NAME = re.compile(
     r"\s+name\s*[:#-]?\s*$",
     re.I,
 )
+# Words that end a name or show a "Word, Word" pair is not one (credentials, address parts).
 _STOP_WORDS = frozenset(
     [
         "dob",
@@ -472,12 +482,6 @@ _STOP_WORDS = frozenset(
         "phone",
         "tel",
         "address",
-        "dr",
-        "md",
-        "do",
-        "np",
-        "pa",
-        "rn",
         "id",
         "acct",
         "account",
@@ -490,6 +494,52 @@ _STOP_WORDS = frozenset(
         "to",
         "from",
         "re",
+        "dr",
+        "md",
+        "do",
+        "np",
+        "pa",
+        "pac",
+        "rn",
+        "phd",
+        "fnp",
+        "aprn",
+        "dds",
+        "lcsw",
+        "psyd",
+        "facp",
+        "facs",
+        "way",
+        "st",
+        "street",
+        "ave",
+        "avenue",
+        "rd",
+        "road",
+        "dr",
+        "drive",
+        "ln",
+        "lane",
+        "blvd",
+        "ct",
+        "pkwy",
+        "suite",
+        "apt",
+        "ma",
+        "nh",
+        "ny",
+        "ct",
+        "ri",
+        "vt",
+        "me",
+        "ca",
+        "tx",
+        "az",
+        "fl",
+        "il",
+        "nj",
+        "pa",
+        "oh",
     ]
 )
 

@@ -57,6 +57,7 @@ class PatientRegistry(Protocol):
 STRONG_WEIGHT = {"mrn": 0.6, "name": 0.5, "dob": 0.45, "phone": 0.3}
 PARTIAL_WEIGHT = {"mrn": 0.0, "name": 0.18, "dob": 0.15, "phone": 0.1}
 BELOW_CONFIDENT = 0.89
+MIDDLE_FACTOR = 0.08  # a middle initial that agrees or not: a tie-break, not an identifier
 FUZZY_CUTOFF = 0.8  # one wrong letter in a five-letter name
 MIN_SCORE = 0.2
 MAX_CANDIDATES = 80
@@ -81,6 +82,7 @@ class _Judgement:
     partial: dict[str, Evidence] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
     name_quality: float = 1.0  # 0..1 likeness of the name match (exact = 1)
+    middle: int = 0  # +1 middle name/initial agrees, -1 another initial printed, 0 none
 
     def has_other_than(self, kind: str) -> bool:
         return any(k != kind for k in self.strong) or any(k != kind for k in self.partial)
@@ -163,9 +165,10 @@ def _judge_name(j: _Judgement, page: _PageWords) -> None:
     given = name_tokens(j.patient.given)
     first = given[0] if given else ""
     given_hits = {i: sim for sim, i in page.like(first)}
-    best: tuple[float, str, list[_Token]] | None = None  # (quality, level, tokens)
+    # (quality, level, tokens, index of the given-name token or -1)
+    best: tuple[float, str, list[_Token], int] | None = None
     for fsim, ftoks in fam_hits:
-        options = [(fsim, "family", ftoks)]
+        options = [(fsim, "family", ftoks, -1)]
         used = {id(t) for t in ftoks}
         line = ftoks[0].line
         nearby = [i for n in (line - 1, line, line + 1) for i in page.by_line.get(n, ())]
@@ -174,23 +177,41 @@ def _judge_name(j: _Judgement, page: _PageWords) -> None:
             if id(tok) in used or not _near(ftoks, [tok]):
                 continue
             if i in given_hits:
-                options.append((fsim + given_hits[i], "full", [*ftoks, tok]))
+                options.append((fsim + given_hits[i], "full", [*ftoks, tok], i))
             elif first and are_equivalent(tok.text, first):
-                options.append((fsim + 0.5, "nickname", [*ftoks, tok]))
+                options.append((fsim + 0.5, "nickname", [*ftoks, tok], -1))
             elif first and len(tok.text) == 1 and tok.text == first[0]:
-                options.append((fsim + 0.3, "initial", [*ftoks, tok]))
+                options.append((fsim + 0.3, "initial", [*ftoks, tok], -1))
         for option in options:
             if best is None or option[0] > best[0]:
                 best = option
     assert best is not None
-    quality, level, toks = best
+    quality, level, toks, gi = best
     words = tuple(sorted((t.word for t in toks), key=lambda w: (w.line, w.box.left)))
     ev = Evidence("name", words_text(words), boxes(words))
     j.name_quality = quality / 2.0 if level == "full" else quality
     if level == "full" and quality >= 1.75:
         j.strong["name"] = ev
+        j.middle = _middle_agreement(j.patient, page, gi, toks)
     else:
         j.partial["name"] = ev
+
+
+def _middle_agreement(patient: Patient, page: _PageWords, gi: int, used: list[_Token]) -> int:
+    """+1 when the word after the given name is the chart's middle name or initial, -1 when
+    it is another initial, 0 when the page prints none. Ranks "Mary A" above "Mary K" only;
+    a middle name is not one of the two identifiers."""
+    if gi + 1 >= len(page.tokens):
+        return 0
+    nxt = page.tokens[gi + 1]
+    if nxt.line != page.tokens[gi].line or any(nxt is t for t in used):
+        return 0
+    middle = name_tokens(patient.middle)
+    if not middle:
+        return -1 if len(nxt.text) == 1 else 0
+    if nxt.text == middle[0] or (len(nxt.text) == 1 and nxt.text == middle[0][0]):
+        return 1
+    return -1 if len(nxt.text) == 1 else 0
 
 
 def _judge_dob(j: _Judgement, ids: PageIdentifiers) -> None:
@@ -311,6 +332,7 @@ def _score(j: _Judgement, discriminating: int) -> float:
         weight = STRONG_WEIGHT[kind]
         if kind == "name":
             weight *= j.name_quality**2  # an exact spelling beats a near one (Taylor/Tayylor)
+            weight *= 1.0 + MIDDLE_FACTOR * j.middle
         miss *= 1.0 - weight
     for kind in j.partial:
         if kind not in j.strong:

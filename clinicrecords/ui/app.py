@@ -13,12 +13,20 @@ from clinicrecords.session import Session
 from clinicrecords.store import Store, is_store
 from clinicrecords.ui.bus import ChangeBus
 
-STYLE = """
-QWidget { font-size: 11pt; }
-QLineEdit#searchBox { font-size: 15pt; padding: 6px; }
-QLabel#chartHeader { font-size: 16pt; font-weight: bold; }
-QTableView { selection-background-color: #1f6feb; selection-color: white; }
+BASE_POINT_SIZE = 11.0
+
+
+def stylesheet(base_pt: float = BASE_POINT_SIZE) -> str:
+    """The program's style, with every size derived from one base so View ▸ Larger text scales all."""
+    return f"""
+QWidget {{ font-size: {base_pt:.1f}pt; }}
+QLineEdit#searchBox {{ font-size: {base_pt * 1.35:.1f}pt; padding: 6px; }}
+QLabel#chartHeader {{ font-size: {base_pt * 1.45:.1f}pt; font-weight: bold; }}
+QTableView {{ selection-background-color: #1f6feb; selection-color: white; }}
 """
+
+
+STYLE = stylesheet()
 
 
 class AppController:
@@ -74,6 +82,10 @@ class AppController:
             QApplication.instance().quit()
 
     def close(self) -> None:
+        from PySide6.QtCore import QThreadPool
+
+        # Background jobs may still hold the store's connections: let them finish first.
+        QThreadPool.globalInstance().waitForDone(10000)
         if self.store is not None:
             self.store.close()
 

@@ -228,12 +228,18 @@ class ChartView(QWidget):
         self.text_status.setObjectName("chartTextStatus")
         self.text_model: RowsModel[charts.TextHit] = RowsModel(
             [
-                ("Document", lambda h: self._doc_caption(h.document_id)),
-                ("Page", lambda h: self._page_number(h)),
                 ("Found", lambda h: h.snippet),
+                (
+                    "Where",
+                    lambda h: f"{self._doc_caption(h.document_id)}, p. {self._page_number(h)}",
+                ),
             ]
         )
-        self.text_table = _table("chartTextResults", self.text_model, 2)
+        self.text_table = _table("chartTextResults", self.text_model, 0)
+        self.text_table.setWordWrap(True)
+        self.text_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.text_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Interactive)
+        self.text_table.setColumnWidth(1, 130)
         self.text_table.activated.connect(lambda i: self._open_hit(i.row()))
         text_tab = QWidget()
         tl = QVBoxLayout(text_tab)
@@ -350,7 +356,7 @@ class ChartView(QWidget):
         body.addWidget(self.viewer)
         body.setStretchFactor(0, 0)
         body.setStretchFactor(2, 1)
-        body.setSizes([380, self.thumbs.width(), 900])
+        body.setSizes([420, self.thumbs.width(), 860])
         body.setCollapsible(2, False)
         self.body = body
 
@@ -379,7 +385,11 @@ class ChartView(QWidget):
     # --- loading ---------------------------------------------------------------------------
 
     def load(self, chart: charts.ChartView) -> None:
+        """Show a chart; a reload of the same chart keeps the document shown where it can."""
+        same = self.chart is not None and self.chart.patient.id == chart.patient.id
+        keep_doc = self.current_doc.id if same and self.current_doc is not None else None
         self.chart = chart
+        self.current_doc = None
         p = chart.patient
         # The two identifiers every look at a chart checks, side by side and equally large.
         self.name_label.setText(
@@ -436,21 +446,26 @@ class ChartView(QWidget):
         self.doc_tree.expandAll()
         if self.doc_model.rowCount():
             first_doc_index = self.doc_model.index(0, 0, self.doc_model.index(0, 0))
-        self.text_model.set_rows([])
-        self.text_status.setText("")
-        self.text_box.clear()
+        if not same:
+            self.text_model.set_rows([])
+            self.text_status.setText("")
+            self.text_box.clear()
+            self.merge_status.setText("")
         self.release_model.set_rows(chart.releases)
         self.release_note.setText("" if chart.releases else chart.release_note)
         self.release_table.setVisible(bool(chart.releases))
-        self.merge_status.setText("")
         self._load_merges()
+        kept = self._doc_item(keep_doc) if keep_doc is not None else None
+        if kept is not None:
+            first_doc_index = kept
         if first_doc_index is not None:
             self.doc_tree.setCurrentIndex(first_doc_index)
         else:
             self.current_doc = None
             self.thumb_model.set_pages([], False)
             self.viewer.clear("This chart has no documents yet.")
-        self.doc_tree.setFocus()
+        if not same:
+            self.doc_tree.setFocus()
         self.chart_loaded.emit(p.id)
 
     def _load_merges(self) -> None:
@@ -491,7 +506,7 @@ class ChartView(QWidget):
 
     def _doc_caption(self, doc_id: int) -> str:
         d = self._doc(doc_id)
-        return f"{d.type_label}, {_when(d.document.doc_date)}" if d else ""
+        return f"{d.type_label} {_when(d.document.doc_date)}" if d else ""
 
     def _page_number(self, hit: charts.TextHit) -> str:
         d = self._doc(hit.document_id)

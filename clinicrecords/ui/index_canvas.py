@@ -72,11 +72,12 @@ class PageCanvas(QWidget):
         for hl in self.highlights:
             colour = COLOURS.get(hl.field, QColor("red"))
             pen = QPen(colour)
-            pen.setWidthF(max(2.0, 3.0 / scale))
+            pen.setCosmetic(True)  # 2 screen pixels whatever the zoom: the word stays legible
+            pen.setWidthF(2.0)
             p.setPen(pen)
             fill = QColor(colour)
-            fill.setAlpha(50)
-            pad = 4
+            fill.setAlpha(28)
+            pad = 3
             p.fillRect(
                 QRectF(
                     hl.box.left - pad,

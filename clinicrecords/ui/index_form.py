@@ -79,7 +79,7 @@ class IndexForm(QWidget):
                 ("Patient", lambda c: c.name),
                 ("DOB", lambda c: c.dob),
                 ("MRN", lambda c: c.mrn),
-                ("Why", lambda c: c.why),
+                ("Match", lambda c: f"{c.score:.0%}"),
             ]
         )
         self.table = QTableView()
@@ -89,6 +89,7 @@ class IndexForm(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.table.setFocusPolicy(Qt.ClickFocus)
         self.table.setMaximumHeight(130)

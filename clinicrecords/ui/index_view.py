@@ -163,6 +163,8 @@ class ScanIndexPage(QWidget):
         )
         self.batch_table = self._table("batchTable", self.batch_model)
         self.batch_table.setMaximumHeight(150)
+        self.batch_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.batch_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.batch_table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._batch_chosen(cur.row())
         )
@@ -185,6 +187,8 @@ class ScanIndexPage(QWidget):
             ]
         )
         self.page_table = self._table("pageTable", self.page_model)
+        self.page_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
+        self.page_table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.page_table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._page_chosen(cur.row())
         )
@@ -402,6 +406,13 @@ class ScanIndexPage(QWidget):
         group = self.groups[n]
         merged = ingest.merge_suggestions([self.pages[i].suggestion for i in group])
         self.form.fill(merged, self.fields.get(str(group[0])))
+        unsure = [str(k + 1) for k, i in enumerate(group) if self.pages[i].status == "review"]
+        if unsure and merged.confident_patient is not None:
+            self.form.confidence.setText(
+                self.form.confidence.text()
+                + f" Page(s) {', '.join(unsure)} of this document have no confident patient "
+                "of their own: look at them before filing."
+            )
 
     def _show_document_label(self, n: int) -> None:
         g = self.groups[n]

@@ -137,10 +137,14 @@ class MainWindow(QMainWindow):
             self.release_page.focus_default()
 
     def zoom_font(self, step: int) -> None:
+        from clinicrecords.ui.app import BASE_POINT_SIZE, stylesheet
+
+        self.font_pt = max(8.0, min(24.0, getattr(self, "font_pt", BASE_POINT_SIZE) + step))
         app = QApplication.instance()
         font = app.font()
-        font.setPointSizeF(max(8.0, min(24.0, font.pointSizeF() + step)))
+        font.setPointSizeF(self.font_pt)
         app.setFont(font)
+        app.setStyleSheet(stylesheet(self.font_pt))
 
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
@@ -263,11 +267,19 @@ class MainWindow(QMainWindow):
 
 
 SHORTCUTS_HELP = """\
-F2 or Ctrl+F   Chart lookup: search box
-F3             Scan & index
-F4             Release of information
-Enter          Open the selected chart / accept a suggestion
-Ctrl+L         Lock the screen
-Ctrl+Shift+Q   Sign out
-Ctrl+ + / -    Larger / smaller text
-F1             This list"""
+Everywhere
+  F2 or Ctrl+F      Chart lookup: search box (Esc from a chart, too)
+  F3 / F4           Scan & index / Release of information
+  Ctrl+L            Lock the screen      Ctrl+Shift+Q  Sign out
+  Ctrl++ / Ctrl+-   Larger / smaller text          F1  This list
+Chart lookup
+  Down, Enter       Pick a result, open the chart      Ctrl+N  New patient
+Chart
+  Enter             Open the selected document         Alt+D   Document list
+  PageDown/Space/→  Next page (into the next document) PageUp/Backspace/←  Previous
+  Home / End        First / last page    + / −  Zoom    W  Fit width    F  Fit page
+  R / Shift+R       Rotate (view only)   Ctrl+Shift+F  Find in the chart's text
+  Ctrl+M            Merge with another chart
+Scan & index
+  Ctrl+O            Import files         Enter   Accept the suggestion and file
+  Tab               Next field           (see the screen's key line for the rest)"""

@@ -86,6 +86,7 @@ class MergeDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._pick(cur.row()))
         self.table.activated.connect(lambda _i: self.reason.setFocus())
@@ -139,7 +140,7 @@ class MergeDialog(QDialog):
         layout.addWidget(self.confirm)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
-        self.resize(820, 620)
+        self.resize(900, 640)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

@@ -106,12 +106,12 @@ class RegistrationDialog(QDialog):
         self.dup_model: RowsModel[duplicates.DuplicateCandidate] = RowsModel(
             [
                 ("Name", lambda c: c.patient.display_name),
+                ("Why shown", lambda c: "; ".join(c.reasons)),
                 ("Date of birth", lambda c: c.patient.dob.strftime("%m/%d/%Y")),
                 ("Sex", lambda c: c.patient.sex),
                 ("MRN", lambda c: c.patient.mrn),
                 ("Phone", lambda c: c.patient.phone),
                 ("Address", lambda c: c.patient.address),
-                ("Why shown", lambda c: "; ".join(c.reasons)),
             ]
         )
         self.dup_table = QTableView()
@@ -122,7 +122,9 @@ class RegistrationDialog(QDialog):
         self.dup_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.dup_table.verticalHeader().hide()
         self.dup_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.dup_table.horizontalHeader().setSectionResizeMode(6, QHeaderView.Stretch)
+        self.dup_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.dup_table.setWordWrap(True)
+        self.dup_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.dup_table.activated.connect(lambda _i: self.open_existing())
         self.open_button = QPushButton("&Open the selected chart")
         self.open_button.setObjectName("openExistingButton")
@@ -163,7 +165,7 @@ class RegistrationDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.dup_box, 1)
         layout.addLayout(buttons)
-        self.resize(760, 520)
+        self.resize(960, 560)
         for edit in (
             self.family,
             self.given,

@@ -72,15 +72,15 @@ class AuthorizationPanel(QScrollArea):
         self.document.setObjectName("authDocument")
         self.signed = _OptionalDate("Signed on", "authSigned")
         self.expires = _OptionalDate("Expires on", "authExpires")
-        self.event = QLineEdit()
-        self.event.setObjectName("authExpiryEvent")
-        self.event.setPlaceholderText("or an expiry event, e.g. 'end of the claim'")
+        self.expiry_event = QLineEdit()
+        self.expiry_event.setObjectName("authExpiryEvent")
+        self.expiry_event.setPlaceholderText("or an expiry event, e.g. 'end of the claim'")
         self.revoked = _OptionalDate("Revoked on", "authRevoked")
         form = QFormLayout()
         form.addRow("Signed form in the chart", self.document)
         form.addRow("", self.signed)
         form.addRow("", self.expires)
-        form.addRow("Expiry event", self.event)
+        form.addRow("Expiry event", self.expiry_event)
         form.addRow("", self.revoked)
 
         self.elements: dict[str, QCheckBox] = {}
@@ -126,7 +126,7 @@ class AuthorizationPanel(QScrollArea):
             w.toggled.connect(self._refresh_problems)
         for w in (self.signed.edit, self.expires.edit, self.revoked.edit):
             w.dateChanged.connect(self._refresh_problems)
-        self.event.textChanged.connect(self._refresh_problems)
+        self.expiry_event.textChanged.connect(self._refresh_problems)
         for b in self.elements.values():
             b.toggled.connect(self._refresh_problems)
 
@@ -156,7 +156,7 @@ class AuthorizationPanel(QScrollArea):
         self.document.setCurrentIndex(max(0, i))
         self.signed.set_value(auth.signed_on if auth else None)
         self.expires.set_value(auth.expires_on if auth else None)
-        self.event.setText(auth.expiry_event if auth else "")
+        self.expiry_event.setText(auth.expiry_event if auth else "")
         self.revoked.set_value(auth.revoked_on if auth else None)
         for code, box in self.elements.items():
             box.setChecked(bool(auth) and code in auth.elements)
@@ -171,7 +171,7 @@ class AuthorizationPanel(QScrollArea):
         return AuthorizationInput(
             signed_on=self.signed.value(),
             expires_on=self.expires.value(),
-            expiry_event=self.event.text().strip(),
+            expiry_event=self.expiry_event.text().strip(),
             revoked_on=self.revoked.value(),
             elements=frozenset(c for c, b in self.elements.items() if b.isChecked()),
             categories=frozenset(c for c, b in self.categories.items() if b.isChecked()),

@@ -206,6 +206,10 @@ class NewRequestDialog(QDialog):
         self._recompute_due()
         self.patient_search.setFocus()
 
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        super().showEvent(event)
+        self.patient_search.setFocus(Qt.OtherFocusReason)
+
     # --- patient --------------------------------------------------------------------------
 
     def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802

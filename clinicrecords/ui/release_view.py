@@ -664,6 +664,7 @@ class ReleasePage(QWidget):
                 self._change(release_data.send, r.id, done=f"{r.code} sent and recorded.")
             box.deleteLater()
             self.send_confirm = None
+            self.focus_default()
 
         box.finished.connect(finished)
         box.open()
@@ -690,6 +691,7 @@ class ReleasePage(QWidget):
                 )  # fmt: skip
             dlg.deleteLater()
             self.reason_dialog = None
+            self.focus_default()
 
         dlg.finished.connect(finished)
         dlg.open()

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from clinicrecords import devlog
@@ -75,8 +76,11 @@ def run_in_background(
     on_done: Callable[[Any], None] | None = None,
     on_error: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    context: QObject | None = None,
     **kwargs: Any,
 ) -> TaskHandle:
+    """Run ``fn`` on a worker; callbacks run on the UI thread, and not at all if ``context``
+    (usually the widget that asked) has been deleted meanwhile."""
     handle = TaskHandle()
     signals = _Signals()
     _live.add(signals)
@@ -86,14 +90,17 @@ def run_in_background(
     if "progress" in params:
         kwargs["progress"] = signals.progress.emit
 
+    def alive() -> bool:
+        return context is None or shiboken6.isValid(context)
+
     def finished(result: Any) -> None:
         _live.discard(signals)
-        if on_done and not handle.cancelled:
+        if on_done and not handle.cancelled and alive():
             on_done(result)
 
     def failed(message: str, exc: object) -> None:
         _live.discard(signals)
-        if on_error:
+        if on_error and alive():
             on_error(message)
 
     signals.done.connect(finished)
