@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         f"that is {n_pages / (cpu / a.workers) * 60:.0f} pages/min"
     )
     session.store.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # the store (and the corpus, unless --keep)
     print(
         f"pages={n_pages} pages_per_min={n_pages / wall * 60:.1f} "
         f"first_suggestion_median_s={median_first:.2f}"

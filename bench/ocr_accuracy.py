@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         "date_top1": 0,
         "date_is_fax_or_print": 0,
         "full_pass_fewer_words": 0,
+        "facility_top1": 0,
+        "author_top1": 0,
     }
     suggest_ms: list[float] = []
     per_type: dict[str, list[int]] = {}
@@ -147,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"date={[(v.value, v.score) for v in s.doc_date[:2]]} truth_date={doc.doc_date}"
             )
         tally["date_top1"] += top_date == doc.doc_date.isoformat()
+        facility = s.facility[0].value.lower() if s.facility else ""
+        tally["facility_top1"] += facility == doc.facility.lower()
+        author_family = doc.author.replace("Dr. ", "").split(",")[0].split()[-1].lower()
+        tally["author_top1"] += bool(s.author) and author_family in s.author[0].value.lower()
         stamps = {d.isoformat() for d in (doc.fax_stamp_date, doc.print_date) if d}
         tally["date_is_fax_or_print"] += top_date in stamps and top_date != doc.doc_date.isoformat()
 

@@ -92,12 +92,16 @@ def main() -> None:
         scale = 500_000 / n
         print(f"stored {n} pages of {args.kb} KB; {extra} new pages before the nightly backup")
         print(f"listing the page store: {list_s:.3f} s")
-        print(f"extrapolated to 500,000 pages: nightly backup files ~{nightly_files * scale:.0f} s "
-              f"vs BLOB database copy ~{nightly_blob * scale:.0f} s (and {500_000 * size / 1e9:.0f} GB "
-              "rewritten every night)")
-        print(f"pages={n} files_write_ms={files_write:.2f} blob_write_ms={blob_write:.2f} "
-              f"files_read_ms={files_read:.2f} blob_read_ms={blob_read:.2f} "
-              f"nightly_files_s={nightly_files:.2f} nightly_blob_s={nightly_blob:.2f}")
+        print(
+            f"extrapolated to 500,000 pages: nightly backup files ~{nightly_files * scale:.0f} s "
+            f"vs BLOB database copy ~{nightly_blob * scale:.0f} s (and {500_000 * size / 1e9:.0f} GB "
+            "rewritten every night)"
+        )
+        print(
+            f"pages={n} files_write_ms={files_write:.2f} blob_write_ms={blob_write:.2f} "
+            f"files_read_ms={files_read:.2f} blob_read_ms={blob_read:.2f} "
+            f"nightly_files_s={nightly_files:.2f} nightly_blob_s={nightly_blob:.2f}"
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

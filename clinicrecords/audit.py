@@ -90,9 +90,7 @@ def verify(conn: Connection) -> AuditReport:
         rid = int(row["id"])
         if rid != expected_id:
             if rid > expected_id:
-                report.problems.append(
-                    f"audit rows {expected_id}..{rid - 1} are missing (removed)"
-                )
+                report.problems.append(f"audit rows {expected_id}..{rid - 1} are missing (removed)")
             else:
                 report.problems.append(f"audit row {rid} is out of order")
         if row["prev_hash"] != prev_hash:

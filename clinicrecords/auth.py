@@ -54,7 +54,9 @@ def create_first_admin(store: Store, username: str, password: str, full_name: st
         uid = users_sql.insert(
             conn, username, full_name, "admin", _hasher.hash(password), utc_now()
         )
-        audit.append(conn, uid, username, "user.create", "user", uid, {"role": "admin", "first": True})
+        audit.append(
+            conn, uid, username, "user.create", "user", uid, {"role": "admin", "first": True}
+        )
         return _user(users_sql.by_id(conn, uid))
 
 
@@ -84,7 +86,9 @@ def set_active(session: Session, username: str, active: bool) -> None:
         if row is None:
             raise BadInput("There is no such user.")
         users_sql.set_active(conn, row["id"], active)
-        session.audit("user.activate" if active else "user.deactivate", "user", row["id"], conn=conn)
+        session.audit(
+            "user.activate" if active else "user.deactivate", "user", row["id"], conn=conn
+        )
 
 
 def change_password(session: Session, old: str, new: str) -> None:
@@ -128,7 +132,15 @@ def login(store: Store, username: str, password: str) -> Session:
             raise refused
         now = datetime.now(UTC)
         if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
-            audit.append(conn, row["id"], row["username"], "login.failed", "user", row["id"], {"why": "locked"})
+            audit.append(
+                conn,
+                row["id"],
+                row["username"],
+                "login.failed",
+                "user",
+                row["id"],
+                {"why": "locked"},
+            )
             raise AuthError(
                 "This account is locked after too many wrong passwords. Try again in 15 "
                 "minutes or ask an administrator to reset it."
@@ -138,7 +150,12 @@ def login(store: Store, username: str, password: str) -> Session:
             locked = (now + LOCKOUT).isoformat() if failures >= MAX_FAILURES else None
             users_sql.set_failures(conn, row["id"], failures, locked)
             audit.append(
-                conn, row["id"], row["username"], "login.failed", "user", row["id"],
+                conn,
+                row["id"],
+                row["username"],
+                "login.failed",
+                "user",
+                row["id"],
                 {"why": "password", "failures": failures, "locked": bool(locked)},
             )
         else:

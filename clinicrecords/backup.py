@@ -60,7 +60,10 @@ def backup(session: Session, dest: Path, progress: Progress | None = None) -> Ba
     session.require("backup.run")
     store = session.store
     dest = Path(dest)
-    if dest.resolve() == store.data_dir.resolve() or store.data_dir.resolve() in dest.resolve().parents:
+    if (
+        dest.resolve() == store.data_dir.resolve()
+        or store.data_dir.resolve() in dest.resolve().parents
+    ):
         raise BadInput("A backup cannot go inside the data folder it backs up.")
     old = dest / MANIFEST
     if old.exists():
@@ -68,7 +71,9 @@ def backup(session: Session, dest: Path, progress: Progress | None = None) -> Ba
             if json.loads(old.read_text())["store_id"] != store.store_id:
                 raise BadInput("That folder holds a backup of another clinic store.")
         except (ValueError, KeyError):
-            raise BadInput("That folder holds something that is not a ClinicRecords backup.") from None
+            raise BadInput(
+                "That folder holds something that is not a ClinicRecords backup."
+            ) from None
     elif dest.exists() and any(dest.iterdir()):
         raise BadInput("Back up into an empty folder or into an earlier backup of this store.")
     dest.mkdir(parents=True, exist_ok=True)
@@ -92,8 +97,10 @@ def backup(session: Session, dest: Path, progress: Progress | None = None) -> Ba
     # 2. Pages referenced by that snapshot (content-addressed: existing files are skipped).
     snap = open_connection(dest / DB_NAME, store.db.key)
     try:
-        blobs = sorted({b for _, b, _ in documents_sql.all_page_blobs(snap)}
-                       | {b for _, b, _ in documents_sql.all_file_blobs(snap)})
+        blobs = sorted(
+            {b for _, b, _ in documents_sql.all_page_blobs(snap)}
+            | {b for _, b, _ in documents_sql.all_file_blobs(snap)}
+        )
         version = schema_version(snap)
         audit_rows = int(snap.execute("SELECT count(*) FROM audit_log").fetchone()[0])
     finally:
@@ -192,8 +199,9 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifyReport
 def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
     session.require("store.verify")
     report = verify_store(session.store, progress)
-    session.audit("store.verify", "store", session.store.store_id, ok=report.ok,
-                  problems=len(report.problems))
+    session.audit(
+        "store.verify", "store", session.store.store_id, ok=report.ok, problems=len(report.problems)
+    )
     return report
 
 
@@ -201,16 +209,21 @@ def read_manifest(src: Path, master: bytes) -> dict:
     try:
         manifest = json.loads((src / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
-        raise StoreError("That folder is not a complete ClinicRecords backup (no manifest).") from None
-    if not hmac.compare_digest(manifest.get("hmac", ""), _sign(manifest, keys.derive_keys(master).manifest)):
+        raise StoreError(
+            "That folder is not a complete ClinicRecords backup (no manifest)."
+        ) from None
+    if not hmac.compare_digest(
+        manifest.get("hmac", ""), _sign(manifest, keys.derive_keys(master).manifest)
+    ):
         raise StoreCorrupt("The backup's manifest has been altered or belongs to another store.")
     if _sha256_file(src / DB_NAME) != manifest["db_sha256"]:
         raise StoreCorrupt("The backup's database file is damaged (checksum mismatch).")
     return manifest
 
 
-def restore(src: Path, data_dir: Path, passphrase: str | None = None,
-            progress: Progress | None = None) -> tuple[Store, VerifyReport]:
+def restore(
+    src: Path, data_dir: Path, passphrase: str | None = None, progress: Progress | None = None
+) -> tuple[Store, VerifyReport]:
     """Restore a backup into an empty data folder, checking it before and after copying."""
     src, data_dir = Path(src), Path(data_dir)
     if data_dir.exists() and any(data_dir.iterdir()):
@@ -239,7 +252,9 @@ def restore(src: Path, data_dir: Path, passphrase: str | None = None,
                 if sub.is_dir():
                     for f in sub.iterdir():
                         if not f.name.startswith("."):
-                            write_atomically(data_dir / PAGES_DIR / sub.name / f.name, f.read_bytes())
+                            write_atomically(
+                                data_dir / PAGES_DIR / sub.name / f.name, f.read_bytes()
+                            )
                             n += 1
                             if progress and n % 200 == 0:
                                 progress(n, manifest["pages"])
@@ -248,10 +263,19 @@ def restore(src: Path, data_dir: Path, passphrase: str | None = None,
         report = verify_store(store)
         if not report.ok:
             store.close()
-            raise StoreCorrupt("The restored store fails verification: " + "; ".join(report.problems[:3]))
+            raise StoreCorrupt(
+                "The restored store fails verification: " + "; ".join(report.problems[:3])
+            )
         with store.db.write() as conn:
-            audit.append(conn, None, "(restore)", "store.restore", "store", store.store_id,
-                         {"from_backup_created": manifest["created_at"], "pages": manifest["pages"]})
+            audit.append(
+                conn,
+                None,
+                "(restore)",
+                "store.restore",
+                "store",
+                store.store_id,
+                {"from_backup_created": manifest["created_at"], "pages": manifest["pages"]},
+            )
     except ClinicError:
         _undo_restore(data_dir, created)
         raise

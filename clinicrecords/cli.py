@@ -20,10 +20,12 @@ UNEXPECTED_EXIT = 70
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = add_common(argparse.ArgumentParser(
-        prog="clinicrecords",
-        description="ClinicRecords: offline, encrypted records desk for small clinics.",
-    ))
+    parser = add_common(
+        argparse.ArgumentParser(
+            prog="clinicrecords",
+            description="ClinicRecords: offline, encrypted records desk for small clinics.",
+        )
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for area in AREAS:
         try:

@@ -25,11 +25,24 @@ from clinicrecords.store import PASSPHRASE_ENV, Store, is_store
 
 DEMO_PASSPHRASE = "demo-clinic-passphrase"
 DEMO_PASSWORD = "demo-password"
-DEMO_USERS = (("admin", "admin", "Avery Admin"), ("frontdesk", "clerk", "Casey Clerk"),
-              ("manager", "release", "Morgan Manager"))
+DEMO_USERS = (
+    ("admin", "admin", "Avery Admin"),
+    ("frontdesk", "clerk", "Casey Clerk"),
+    ("manager", "release", "Morgan Manager"),
+)
 SENSITIVE_MIX = ("mental_health", "substance_use", "hiv_sti", "genetic")
-COMMON_MIX = ("lab", "imaging", "consult", "referral", "discharge", "progress_note",
-              "immunization", "medication", "insurance", "correspondence")
+COMMON_MIX = (
+    "lab",
+    "imaging",
+    "consult",
+    "referral",
+    "discharge",
+    "progress_note",
+    "immunization",
+    "medication",
+    "insurance",
+    "correspondence",
+)
 
 
 def print_progress(done: int, total: int, what: str) -> None:
@@ -93,8 +106,13 @@ def build_demo(
     }
 
 
-def _fill(session: Session, n: int, charts_with_docs: int, seed: int,
-          progress: Callable[[int, int, str], None] | None) -> int:
+def _fill(
+    session: Session,
+    n: int,
+    charts_with_docs: int,
+    seed: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> int:
     from clinicrecords.synthetic import generate_patients
     from clinicrecords.synthetic.documents import generate_documents
 
@@ -121,21 +139,36 @@ def _fill(session: Session, n: int, charts_with_docs: int, seed: int,
     for done, (p, kind) in enumerate(plan, 1):
         doc = next(generate_documents([p], 1, seed=seed * 1000 + done, doc_types=[kind], dpi=150))
         add_document(
-            session, ids[p.mrn], doc.doc_type, doc.doc_date,
-            [PageInput(_png(img), "image/png", doc.text if j == 0 else "") for j, img in enumerate(doc.pages)],
-            title=doc.doc_type.replace("_", " ").title(), author=doc.author, facility=doc.facility,
+            session,
+            ids[p.mrn],
+            doc.doc_type,
+            doc.doc_date,
+            [
+                PageInput(_png(img), "image/png", doc.text if j == 0 else "")
+                for j, img in enumerate(doc.pages)
+            ],
+            title=doc.doc_type.replace("_", " ").title(),
+            author=doc.author,
+            facility=doc.facility,
         )
         total += 1
         if progress:
             progress(done, len(plan), "Demo documents")
+    from clinicrecords.release.demo_seed import seed_demo_requests
+
+    seed_demo_requests(session, [ids[p.mrn] for p in chosen])
     return total
 
 
 def describe(result: dict) -> str:
-    lines = [f"Demo clinic in {result['data_dir']}: {result['patients']} patients added, "
-             f"{result['documents']} documents."]
+    lines = [
+        f"Demo clinic in {result['data_dir']}: {result['patients']} patients added, "
+        f"{result['documents']} documents."
+    ]
     if result["created"]:
         lines.append(f"Passphrase: {DEMO_PASSPHRASE} (unless CLINICRECORDS_PASSPHRASE was set)")
-        lines.append(f"Users: {', '.join(result['users'])}; password: {DEMO_PASSWORD} "
-                     "(unless CLINICRECORDS_PASSWORD was set)")
+        lines.append(
+            f"Users: {', '.join(result['users'])}; password: {DEMO_PASSWORD} "
+            "(unless CLINICRECORDS_PASSWORD was set)"
+        )
     return "\n".join(lines)

@@ -58,17 +58,41 @@ def add_document(
         if conn.execute("SELECT 1 FROM doc_types WHERE code = ?", (doc_type,)).fetchone() is None:
             raise BadInput("That document type does not exist.")
         doc_id = documents_sql.insert_document(
-            conn, patient_id, doc_type, doc_date.isoformat() if doc_date else None,
-            title, author, facility, batch_id, session.user.id,
+            conn,
+            patient_id,
+            doc_type,
+            doc_date.isoformat() if doc_date else None,
+            title,
+            author,
+            facility,
+            batch_id,
+            session.user.id,
         )
         for seq, (p, blob_id, sha, w, h, dpi) in enumerate(stored):
             documents_sql.insert_page(
-                conn, blob_id, sha, p.media_type, w, h, dpi, doc_id, seq, "filed", p.ocr_text,
+                conn,
+                blob_id,
+                sha,
+                p.media_type,
+                w,
+                h,
+                dpi,
+                doc_id,
+                seq,
+                "filed",
+                p.ocr_text,
                 batch_id=batch_id,
             )
         patients_sql.touch(conn, patient_id)
-        session.audit("document.create", "document", doc_id, conn=conn, patient_id=patient_id,
-                      doc_type=doc_type, pages=len(stored))
+        session.audit(
+            "document.create",
+            "document",
+            doc_id,
+            conn=conn,
+            patient_id=patient_id,
+            doc_type=doc_type,
+            pages=len(stored),
+        )
     return doc_id
 
 
@@ -98,8 +122,16 @@ def document_pages(session: Session, document_id: int) -> list[PageRef]:
     with session.db.read() as conn:
         rows = documents_sql.pages_for_document(conn, document_id)
     return [
-        PageRef(r["id"], r["document_id"], r["seq"], r["sha256"], r["media_type"], r["width"],
-                r["height"], r["rotation"])
+        PageRef(
+            r["id"],
+            r["document_id"],
+            r["seq"],
+            r["sha256"],
+            r["media_type"],
+            r["width"],
+            r["height"],
+            r["rotation"],
+        )
         for r in rows
     ]
 
@@ -114,6 +146,11 @@ def read_page(session: Session, page_id: int, purpose: str = "view") -> bytes:
     if row["sensitive"]:
         session.require("document.read_sensitive")
     data = session.pages.get(row["blob_id"], row["sha256"])
-    session.audit("page." + purpose, "page", page_id, patient_id=row["patient_id"],
-                  document_id=row["document_id"])
+    session.audit(
+        "page." + purpose,
+        "page",
+        page_id,
+        patient_id=row["patient_id"],
+        document_id=row["document_id"],
+    )
     return data

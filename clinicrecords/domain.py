@@ -29,7 +29,7 @@ class Patient:
 
     @property
     def display_name(self) -> str:
-        """"FAMILY, Given Middle": the order a chart label and a release letter use."""
+        """ "FAMILY, Given Middle": the order a chart label and a release letter use."""
         rest = " ".join(p for p in (self.given, self.middle) if p)
         return f"{self.family.upper()}, {rest}"
 

@@ -16,6 +16,7 @@ Scheme (see README "Keys"):
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import secrets
@@ -55,9 +56,9 @@ def new_master_key() -> bytes:
 
 def derive_keys(master: bytes) -> DerivedKeys:
     def hk(label: str) -> bytes:
-        return HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=label.encode()
-        ).derive(master)
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label.encode()).derive(
+            master
+        )
 
     return DerivedKeys(
         database=hk("clinicrecords/sqlcipher/v1"),
@@ -262,10 +263,8 @@ def keyring_forget(store_id: str) -> None:
         return
     import keyring
 
-    try:
+    with contextlib.suppress(Exception):  # nothing stored there is not a failure
         keyring.delete_password(KEYRING_SERVICE, f"store:{store_id}")
-    except Exception:
-        pass
 
 
 def _b64(b: bytes) -> str:

@@ -37,8 +37,20 @@ SYNTHEA_MAP = {
     "state": "STATE",
     "zip": "ZIP",
 }
-TARGETS = ("mrn", "family", "given", "middle", "dob", "sex", "phone", "address", "city",
-           "state", "zip", "source_id")
+TARGETS = (
+    "mrn",
+    "family",
+    "given",
+    "middle",
+    "dob",
+    "sex",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "source_id",
+)
 MAX_REPORTED = 50
 _SYNTHEA_DIGITS = re.compile(r"\d+$")
 
@@ -120,7 +132,7 @@ def import_patients_csv(
         missing = [c for c in mapping.values() if c not in header]
         if missing:
             raise BadInput(f"The CSV has no column named: {', '.join(missing)}.")
-    elif SYNTHEA_REQUIRED <= header:
+    elif header >= SYNTHEA_REQUIRED:
         source, mapping = "synthea", SYNTHEA_MAP
     else:
         raise BadInput(
@@ -144,22 +156,33 @@ def import_patients_csv(
                 raise BadInput("the date of birth is not a date") from None
             given, middle, family = cell.get("given", ""), cell.get("middle", ""), cell["family"]
             if source == "synthea":  # Synthea appends digits to names: "Jon123"
-                given, middle, family = (_SYNTHEA_DIGITS.sub("", v) for v in (given, middle, family))
+                given, middle, family = (
+                    _SYNTHEA_DIGITS.sub("", v) for v in (given, middle, family)
+                )
             p = validate(
                 PatientInput(
-                    family=family, given=given, middle=middle, dob=dob,
-                    sex=_sex(cell.get("sex", "")), phone=cell.get("phone", ""),
-                    address=cell.get("address", ""), city=cell.get("city", ""),
-                    state=cell.get("state", ""), zip=cell.get("zip", ""), mrn=cell.get("mrn", ""),
+                    family=family,
+                    given=given,
+                    middle=middle,
+                    dob=dob,
+                    sex=_sex(cell.get("sex", "")),
+                    phone=cell.get("phone", ""),
+                    address=cell.get("address", ""),
+                    city=cell.get("city", ""),
+                    state=cell.get("state", ""),
+                    zip=cell.get("zip", ""),
+                    mrn=cell.get("mrn", ""),
                 )
             )
         except BadInput as exc:
             msg = exc.message[0].lower() + exc.message[1:] if exc.message else "bad row"
             result.bad_rows.append(RowProblem(line, msg.rstrip(".")))
             continue
-        key = cell.get("source_id") or p.mrn or hashlib.sha256(
-            f"{p.family}|{p.given}|{p.dob}".lower().encode()
-        ).hexdigest()[:32]
+        key = (
+            cell.get("source_id")
+            or p.mrn
+            or hashlib.sha256(f"{p.family}|{p.given}|{p.dob}".lower().encode()).hexdigest()[:32]
+        )
         if key in seen:
             result.bad_rows.append(RowProblem(line, "this row repeats an earlier row of the file"))
             continue
@@ -169,11 +192,13 @@ def import_patients_csv(
     if result.bad_rows and not skip_bad:
         result.imported = False
         result.bad_rows = result.bad_rows[:MAX_REPORTED]
-        session.audit("patient.import_refused", "file", Path(path).name, bad_rows=len(result.bad_rows))
+        session.audit(
+            "patient.import_refused", "file", Path(path).name, bad_rows=len(result.bad_rows)
+        )
         return result
 
     with session.db.write() as conn:
-        for line, p, key in good:
+        for _line, p, key in good:
             if patients_sql.id_by_source(conn, source, key) is not None:
                 result.already_present += 1
                 continue
@@ -183,8 +208,13 @@ def import_patients_csv(
             insert_validated(session, conn, p, source, key)
             result.added += 1
         session.audit(
-            "patient.import", "file", Path(path).name, conn=conn, added=result.added,
-            already_present=result.already_present, bad_rows=len(result.bad_rows),
+            "patient.import",
+            "file",
+            Path(path).name,
+            conn=conn,
+            added=result.added,
+            already_present=result.already_present,
+            bad_rows=len(result.bad_rows),
         )
     result.bad_rows = result.bad_rows[:MAX_REPORTED]
     from clinicrecords import lookup

@@ -119,9 +119,7 @@ def edit_patient(session: Session, patient_id: int, p: PatientInput) -> Patient:
             if patients_sql.id_by_mrn(conn, p.mrn) is not None:
                 raise BadInput("That MRN is already in use by another chart.")
             fields["mrn"] = p.mrn
-        changed = sorted(
-            k for k, v in fields.items() if str(getattr(before, k)) != str(v)
-        )
+        changed = sorted(k for k, v in fields.items() if str(getattr(before, k)) != str(v))
         patients_sql.update(conn, patient_id, fields)
         session.audit("patient.edit", "patient", patient_id, conn=conn, fields=changed)
         patient = patients_sql.get(conn, patient_id)

@@ -32,11 +32,23 @@ SETTINGS: dict[str, Setting] = {
         Setting("clinic.address", str, "", "Clinic address (letterhead)"),
         Setting("clinic.phone", str, "", "Clinic phone (letterhead)"),
         Setting("locale.date_order", str, "MDY", "Day/month order on paper", ("MDY", "DMY")),
-        Setting("security.idle_minutes", float, 5.0, "Lock the screen after idle minutes", (), 1, 120),
+        Setting(
+            "security.idle_minutes", float, 5.0, "Lock the screen after idle minutes", (), 1, 120
+        ),
         Setting("release.due_days", int, 30, "Days to answer a release request", (), 1, 90),
         Setting("release.fee_per_page_cents", int, 0, "Copy fee per page (cents)", (), 0, 10_000),
-        Setting("release.flat_fee_cents", int, 650, "Flat fee for a patient's own electronic copy (cents)", (), 0, 100_000),
-        Setting("scan.remove_originals", bool, False, "Remove imported files after they are stored"),
+        Setting(
+            "release.flat_fee_cents",
+            int,
+            650,
+            "Flat fee for a patient's own electronic copy (cents)",
+            (),
+            0,
+            100_000,
+        ),
+        Setting(
+            "scan.remove_originals", bool, False, "Remove imported files after they are stored"
+        ),
         Setting("scan.watch_folder", str, "", "Scan-to-folder directory to watch"),
     )
 }
@@ -62,7 +74,12 @@ def coerce(spec: Setting, value: Any) -> Any:
         raise BadInput(f"'{spec.label}' must be a {spec.type.__name__}.") from None
     if spec.choices and v not in spec.choices:
         raise BadInput(f"'{spec.label}' must be one of: {', '.join(map(str, spec.choices))}.")
-    if spec.minimum is not None and v < spec.minimum or spec.maximum is not None and v > spec.maximum:
+    if (
+        spec.minimum is not None
+        and v < spec.minimum
+        or spec.maximum is not None
+        and v > spec.maximum
+    ):
         raise BadInput(f"'{spec.label}' must be between {spec.minimum} and {spec.maximum}.")
     return v
 

@@ -48,6 +48,15 @@ case "$mode" in
   install)
     echo "Installed. Start with: .venv/bin/clinicrecords" ;;
   test)
+    # A real print queue for the printing tests: CUPS with a PDF printer (tests skip without it).
+    if ! dpkg-query -W -f='${Status}' printer-driver-cups-pdf 2>/dev/null | grep -q "install ok installed"; then
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends cups printer-driver-cups-pdf >/dev/null || true
+    fi
+    if command -v lpstat >/dev/null 2>&1; then
+      lpstat -r 2>/dev/null | grep -q "scheduler is running" || $SUDO /usr/sbin/cupsd || true
+      for _ in $(seq 1 40); do lpstat -r 2>/dev/null | grep -q "scheduler is running" && break; sleep 0.25; done
+      lpstat -p ClinicPDF >/dev/null 2>&1 || $SUDO lpadmin -p ClinicPDF -E -v cups-pdf:/ -m lsb/usr/cups-pdf/CUPS-PDF_opt.ppd || true
+    fi
     export QT_QPA_PLATFORM=offscreen
     exec .venv/bin/python -m pytest -q -p no:cacheprovider ;;
   demo)

@@ -14,6 +14,7 @@ from PIL import Image, ImageFilter
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
+
 def _samples_dir() -> Path:
     """shared/ stands beside the repository (as CI checks it out), else at /work/shared."""
     beside = Path(__file__).resolve().parents[2] / "shared" / "samples" / "thirdparty"

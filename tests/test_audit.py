@@ -13,13 +13,17 @@ from tests.conftest import PASSWORD, USERS
 
 
 def _actions(session) -> list[str]:
-    return [r[0] for r in session.db.connection().execute("SELECT action FROM audit_log ORDER BY id")]
+    return [
+        r[0] for r in session.db.connection().execute("SELECT action FROM audit_log ORDER BY id")
+    ]
 
 
 def _make_rows(session, n: int = 5) -> None:
     for i in range(n):
-        register_patient(session, PatientInput(family=f"Tamper{chr(65 + i)}", given="Test",
-                                               dob=date(1980, 1, 1 + i)))
+        register_patient(
+            session,
+            PatientInput(family=f"Tamper{chr(65 + i)}", given="Test", dob=date(1980, 1, 1 + i)),
+        )
 
 
 def _unlock(conn) -> None:

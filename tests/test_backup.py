@@ -23,9 +23,17 @@ def _dump(conn, table: str) -> list[tuple]:
 
 def _fill(session) -> None:
     for i in range(3):
-        p = register_patient(session, PatientInput(family=f"Backup{chr(65 + i)}", given="Pat", dob=date(1970 + i, 1, 1)))
-        add_document(session, p.id, "lab", date(2026, 3, i + 1),
-                     [PageInput(png_page(f"doc {i} p1")), PageInput(png_page(f"doc {i} p2"))])
+        p = register_patient(
+            session,
+            PatientInput(family=f"Backup{chr(65 + i)}", given="Pat", dob=date(1970 + i, 1, 1)),
+        )
+        add_document(
+            session,
+            p.id,
+            "lab",
+            date(2026, 3, i + 1),
+            [PageInput(png_page(f"doc {i} p1")), PageInput(png_page(f"doc {i} p2"))],
+        )
 
 
 def test_backup_restore_round_trip_is_identical(store, admin_session, tmp_path: Path) -> None:
@@ -48,7 +56,7 @@ def test_backup_restore_round_trip_is_identical(store, admin_session, tmp_path: 
                 assert after[t][-1][4] == "store.restore"
             else:
                 assert after[t] == before[t], t
-        for page_id, blob, sha in rc.execute("SELECT id, blob_id, sha256 FROM pages"):
+        for _page_id, blob, sha in rc.execute("SELECT id, blob_id, sha256 FROM pages"):
             assert restored.pages.get(blob, sha) == store.pages.get(blob, sha)
         assert backup.verify_store(restored).ok
     finally:
@@ -58,13 +66,17 @@ def test_backup_restore_round_trip_is_identical(store, admin_session, tmp_path: 
 def test_incremental_backup_copies_only_new_pages(admin_session, tmp_path: Path) -> None:
     _fill(admin_session)
     backup.backup(admin_session, tmp_path / "bk")
-    p = register_patient(admin_session, PatientInput(family="Later", given="Lou", dob=date(1999, 9, 9)))
+    p = register_patient(
+        admin_session, PatientInput(family="Later", given="Lou", dob=date(1999, 9, 9))
+    )
     add_document(admin_session, p.id, "lab", None, [PageInput(png_page("new page"))])
     second = backup.backup(admin_session, tmp_path / "bk")
     assert second.pages_total == 7 and second.pages_copied == 1
 
 
-def test_restore_refuses_non_empty_target_and_tampered_backup(admin_session, tmp_path: Path) -> None:
+def test_restore_refuses_non_empty_target_and_tampered_backup(
+    admin_session, tmp_path: Path
+) -> None:
     _fill(admin_session)
     backup.backup(admin_session, tmp_path / "bk")
     target = tmp_path / "busy"

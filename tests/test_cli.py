@@ -12,18 +12,37 @@ from clinicrecords.synthetic import generate_patients, write_synthea_csv
 from tests.conftest import PASSPHRASE, PASSWORD
 
 
-def run(args: list[str], env_extra: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], env_extra: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICRECORDS_")}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "clinicrecords", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "clinicrecords", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_init_import_search_backup_restore_verify(tmp_path: Path) -> None:
     data = tmp_path / "clinic"
     env = {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD}
-    r = run(["--data-dir", str(data), "init", "--admin", "boss", "--json",
-             "--recovery-sheet", str(tmp_path / "sheet.pdf")], env)
+    r = run(
+        [
+            "--data-dir",
+            str(data),
+            "init",
+            "--admin",
+            "boss",
+            "--json",
+            "--recovery-sheet",
+            str(tmp_path / "sheet.pdf"),
+        ],
+        env,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["admin"] == "boss" and Path(out["recovery_sheet"]).exists()
@@ -34,17 +53,43 @@ def test_init_import_search_backup_restore_verify(tmp_path: Path) -> None:
 
     people = generate_patients(40, seed=11)
     write_synthea_csv(people, tmp_path / "patients.csv")
-    r = run(["--data-dir", str(data), "--user", "boss", "patients", "import", str(tmp_path / "patients.csv"), "--json"], env)
+    r = run(
+        [
+            "--data-dir",
+            str(data),
+            "--user",
+            "boss",
+            "patients",
+            "import",
+            str(tmp_path / "patients.csv"),
+            "--json",
+        ],
+        env,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["added"] == 40
-    r = run(["--data-dir", str(data), "patients", "import", str(tmp_path / "patients.csv"), "--json"], env)
+    r = run(
+        ["--data-dir", str(data), "patients", "import", str(tmp_path / "patients.csv"), "--json"],
+        env,
+    )
     assert json.loads(r.stdout)["added"] == 0
 
     r = run(["--data-dir", str(data), "patients", "list", "--json", "--limit", "5"], env)
     assert r.returncode == 0 and len(json.loads(r.stdout)["patients"]) == 5
 
     target = people[7]
-    r = run(["--data-dir", str(data), "search", f"{target.family} {target.dob:%m/%d/%Y}", "--json", "--limit", "3"], env)
+    r = run(
+        [
+            "--data-dir",
+            str(data),
+            "search",
+            f"{target.family} {target.dob:%m/%d/%Y}",
+            "--json",
+            "--limit",
+            "3",
+        ],
+        env,
+    )
     assert r.returncode == 0, r.stderr
     results = json.loads(r.stdout)["results"]
     assert results[0]["family"] == target.family and results[0]["dob"] == target.dob.isoformat()
@@ -52,7 +97,9 @@ def test_init_import_search_backup_restore_verify(tmp_path: Path) -> None:
 
     r = run(["--data-dir", str(data), "backup", str(tmp_path / "bk"), "--json"], env)
     assert r.returncode == 0, r.stderr
-    r = run(["--data-dir", str(tmp_path / "restored"), "restore", str(tmp_path / "bk"), "--json"], env)
+    r = run(
+        ["--data-dir", str(tmp_path / "restored"), "restore", str(tmp_path / "bk"), "--json"], env
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["ok"] is True
     r = run(["--data-dir", str(tmp_path / "restored"), "verify", "--json"], env)
@@ -62,21 +109,30 @@ def test_init_import_search_backup_restore_verify(tmp_path: Path) -> None:
 
 
 def test_errors_are_one_line_with_nonzero_exit(store_dir: Path, tmp_path: Path) -> None:
-    r = run(["--data-dir", str(store_dir), "--user", "admin", "patients", "list"],
-            {"CLINICRECORDS_PASSPHRASE": "wrong passphrase here", "CLINICRECORDS_PASSWORD": PASSWORD})
+    r = run(
+        ["--data-dir", str(store_dir), "--user", "admin", "patients", "list"],
+        {"CLINICRECORDS_PASSPHRASE": "wrong passphrase here", "CLINICRECORDS_PASSWORD": PASSWORD},
+    )
     assert r.returncode != 0
     assert r.stderr.strip().count("\n") == 0 and "passphrase is not correct" in r.stderr
     assert "Traceback" not in r.stderr
 
-    r = run(["--data-dir", str(tmp_path / "nothing"), "patients", "list"], {"CLINICRECORDS_PASSPHRASE": PASSPHRASE})
+    r = run(
+        ["--data-dir", str(tmp_path / "nothing"), "patients", "list"],
+        {"CLINICRECORDS_PASSPHRASE": PASSPHRASE},
+    )
     assert r.returncode != 0 and "no clinic store" in r.stderr.lower()
 
-    r = run(["--data-dir", str(store_dir), "--user", "clerk1", "backup", str(tmp_path / "b")],
-            {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD})
+    r = run(
+        ["--data-dir", str(store_dir), "--user", "clerk1", "backup", str(tmp_path / "b")],
+        {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD},
+    )
     assert r.returncode == 5 and "role" in r.stderr
 
-    r = run(["--data-dir", str(store_dir), "--user", "admin", "patients", "list"],
-            {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": "nope nope"})
+    r = run(
+        ["--data-dir", str(store_dir), "--user", "admin", "patients", "list"],
+        {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": "nope nope"},
+    )
     assert r.returncode == 4 and "not correct" in r.stderr
 
 
@@ -87,7 +143,9 @@ def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
     recovery = s.recovery_key()
     s.close()
     (store_dir / "keyfile.json").unlink()
-    r = run(["--data-dir", str(store_dir), "key", "recover", "--recovery-key", recovery],
-            {"CLINICRECORDS_PASSPHRASE": "a brand new passphrase"})
+    r = run(
+        ["--data-dir", str(store_dir), "key", "recover", "--recovery-key", recovery],
+        {"CLINICRECORDS_PASSPHRASE": "a brand new passphrase"},
+    )
     assert r.returncode == 0, r.stderr
     Store.open(store_dir, "a brand new passphrase").close()

@@ -292,3 +292,35 @@ def test_batch_state_survives_reopening(store_dir, store, admin_session):
     with Store.open(store_dir, PASSPHRASE) as again:
         session = auth.login(again, USERS["admin"], PASSWORD)
         assert ingest.load_batch_state(session, batch_id) == {"groups": [[1, 2], [3]], "current": 1}
+
+
+def test_a_pdf_with_a_text_layer_uses_it_for_search(clinic, tmp_path):
+    pdf = tmp_path / "note.pdf"
+    pdf.write_bytes(page_pdf())
+    report = ingest.import_files(clinic, [pdf])
+    result = ingest.process_batch(clinic, report.batch_id, workers=1)
+    assert result.pages == 1 and result.texts == 1
+    text = clinic.db.connection().execute("SELECT ocr_text FROM pages").fetchone()[0]
+    assert "loratadine" in text
+    page = ingest.batch_pages(clinic, report.batch_id)[0]
+    assert page.confident and page.suggestion.confident_patient.mrn == "00012344"
+
+
+def test_a_page_that_breaks_the_pipeline_costs_only_that_page(clinic, tmp_path, monkeypatch):
+    pdf = tmp_path / "three.pdf"
+    pdf.write_bytes(page_pdf(pages=3))
+    report = ingest.import_files(clinic, [pdf])
+    real = ingest._Reader.prepare
+
+    def flaky(self, file_id, src, seq):
+        if src.number == 2:
+            raise RuntimeError("a bug met on one page")
+        return real(self, file_id, src, seq)
+
+    monkeypatch.setattr(ingest._Reader, "prepare", flaky)
+    result = ingest.process_batch(clinic, report.batch_id, workers=2)
+    assert result.pages == 2 and any("Page 2" in p for p in result.problems)
+    conn = clinic.db.connection()
+    assert [r[0] for r in conn.execute("SELECT source_page FROM pages ORDER BY seq")] == [1, 3]
+    status, error = conn.execute("SELECT status, error FROM imported_files").fetchone()
+    assert status == "split" and "Page 2" in error and "kept in the store" in error

@@ -27,14 +27,16 @@ def test_synthea_import_and_reimport_adds_nothing_twice(admin_session, tmp_path:
     assert not any(ch.isdigit() for n in names for ch in n)
 
 
-def test_bad_row_reported_with_line_number_and_nothing_imported(admin_session, tmp_path: Path) -> None:
+def test_bad_row_reported_with_line_number_and_nothing_imported(
+    admin_session, tmp_path: Path
+) -> None:
     path = tmp_path / "clinic.csv"
     path.write_text(
         "MRN,Last,First,DOB,Sex\n"
         "00000017,Okafor,Nia,1990-02-03,F\n"
-        "00000025,Lund,Per,31/31/1980,M\n"      # line 3: impossible date
-        "00000033,,Ana,1970-01-01,F\n"          # line 4: no family name
-        "00000041,Ng,Tam,2990-01-01,M\n"        # line 5: future DOB
+        "00000025,Lund,Per,31/31/1980,M\n"  # line 3: impossible date
+        "00000033,,Ana,1970-01-01,F\n"  # line 4: no family name
+        "00000041,Ng,Tam,2990-01-01,M\n"  # line 5: future DOB
     )
     mapping = parse_mapping("mrn=MRN,family=Last,given=First,dob=DOB,sex=Sex")
     result = import_patients_csv(admin_session, path, mapping)

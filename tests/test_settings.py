@@ -19,6 +19,9 @@ def test_settings_change_is_typed_and_audited(session_for) -> None:
         set_setting(admin, "security.idle_minutes", "0")
     with pytest.raises(AccessDenied):
         set_setting(session_for("clerk"), "release.due_days", 10)
-    row = admin.db.connection().execute(
-        "SELECT detail FROM audit_log WHERE action = 'settings.change'").fetchone()
+    row = (
+        admin.db.connection()
+        .execute("SELECT detail FROM audit_log WHERE action = 'settings.change'")
+        .fetchone()
+    )
     assert '"new":45' in row[0] and '"old":30' in row[0]

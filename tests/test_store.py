@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 
 from clinicrecords import keys
 from clinicrecords.documents import PageInput, add_document, read_page
@@ -101,10 +102,19 @@ def test_recovery_key_round_trip_and_typo_detection() -> None:
 
 
 def test_nothing_readable_at_rest(store: Store, admin_session) -> None:
-    p = register_patient(admin_session, PatientInput(
-        family="Quillfeather", given="Ottoline", dob=date(1961, 5, 17), phone="555-010-7788"))
-    add_document(admin_session, p.id, "lab", date(2026, 1, 2),
-                 [PageInput(png_page("Quillfeather lab result"), ocr_text="Quillfeather potassium")])
+    p = register_patient(
+        admin_session,
+        PatientInput(
+            family="Quillfeather", given="Ottoline", dob=date(1961, 5, 17), phone="555-010-7788"
+        ),
+    )
+    add_document(
+        admin_session,
+        p.id,
+        "lab",
+        date(2026, 1, 2),
+        [PageInput(png_page("Quillfeather lab result"), ocr_text="Quillfeather potassium")],
+    )
     admin_session.db.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for f in store.data_dir.rglob("*"):
         if not f.is_file():
@@ -117,14 +127,22 @@ def test_nothing_readable_at_rest(store: Store, admin_session) -> None:
 
 
 def test_page_read_back_is_verified(store: Store, admin_session) -> None:
-    p = register_patient(admin_session, PatientInput(family="Ames", given="Bo", dob=date(1990, 1, 1)))
+    p = register_patient(
+        admin_session, PatientInput(family="Ames", given="Bo", dob=date(1990, 1, 1))
+    )
     data = png_page("page one")
     doc = add_document(admin_session, p.id, "lab", None, [PageInput(data)])
-    page_id = admin_session.db.connection().execute(
-        "SELECT id FROM pages WHERE document_id = ?", (doc,)).fetchone()[0]
+    page_id = (
+        admin_session.db.connection()
+        .execute("SELECT id FROM pages WHERE document_id = ?", (doc,))
+        .fetchone()[0]
+    )
     assert read_page(admin_session, page_id) == data
-    blob = admin_session.db.connection().execute(
-        "SELECT blob_id FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
+    blob = (
+        admin_session.db.connection()
+        .execute("SELECT blob_id FROM pages WHERE id = ?", (page_id,))
+        .fetchone()[0]
+    )
     path = store.pages.path_for(blob)
     raw = bytearray(path.read_bytes())
     raw[-5] ^= 0xFF
@@ -133,23 +151,59 @@ def test_page_read_back_is_verified(store: Store, admin_session) -> None:
         read_page(admin_session, page_id)
 
 
-def test_migration_backup_made_before_upgrade(store_dir: Path) -> None:
+def _with_extra_migration(monkeypatch, sql: str) -> int:
+    from clinicrecords.db import migrate as migrate_mod
+
+    real = migrate_mod.available_migrations()
+    extra = migrate_mod.Migration(real[-1].number + 1, "9999_test.sql", sql)
+    monkeypatch.setattr(migrate_mod, "available_migrations", lambda: [*real, extra])
+    return extra.number
+
+
+def _backup_key(store_dir: Path) -> bytes:
+    return keys.derive_keys(keys.unwrap_master(keys.read_keyfile(store_dir), PASSPHRASE)).database
+
+
+def test_pending_migration_is_applied_after_an_encrypted_backup(
+    store_dir: Path, monkeypatch
+) -> None:
+    from clinicrecords.db.connection import open_connection
+
+    number = _with_extra_migration(
+        monkeypatch,
+        "CREATE TABLE test_extra (id INTEGER PRIMARY KEY);\nINSERT INTO test_extra VALUES (1);",
+    )
+    s = Store.open(store_dir, PASSPHRASE)
+    conn = s.db.connection()
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == number
+    assert conn.execute("SELECT count(*) FROM test_extra").fetchone()[0] == 1
+    s.close()
+    backups = list((store_dir / "backups").glob("before-migration-*.db"))
+    assert len(backups) == 1
+    assert not backups[0].read_bytes().startswith(b"SQLite format 3")
+    c = open_connection(backups[0], _backup_key(store_dir))
+    assert c.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+    assert c.execute("PRAGMA user_version").fetchone()[0] == number - 1
+    c.close()
+
+
+def test_failing_migration_rolls_back_and_leaves_the_store_as_it_was(
+    store_dir: Path, monkeypatch
+) -> None:
     from clinicrecords.db.connection import open_connection
     from clinicrecords.db.migrate import latest_version
 
-    s = Store.open(store_dir, PASSPHRASE)
-    conn = s.db.connection()
-    conn.execute(f"PRAGMA user_version = {latest_version() - 1}")
-    s.close()
-    if latest_version() < 2:
-        pytest.skip("needs two migrations")
-    # Re-applying the last migration fails on its existing tables: it must roll back cleanly,
-    # after the automatic backup was written.
-    with pytest.raises(Exception):
+    before = latest_version()
+    _with_extra_migration(
+        monkeypatch, "CREATE TABLE half_done (id INTEGER);\nSELECT no_such_function();"
+    )
+    with pytest.raises(sqlcipher3.OperationalError):
         Store.open(store_dir, PASSPHRASE)
-    backups = list((store_dir / "backups").glob("before-migration-*.db"))
-    assert backups, "a pre-migration backup must exist"
-    key = keys.derive_keys(keys.unwrap_master(keys.read_keyfile(store_dir), PASSPHRASE)).database
-    c = open_connection(backups[0], key)
-    assert c.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+    monkeypatch.undo()
+    c = open_connection(store_dir / "clinic.db", _backup_key(store_dir))
+    assert c.execute("PRAGMA user_version").fetchone()[0] == before
+    assert (
+        c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
+    )
     c.close()
+    Store.open(store_dir, PASSPHRASE).close()

@@ -248,3 +248,11 @@ def test_pages_about_people_not_in_the_registry_are_never_confident() -> None:
     for doc in generate_documents(strangers, 80, seed=43, dpi=20):
         s = suggest(ocr_result_from_text(doc.page_texts[0]), index, today=REFERENCE_DATE)
         assert s.confident_patient is None
+
+
+def test_ocr_zero_in_dob_label_and_outside_id_labels() -> None:
+    ids = extract(page_lines(page("D0B: 03/04/1967").words), today=TODAY)
+    assert [d.label for d in ids.dates] == ["dob"]
+    text = f"Member ID: {JOHN.mrn}\nHospital MRN: {OTHER.mrn}\nChart #: {JOHN.mrn}"
+    labels = [n.label for n in extract(page_lines(page(text).words), today=TODAY).numbers]
+    assert labels == ["other", "other", "mrn"]

@@ -143,3 +143,40 @@ def test_split_rotate_set_aside_by_keyboard_and_state_survives(qtbot, admin_sess
         ),
         timeout=5000,
     )
+
+
+def test_cover_sheet_starts_a_document_files_its_pages_and_is_set_aside(
+    qtbot, admin_session, tmp_path, page_images
+):
+    import pypdfium2 as pdfium
+
+    from clinicrecords.scan import barcodes
+
+    register_patient(admin_session, QUINCY)
+    sheet = barcodes.cover_sheet_pdf_bytes(
+        [barcodes.CoverSheet("00012344", "ALBERMARLE, Quincy", "lab", "Laboratory result")]
+    )
+    cover = pdfium.PdfDocument(sheet)[0].render(scale=150 / 72).to_pil().convert("L")
+    stack = [cover, page_images[1].convert("L")]
+    tiff = tmp_path / "stack.tif"
+    stack[0].save(
+        tiff, "TIFF", save_all=True, append_images=stack[1:], dpi=(150, 150), compression="tiff_lzw"
+    )
+    report = ingest.import_files(admin_session, [tiff], source="scanner")
+    ingest.process_batch(admin_session, report.batch_id)
+    pages = ingest.batch_pages(admin_session, report.batch_id)
+    assert [p.cover for p in pages] == [True, False]
+    assert pages[0].confident and pages[0].has_text  # nothing to read on a separator
+
+    view = _view(qtbot, admin_session)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 2, timeout=10_000)
+    assert len(view.groups) == 1  # the page after the sheet belongs to it
+    view.focus_default()
+    assert view.form.selected() is not None and view.form.doc_type.currentData() == "lab"
+    qtbot.keyClick(view.form.patient, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 0, timeout=10_000)
+    conn = admin_session.db.connection()
+    rows = conn.execute("SELECT status, document_id FROM pages ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["deleted", "filed"]  # the sheet kept, not in the chart
+    assert conn.execute("SELECT doc_type FROM documents").fetchone()[0] == "lab"
+    assert conn.execute("SELECT status FROM batches").fetchone()[0] == "done"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -115,6 +116,10 @@ def test_new_request_by_keyboard_then_leave_a_page_out(qtbot, page: ReleasePage,
     model = page.selection_model
     locked = next(r for r in range(model.rowCount()) if not model.rows[r].included)
     assert not model.flags(model.index(locked, 0)) & Qt.ItemIsUserCheckable
+    page.selection_table.setFocus()
+    page.selection_table.setCurrentIndex(model.index(locked, 1))
+    qtbot.keyClick(page.selection_table, Qt.Key_Return)  # Enter says why
+    assert "does not ask for sensitive records" in page.message.text()
 
     # Minimum necessary: untick the first lab page with the keyboard, a note given.
     qtbot.keyClicks(page.exclude_note, "duplicate of page 2")
@@ -179,9 +184,11 @@ def test_preview_save_print_send_and_accounting(
     open_request(qtbot, page, req.id)
     qtbot.keyClick(page, Qt.Key_B, Qt.ControlModifier)
     qtbot.waitUntil(lambda: page.packet.model.rowCount() > 0 and not page.packet.busy, timeout=WAIT)
-    path = page.packet.preview_path
-    assert path is not None and path.parent.parent == release.store.data_dir
-    reader = pypdf.PdfReader(path)
+    data = page.packet.preview_data
+    assert data is not None
+    # the preview never lies unencrypted in the data folder
+    assert not any(f.suffix == ".pdf" for f in release.store.data_dir.rglob("*"))
+    reader = pypdf.PdfReader(io.BytesIO(data))
     assert page.packet.model.rowCount() == len(reader.pages) == 4 + page.packet.result.front_pages
     for n, p in enumerate(reader.pages, start=1):
         assert f"{req.code}-{n:04d}" in p.extract_text()
@@ -193,7 +200,7 @@ def test_preview_save_print_send_and_accounting(
     page.packet.ask_save_path = lambda: target
     with qtbot.waitSignal(page.packet.saved, timeout=WAIT):
         qtbot.keyClick(page, Qt.Key_S, Qt.ControlModifier)
-    assert target.read_bytes() == path.read_bytes()
+    assert target.read_bytes() == data
 
     # Print… paints on a worker onto the chosen printer (here a PDF file printer).
     printed_to = tmp_path / "printed.pdf"
@@ -251,6 +258,10 @@ def test_deny_with_reason_and_filter_log(qtbot, page: ReleasePage, release: Sess
     assert page.due_model.rowCount() == 1 and page.due_model.row_object(0).code == b.code
     assert "1 overdue" in page.due_label.text()
     assert page.log_filter.index(0, 0).data() == b.code  # soonest due first
+    header = page.log_table.horizontalHeader()
+    header.setSortIndicator(1, Qt.DescendingOrder)
+    assert page.log_filter.index(0, 0).data() == a.code
+    header.setSortIndicator(1, Qt.AscendingOrder)
 
     qtbot.keyClick(page, Qt.Key_D, Qt.ControlModifier)
     dlg = page.reason_dialog
@@ -270,3 +281,46 @@ def test_deny_with_reason_and_filter_log(qtbot, page: ReleasePage, release: Sess
     page.status_filter.setCurrentIndex(0)
     qtbot.keyClicks(page.filter_edit, a.code.lower())
     assert page.log_filter.rowCount() == 1
+
+
+def test_due_date_override_and_refusals(qtbot, page: ReleasePage, chart) -> None:
+    page.new_request()
+    dlg = page.new_dialog
+    dlg.submit()  # nothing chosen: a sentence, not a crash
+    assert "Choose the patient" in dlg.error.text()
+    qtbot.keyClicks(dlg.patient_search, "quillfeather")
+    qtbot.waitUntil(lambda: dlg.patient_model.rowCount() == 1, timeout=WAIT)
+    qtbot.keyClick(dlg.patient_search, Qt.Key_Down)
+    assert dlg.patient_table.hasFocus() and dlg.patient is not None
+    qtbot.keyClicks(dlg.requester_name, "Pat")
+    dlg.submit()
+    assert "purpose" in dlg.error.text() and dlg.purpose.hasFocus()
+    qtbot.keyClicks(dlg.purpose, "own copy")
+    dlg.received.setDate(date(2026, 1, 1))
+    assert dlg.due.date().toPython() == date(2026, 1, 31) and not dlg.due.isEnabled()
+    dlg.due_override.setFocus()
+    qtbot.keyClick(dlg.due_override, Qt.Key_Space)
+    assert dlg.due.isEnabled()
+    dlg.due.setDate(date(2026, 1, 15))
+    dlg.received.setDate(date(2026, 1, 2))  # a hand-set due date stays put
+    assert dlg.due.date().toPython() == date(2026, 1, 15)
+    qtbot.keyClick(dlg.purpose, Qt.Key_Return, Qt.ControlModifier)
+    reopened(qtbot, page, lambda: page.detail.request.purpose == "own copy")
+    assert page.detail.request.due_on == date(2026, 1, 15)
+    assert page.detail.request.received_on == date(2026, 1, 2)
+
+
+def test_refresh_reruns_selection_after_filing(
+    qtbot, page: ReleasePage, release: Session, admin_session: Session, chart
+) -> None:
+    req = service.create_request(
+        release, chart["patient"].id, "Dr Who", "care", requester_type="provider"
+    )
+    open_request(qtbot, page, req.id)
+    before = len(page.detail.selection)
+    add_document(admin_session, chart["patient"].id, "lab", date(2025, 3, 3),
+                 [PageInput(page_png("late lab"))])  # fmt: skip
+    page.focus_default()
+    qtbot.keyClick(page, Qt.Key_F5)
+    reopened(qtbot, page, lambda: len(page.detail.selection) == before + 1)
+    assert page.message.text() == "Selection re-run."

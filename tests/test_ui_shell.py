@@ -82,8 +82,9 @@ def test_clerk_has_no_release_tab(qtbot, session_for) -> None:
 
 
 def test_typing_in_search_box_finds_and_enter_opens(qtbot, window, admin_session) -> None:
-    p = register_patient(admin_session, PatientInput(family="Thistlewood", given="Marguerite",
-                                                     dob=date(1958, 7, 21)))
+    p = register_patient(
+        admin_session, PatientInput(family="Thistlewood", given="Marguerite", dob=date(1958, 7, 21))
+    )
     opened: list[int] = []
     window.chart_page.chart_requested.connect(opened.append)
     qtbot.keyClicks(window.chart_page.search, "thistlewod 7/21/58")

@@ -7,6 +7,7 @@ A handler is ``fn(args, ctx) -> int | None`` and is set with ``parser.set_defaul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -34,12 +35,23 @@ def default_data_dir() -> Path:
 
 def add_common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Options accepted before or after the subcommand (`--json` anywhere, as scripts expect)."""
-    parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                        help="the clinic's data folder (default: the per-user data folder)")
-    parser.add_argument("--user", default=argparse.SUPPRESS,
-                        help=f"acting user (or {USER_ENV}); password from {PASSWORD_ENV} or a prompt")
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print one JSON document on stdout")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="the clinic's data folder (default: the per-user data folder)",
+    )
+    parser.add_argument(
+        "--user",
+        default=argparse.SUPPRESS,
+        help=f"acting user (or {USER_ENV}); password from {PASSWORD_ENV} or a prompt",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON document on stdout",
+    )
     return parser
 
 
@@ -117,9 +129,7 @@ class CommandContext:
         if self._session is not None:
             from clinicrecords.auth import logout
 
-            try:
+            with contextlib.suppress(Exception):  # closing must not hide the command's result
                 logout(self._session)
-            except Exception:
-                pass
         if self._store is not None:
             self._store.close()

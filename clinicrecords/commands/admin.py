@@ -22,8 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--admin", required=True, help="user name of the first administrator")
     p.add_argument("--admin-name", default="", help="the administrator's full name")
     p.add_argument("--clinic-name", default="Our Clinic")
-    p.add_argument("--recovery-sheet", type=Path, default=None,
-                   help="where to write the recovery sheet PDF (default: current folder)")
+    p.add_argument(
+        "--recovery-sheet",
+        type=Path,
+        default=None,
+        help="where to write the recovery sheet PDF (default: current folder)",
+    )
     p.set_defaults(handler=run_init)
 
     p = add_common(sub.add_parser("demo", help="create (or fill) a synthetic demo clinic"))
@@ -32,19 +36,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(handler=run_demo)
 
-    users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_cmd", metavar="ACTION")
+    users = sub.add_parser("users", help="accounts").add_subparsers(
+        dest="users_cmd", metavar="ACTION"
+    )
     p = add_common(users.add_parser("add", help="add an account"))
     p.add_argument("username")
     p.add_argument("--role", required=True, choices=("clerk", "release", "admin"))
     p.add_argument("--full-name", default="")
-    p.add_argument("--new-password-env", default="CLINICRECORDS_NEW_PASSWORD",
-                   help="environment variable holding the new account's password")
+    p.add_argument(
+        "--new-password-env",
+        default="CLINICRECORDS_NEW_PASSWORD",
+        help="environment variable holding the new account's password",
+    )
     p.set_defaults(handler=run_users_add)
     p = add_common(users.add_parser("list", help="list accounts"))
     p.set_defaults(handler=run_users_list)
 
     key = sub.add_parser("key", help="recovery passphrase and recovery key").add_subparsers(
-        dest="key_cmd", metavar="ACTION")
+        dest="key_cmd", metavar="ACTION"
+    )
     p = add_common(key.add_parser("recover", help="write a new key file from the recovery key"))
     p.add_argument("--recovery-key", default=None, help="(prompted when omitted)")
     p.set_defaults(handler=run_key_recover)
@@ -59,10 +69,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_common(sub.add_parser("restore", help="restore a backup into an empty data folder"))
     p.add_argument("src", type=Path)
     p.set_defaults(handler=run_restore)
-    p = add_common(sub.add_parser("verify", help="re-read every page; check schema and audit chain"))
+    p = add_common(
+        sub.add_parser("verify", help="re-read every page; check schema and audit chain")
+    )
     p.set_defaults(handler=run_verify)
 
-    st = sub.add_parser("settings", help="clinic settings").add_subparsers(dest="settings_cmd", metavar="ACTION")
+    st = sub.add_parser("settings", help="clinic settings").add_subparsers(
+        dest="settings_cmd", metavar="ACTION"
+    )
     p = add_common(st.add_parser("list", help="every setting and its value"))
     p.set_defaults(handler=run_settings_list)
     p = add_common(st.add_parser("set", help="change a setting (audited)"))
@@ -70,7 +84,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("value")
     p.set_defaults(handler=run_settings_set)
 
-    a = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_cmd", metavar="ACTION")
+    a = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_cmd", metavar="ACTION"
+    )
     p = add_common(a.add_parser("verify", help="check the hash chain"))
     p.set_defaults(handler=run_audit_verify)
     p = add_common(a.add_parser("list", help="the newest audit rows"))
@@ -95,7 +111,9 @@ def _new_passphrase(ctx: CommandContext) -> str:
         if getpass.getpass("Type it again: ") != first:
             raise BadInput("The two passphrases differ. Nothing was created.")
         return first
-    raise PassphraseRequired(f"Set {PASSPHRASE_ENV} or run from a terminal to choose the passphrase.")
+    raise PassphraseRequired(
+        f"Set {PASSPHRASE_ENV} or run from a terminal to choose the passphrase."
+    )
 
 
 def run_init(args: argparse.Namespace, ctx: CommandContext) -> int:
@@ -105,11 +123,19 @@ def run_init(args: argparse.Namespace, ctx: CommandContext) -> int:
     store, recovery_key = Store.create(ctx.data_dir, phrase, args.clinic_name)
     try:
         admin = auth.create_first_admin(store, args.admin, password, args.admin_name)
-        sheet = args.recovery_sheet or Path.cwd() / f"clinicrecords-recovery-sheet-{store.store_id[:8]}.pdf"
+        sheet = (
+            args.recovery_sheet
+            or Path.cwd() / f"clinicrecords-recovery-sheet-{store.store_id[:8]}.pdf"
+        )
         write_recovery_sheet(sheet, args.clinic_name, store.store_id, recovery_key)
         ctx.emit(
-            {"data_dir": str(ctx.data_dir), "store_id": store.store_id, "admin": admin.username,
-             "recovery_sheet": str(sheet), "keyring": store.in_keyring},
+            {
+                "data_dir": str(ctx.data_dir),
+                "store_id": store.store_id,
+                "admin": admin.username,
+                "recovery_sheet": str(sheet),
+                "keyring": store.in_keyring,
+            },
             f"Created an encrypted clinic store in {ctx.data_dir}\n"
             f"Administrator: {admin.username}\n"
             f"Recovery sheet: {sheet}\n"
@@ -123,9 +149,14 @@ def run_init(args: argparse.Namespace, ctx: CommandContext) -> int:
 def run_demo(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords import demo
 
-    result = demo.build_demo(ctx.data_dir, getattr(args, "user", None), args.patients,
-                             args.charts_with_documents, args.seed,
-                             progress=None if ctx.json else demo.print_progress)
+    result = demo.build_demo(
+        ctx.data_dir,
+        getattr(args, "user", None),
+        args.patients,
+        args.charts_with_documents,
+        args.seed,
+        progress=None if ctx.json else demo.print_progress,
+    )
     ctx.emit(result, demo.describe(result))
     return 0
 
@@ -140,16 +171,31 @@ def run_users_add(args: argparse.Namespace, ctx: CommandContext) -> int:
         else:
             raise BadInput(f"Set {args.new_password_env} to the new account's password.")
     user = auth.add_user(ctx.session(), args.username, args.role, password, args.full_name)
-    ctx.emit({"id": user.id, "username": user.username, "role": user.role},
-             f"Added {user.username} ({user.role}).")
+    ctx.emit(
+        {"id": user.id, "username": user.username, "role": user.role},
+        f"Added {user.username} ({user.role}).",
+    )
     return 0
 
 
 def run_users_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     users = auth.list_users(ctx.session())
-    ctx.emit({"users": [{"username": u.username, "role": u.role, "active": u.active,
-                         "full_name": u.full_name} for u in users]},
-             "\n".join(f"{u.username:20} {u.role:8} {'active' if u.active else 'inactive'}" for u in users))
+    ctx.emit(
+        {
+            "users": [
+                {
+                    "username": u.username,
+                    "role": u.role,
+                    "active": u.active,
+                    "full_name": u.full_name,
+                }
+                for u in users
+            ]
+        },
+        "\n".join(
+            f"{u.username:20} {u.role:8} {'active' if u.active else 'inactive'}" for u in users
+        ),
+    )
     return 0
 
 
@@ -220,19 +266,27 @@ def run_key_remember(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
     result = backup.backup(ctx.session(), args.dest)
-    ctx.emit({"backup": str(result.folder), "pages": result.pages_total, "pages_copied": result.pages_copied,
-              "db_bytes": result.db_bytes},
-             f"Backup written to {result.folder}: {result.pages_total} stored objects "
-             f"({result.pages_copied} copied this time).")
+    ctx.emit(
+        {
+            "backup": str(result.folder),
+            "pages": result.pages_total,
+            "pages_copied": result.pages_copied,
+            "db_bytes": result.db_bytes,
+        },
+        f"Backup written to {result.folder}: {result.pages_total} stored objects "
+        f"({result.pages_copied} copied this time).",
+    )
     return 0
 
 
 def run_restore(args: argparse.Namespace, ctx: CommandContext) -> int:
     store, report = backup.restore(args.src, ctx.data_dir, ctx.passphrase())
     store.close()
-    ctx.emit({"restored_to": str(ctx.data_dir), **report.as_dict()},
-             f"Restored into {ctx.data_dir}; {report.checked_pages} stored objects and "
-             f"{report.audit_rows} audit rows verified.")
+    ctx.emit(
+        {"restored_to": str(ctx.data_dir), **report.as_dict()},
+        f"Restored into {ctx.data_dir}; {report.checked_pages} stored objects and "
+        f"{report.audit_rows} audit rows verified.",
+    )
     return 0
 
 
@@ -249,8 +303,10 @@ def run_settings_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.settings import SETTINGS, all_settings
 
     values = all_settings(ctx.session())
-    ctx.emit({"settings": values},
-             "\n".join(f"{k:28} {values[k]!r:30} {SETTINGS[k].label}" for k in SETTINGS))
+    ctx.emit(
+        {"settings": values},
+        "\n".join(f"{k:28} {values[k]!r:30} {SETTINGS[k].label}" for k in SETTINGS),
+    )
     return 0
 
 
@@ -272,9 +328,14 @@ def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
         report = audit.verify(conn)
     finally:
         conn.close()
-    ctx.emit({"ok": report.ok, "rows": report.rows, "problems": report.problems},
-             "\n".join([f"{report.rows} audit rows checked."] + [f"PROBLEM: {p}" for p in report.problems]
-                       + (["The audit chain is intact."] if report.ok else [])))
+    ctx.emit(
+        {"ok": report.ok, "rows": report.rows, "problems": report.problems},
+        "\n".join(
+            [f"{report.rows} audit rows checked."]
+            + [f"PROBLEM: {p}" for p in report.problems]
+            + (["The audit chain is intact."] if report.ok else [])
+        ),
+    )
     return 0 if report.ok else 8
 
 
@@ -285,9 +346,13 @@ def run_audit_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     session.require("audit.read")
     with session.db.read() as conn:
         rows = audit_sql.recent(conn, args.limit)
-    ctx.emit({"rows": rows}, "\n".join(
-        f"{r['id']:>6} {r['ts']} {r['username']:12} {r['action']:22} {r['object_type']} {r['object_id']}"
-        for r in rows))
+    ctx.emit(
+        {"rows": rows},
+        "\n".join(
+            f"{r['id']:>6} {r['ts']} {r['username']:12} {r['action']:22} {r['object_type']} {r['object_id']}"
+            for r in rows
+        ),
+    )
     return 0
 
 

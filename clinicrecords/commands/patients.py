@@ -16,13 +16,20 @@ from clinicrecords.patients import PatientInput, list_patients, register_patient
 
 def register(sub: argparse._SubParsersAction) -> None:
     pat = sub.add_parser("patients", help="the patient registry").add_subparsers(
-        dest="patients_cmd", metavar="ACTION")
+        dest="patients_cmd", metavar="ACTION"
+    )
     p = add_common(pat.add_parser("import", help="import Synthea patients.csv or a mapped CSV"))
     p.add_argument("file", type=Path)
-    p.add_argument("--map", default=None,
-                   help="column mapping for a generic CSV: family=Last,given=First,dob=DOB,mrn=MRN,...")
-    p.add_argument("--skip-bad", action="store_true",
-                   help="import the good rows even when some are bad (default: all or nothing)")
+    p.add_argument(
+        "--map",
+        default=None,
+        help="column mapping for a generic CSV: family=Last,given=First,dob=DOB,mrn=MRN,...",
+    )
+    p.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the good rows even when some are bad (default: all or nothing)",
+    )
     p.add_argument("--date-order", choices=("MDY", "DMY"), default="MDY")
     p.set_defaults(handler=run_import)
 
@@ -50,10 +57,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def patient_json(p: Patient) -> dict:
     return {
-        "patient_id": p.id, "mrn": p.mrn, "family": p.family, "given": p.given,
-        "middle": p.middle, "dob": p.dob.isoformat(), "sex": p.sex, "phone": p.phone,
-        "address": p.address, "city": p.city, "state": p.state, "zip": p.zip,
-        "last_activity": p.last_activity, "aliases": list(p.aliases),
+        "patient_id": p.id,
+        "mrn": p.mrn,
+        "family": p.family,
+        "given": p.given,
+        "middle": p.middle,
+        "dob": p.dob.isoformat(),
+        "sex": p.sex,
+        "phone": p.phone,
+        "address": p.address,
+        "city": p.city,
+        "state": p.state,
+        "zip": p.zip,
+        "last_activity": p.last_activity,
+        "aliases": list(p.aliases),
     }
 
 
@@ -64,16 +81,20 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     if result.imported:
         lines.append(f"Added {result.added} patient(s); {result.already_present} already present.")
     else:
-        lines.append(f"Nothing was imported: {len(result.bad_rows)} bad row(s). Fix them, or "
-                     "use --skip-bad to import the good rows.")
+        lines.append(
+            f"Nothing was imported: {len(result.bad_rows)} bad row(s). Fix them, or "
+            "use --skip-bad to import the good rows."
+        )
     ctx.emit(result.as_dict(), "\n".join(lines))
     return 0 if result.imported else 2
 
 
 def run_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     rows = list_patients(ctx.session(), args.limit, args.offset)
-    ctx.emit({"patients": [patient_json(p) for p in rows]},
-             "\n".join(f"{p.mrn}  {p.display_name:40} {p.dob.isoformat()}  {p.sex}" for p in rows))
+    ctx.emit(
+        {"patients": [patient_json(p) for p in rows]},
+        "\n".join(f"{p.mrn}  {p.display_name:40} {p.dob.isoformat()}  {p.sex}" for p in rows),
+    )
     return 0
 
 
@@ -82,9 +103,19 @@ def run_add(args: argparse.Namespace, ctx: CommandContext) -> int:
         dob = date.fromisoformat(args.dob)
     except ValueError:
         raise BadInput("Give the date of birth as YYYY-MM-DD.") from None
-    p = register_patient(ctx.session(), PatientInput(
-        family=args.family, given=args.given, dob=dob, sex=args.sex, middle=args.middle,
-        phone=args.phone, address=args.address, mrn=args.mrn))
+    p = register_patient(
+        ctx.session(),
+        PatientInput(
+            family=args.family,
+            given=args.given,
+            dob=dob,
+            sex=args.sex,
+            middle=args.middle,
+            phone=args.phone,
+            address=args.address,
+            mrn=args.mrn,
+        ),
+    )
     ctx.emit(patient_json(p), f"Registered {p.display_name}, MRN {p.mrn}.")
     return 0
 
@@ -92,10 +123,25 @@ def run_add(args: argparse.Namespace, ctx: CommandContext) -> int:
 def run_search(args: argparse.Namespace, ctx: CommandContext) -> int:
     results = lookup.search_patients(ctx.session(), " ".join(args.query), args.limit)
     ctx.emit(
-        {"results": [{"patient_id": r.patient.id, "mrn": r.patient.mrn, "family": r.patient.family,
-                      "given": r.patient.given, "dob": r.patient.dob.isoformat(),
-                      "sex": r.patient.sex, "score": round(r.score, 4)} for r in results]},
-        "\n".join(f"{r.score:5.2f}  {r.patient.mrn}  {r.patient.display_name:40} "
-                  f"{r.patient.dob.isoformat()}  {r.patient.sex}" for r in results) or "No match.",
+        {
+            "results": [
+                {
+                    "patient_id": r.patient.id,
+                    "mrn": r.patient.mrn,
+                    "family": r.patient.family,
+                    "given": r.patient.given,
+                    "dob": r.patient.dob.isoformat(),
+                    "sex": r.patient.sex,
+                    "score": round(r.score, 4),
+                }
+                for r in results
+            ]
+        },
+        "\n".join(
+            f"{r.score:5.2f}  {r.patient.mrn}  {r.patient.display_name:40} "
+            f"{r.patient.dob.isoformat()}  {r.patient.sex}"
+            for r in results
+        )
+        or "No match.",
     )
     return 0

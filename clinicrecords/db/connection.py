@@ -11,6 +11,7 @@ crash or power cut leaves either all of a user's action or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,9 +98,7 @@ class Database:
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
-                try:
+                with contextlib.suppress(sqlcipher3.ProgrammingError):
                     conn.close()
-                except sqlcipher3.ProgrammingError:
-                    pass
             self._all.clear()
         self._local = threading.local()

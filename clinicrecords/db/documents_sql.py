@@ -45,8 +45,22 @@ def insert_page(
         "INSERT INTO pages (blob_id, sha256, media_type, width, height, dpi, document_id, seq, "
         "status, ocr_text, batch_id, file_id, source_page, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (blob_id, sha256, media_type, width, height, dpi, document_id, seq, status, ocr_text,
-         batch_id, file_id, source_page, utc_now()),
+        (
+            blob_id,
+            sha256,
+            media_type,
+            width,
+            height,
+            dpi,
+            document_id,
+            seq,
+            status,
+            ocr_text,
+            batch_id,
+            file_id,
+            source_page,
+            utc_now(),
+        ),
     )
     return int(cur.lastrowid)
 

@@ -194,6 +194,14 @@ def set_page_text(conn: Connection, page_id: int, text: str, words: str) -> None
     )
 
 
+def update_unfiled_suggestion(conn: Connection, page_id: int, suggestion: str, status: str) -> None:
+    """New suggestions for a page still waiting in its batch (a filed page keeps its own)."""
+    conn.execute(
+        "UPDATE pages SET suggestion = ?, status = ? WHERE id = ? AND status IN ('ready', 'review')",
+        (suggestion, status, page_id),
+    )
+
+
 def set_page_status(conn: Connection, page_ids: list[int], status: str) -> None:
     conn.executemany("UPDATE pages SET status = ? WHERE id = ?", [(status, i) for i in page_ids])
 

@@ -10,7 +10,19 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.domain import Patient
 from clinicrecords.timeutil import utc_now
 
-FIELDS = ("mrn", "family", "given", "middle", "dob", "sex", "phone", "address", "city", "state", "zip")
+FIELDS = (
+    "mrn",
+    "family",
+    "given",
+    "middle",
+    "dob",
+    "sex",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "zip",
+)
 _SELECT = (
     "SELECT p.id, p.mrn, p.family, p.given, p.middle, p.dob, p.sex, p.phone, p.address, p.city, "
     "p.state, p.zip, p.merged_into, p.last_activity FROM patients p"
@@ -44,7 +56,9 @@ def _value(obj: Any, name: str) -> Any:
     return "" if val is None else val
 
 
-def insert(conn: Connection, fields: dict, source: str | None = None, source_id: str | None = None) -> int:
+def insert(
+    conn: Connection, fields: dict, source: str | None = None, source_id: str | None = None
+) -> int:
     now = utc_now()
     cur = conn.execute(
         f"INSERT INTO patients ({', '.join(FIELDS)}, source, source_id, created_at, updated_at) "
@@ -96,7 +110,8 @@ def get(conn: Connection, patient_id: int) -> Patient | None:
     if row is None:
         return None
     aliases = tuple(
-        r[0] for r in conn.execute("SELECT mrn FROM patient_aliases WHERE patient_id = ?", (patient_id,))
+        r[0]
+        for r in conn.execute("SELECT mrn FROM patient_aliases WHERE patient_id = ?", (patient_id,))
     )
     return _row_to_patient(row, aliases)
 
@@ -104,7 +119,9 @@ def get(conn: Connection, patient_id: int) -> Patient | None:
 def id_by_mrn(conn: Connection, mrn: str) -> int | None:
     row = conn.execute("SELECT id FROM patients WHERE mrn = ?", (mrn,)).fetchone()
     if row is None:
-        row = conn.execute("SELECT patient_id FROM patient_aliases WHERE mrn = ?", (mrn,)).fetchone()
+        row = conn.execute(
+            "SELECT patient_id FROM patient_aliases WHERE mrn = ?", (mrn,)
+        ).fetchone()
     return None if row is None else int(row[0])
 
 
@@ -119,7 +136,8 @@ def list_page(conn: Connection, limit: int, offset: int = 0) -> list[Patient]:
     return [
         _row_to_patient(r)
         for r in conn.execute(
-            _SELECT + " WHERE p.merged_into IS NULL ORDER BY p.family, p.given, p.dob LIMIT ? OFFSET ?",
+            _SELECT
+            + " WHERE p.merged_into IS NULL ORDER BY p.family, p.given, p.dob LIMIT ? OFFSET ?",
             (limit, offset),
         )
     ]
@@ -130,7 +148,9 @@ def touch(conn: Connection, patient_id: int) -> None:
 
 
 def count(conn: Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM patients WHERE merged_into IS NULL").fetchone()[0])
+    return int(
+        conn.execute("SELECT count(*) FROM patients WHERE merged_into IS NULL").fetchone()[0]
+    )
 
 
 def max_mrn_number(conn: Connection) -> int:

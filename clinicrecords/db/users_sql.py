@@ -15,7 +15,9 @@ def by_id(conn: Connection, user_id: int) -> dict | None:
     return None if row is None else dict(row)
 
 
-def insert(conn: Connection, username: str, full_name: str, role: str, pw_hash: str, now: str) -> int:
+def insert(
+    conn: Connection, username: str, full_name: str, role: str, pw_hash: str, now: str
+) -> int:
     cur = conn.execute(
         "INSERT INTO users (username, full_name, role, password_hash, created_at) "
         "VALUES (?, ?, ?, ?, ?)",

@@ -20,13 +20,29 @@ _CREDENTIAL = (
     r"M\.?D|D\.?O|N\.?P|PA-?C|P\.?A|FNP(?:-C)?|APRN|ARNP|CNM|CRNP|R\.?N|Ph\.?D|PsyD|LCSW|LMFT|LPC|"
     r"DPM|DDS|DMD|MBBS|FACP|FACS|FAAP|OD|DNP|RPh|PharmD"
 )
-_AUTHOR_LABEL = re.compile(
-    r"(?:(?:ordering|referring|attending|rendering|treating|primary\s+care|consulting|requesting|"
-    r"interpreting|reading|admitting|discharging)\s+)?(?:physician|provider|doctor|clinician|"
-    r"radiologist|pathologist|practitioner|pcp|md)\s*[:#-]\s*|"
-    r"(?:electronically\s+)?(?:signed|dictated|reviewed|authenticated|verified|approved)\s+by\s*:?\s*|"
-    r"\bauthor\s*:\s*|\bprovider\s+name\s*:\s*|\bfrom\s*:\s*(?=dr\b)",
-    re.I,
+# Labels naming who wrote or signed the document, and labels naming who *asked* for it: the
+# ordering or referring clinician is usually one of ours (the recipient), so it ranks lower.
+_AUTHOR_LABELS: tuple[tuple[re.Pattern[str], float], ...] = (
+    (
+        re.compile(
+            r"(?:electronically\s+)?(?:signed|dictated|reviewed|authenticated|verified|approved|"
+            r"interpreted|read|written)\s+by\s*:?\s*|\bauthor\s*:\s*|\bfrom\s*:\s*(?=dr\b)|"
+            r"\b(?:attending|interpreting|reading|consulting|treating|rendering|discharging)\s+"
+            r"(?:physician|provider|doctor|clinician|radiologist)\s*[:#-]\s*|"
+            r"\b(?:radiologist|pathologist|laboratory\s+director|lab\s+director|"
+            r"medical\s+director)\s*[:#-]\s*",
+            re.I,
+        ),
+        0.85,
+    ),
+    (
+        re.compile(
+            r"\b(?:(?:ordering|referring|requesting|primary\s+care|admitting)\s+)?"
+            r"(?:physician|provider|doctor|clinician|practitioner|pcp)(?:\s+name)?\s*[:#-]\s*",
+            re.I,
+        ),
+        0.5,
+    ),
 )
 _NOT_NAME = frozenset(
     [
@@ -52,6 +68,8 @@ _NOT_NAME = frozenset(
         "of",
     ]
 )
+SIGNATURE_LINE = 0.8
+_RECIPIENT_LINE = re.compile(r"\s*(dear|to\s*:|attn|attention|cc\s*:|re\s*:)", re.I)
 _DR = re.compile(r"\bdr\.?\s+", re.I)
 _CRED_AFTER = re.compile(rf",?\s*(?:{_CREDENTIAL})\b\.?", re.I)
 _NAME_WORD = re.compile(r"^[A-Z][A-Za-z'\-]*\.?,?$|^[A-Z]\.?$")
@@ -80,7 +98,7 @@ def _author_words(words: tuple[Word, ...], first: int) -> tuple[list[Word], bool
     out: list[Word] = []
     for w in words[first : first + 5]:
         text = w.text.strip()
-        if _CRED_AFTER.fullmatch(text) or _CRED_AFTER.fullmatch(" " + text):
+        if _is_credential(text):
             if out:
                 out.append(w)
                 return out, True
@@ -93,11 +111,15 @@ def _author_words(words: tuple[Word, ...], first: int) -> tuple[list[Word], bool
     return out, False
 
 
+def _is_credential(text: str) -> bool:
+    return bool(_CRED_AFTER.fullmatch(" " + text.strip(" ,;:")))
+
+
 def _clean_name(ws: list[Word]) -> str:
     parts = []
     for w in ws:
         t = w.text.strip(",;:")
-        if _CRED_AFTER.fullmatch(" " + t):
+        if _is_credential(t):
             parts.append(t.replace(".", "").upper())
             continue
         parts.append(t)
@@ -119,11 +141,13 @@ def find_authors(
     found: dict[str, tuple[float, str, list[Evidence]]] = {}
 
     def add(ws: list[Word], score: float) -> None:
-        names = [w for w in ws if not _CRED_AFTER.fullmatch(" " + w.text.strip(",;:"))]
+        names = [w for w in ws if not _is_credential(w.text)]
         if len(names) < 2 and not (names and score >= 0.6):
             return
         if any(letters_of(w.text) in exclude for w in names if len(letters_of(w.text)) > 2):
             return
+        if _FACILITY_WORDS.search(" ".join(w.text for w in names)):
+            return  # "Provider: Maple Street Family Practice" names a place, not a person
         value = _clean_name(ws)
         key = "".join(letters_of(w.text) for w in names)
         ev = Evidence("author", words_text(ws), boxes(ws))
@@ -138,14 +162,17 @@ def find_authors(
             found[key] = (score, value, [ev])
 
     for line in lines:
-        for m in _AUTHOR_LABEL.finditer(line.text):
-            i = _word_at(line, m.end())
-            if i is None:
-                continue
-            if line.words[i].text.lower().rstrip(".") == "dr":
-                i += 1
-            ws, cred = _author_words(line.words, i)
-            add(ws, 0.85 if cred else 0.75)
+        if _RECIPIENT_LINE.match(line.text):
+            continue  # "Dear Dr. Lee," / "To: Dr. Lee" names who the paper is for
+        for rx, base in _AUTHOR_LABELS:
+            for m in rx.finditer(line.text):
+                i = _word_at(line, m.end())
+                if i is None:
+                    continue
+                if line.words[i].text.lower().rstrip(".") == "dr":
+                    i += 1
+                ws, cred = _author_words(line.words, i)
+                add(ws, base + (0.05 if cred else 0.0))
         for m in _DR.finditer(line.text):
             i = _word_at(line, m.end())
             if i is None:
@@ -153,17 +180,17 @@ def find_authors(
             ws, cred = _author_words(line.words, i)
             add(ws, 0.7 if cred else 0.6)
         for i, w in enumerate(line.words):
-            if (
-                i
-                and _CRED_AFTER.fullmatch(" " + w.text.strip(";:"))
-                and line.words[i - 1].text.endswith(",")
-            ):
+            if i and _is_credential(w.text) and line.words[i - 1].text.endswith(","):
                 start = max(0, i - 3)
-                while start < i and not _NAME_WORD.match(line.words[start].text):
+                while start < i and (
+                    not _NAME_WORD.match(line.words[start].text)
+                    or letters_of(line.words[start].text) in _NOT_NAME
+                ):
                     start += 1
                 ws, _ = _author_words(line.words, start)
                 if ws:
-                    add(ws, 0.62)
+                    # "Name, MD" opening its own line is a signature block.
+                    add(ws, SIGNATURE_LINE if start == 0 else 0.62)
     out = [
         ScoredValue(value, round(min(0.95, score), 3), tuple(evs[:3]))
         for score, value, evs in found.values()

@@ -7,8 +7,8 @@ text, so a regular-expression match maps straight back to the words (and so to t
 which the UI highlights as evidence).
 
 OCR tolerance: inside a run of characters that is mostly digits, the letters Tesseract
-commonly confuses with digits (O/o/Q -> 0, l/I/|/i/! -> 1, S/s -> 5, B -> 8, Z/z -> 2) are read
-as digits. The swap keeps every character's position, so spans stay valid. Letters are never
+commonly confuses with digits (O/o/Q/D -> 0, l/I/|/i/! -> 1, S/s -> 5, B -> 8, Z/z -> 2,
+g -> 9) are read as digits. The swap keeps every character's position, so spans stay valid. Letters are never
 turned into digits in a run without real digits ("DOB" stays "DOB"). A number that still
 comes out wrong is caught later by the MRN check digit or by disagreement with the registry.
 
@@ -166,7 +166,7 @@ def page_lines(words: tuple[Word, ...] | list[Word]) -> list[Line]:
 
 LABELS: dict[str, re.Pattern[str]] = {
     "dob": re.compile(
-        r"d\s?\.?\s?o\s?\.?\s?b\b\.?|date\s+of\s+birth|birth\s*date|\bborn\b|\bbirth\b|\bb/?d\b",
+        r"d\s?\.?\s?[o0]\s?\.?\s?[b8]\b\.?|date\s+of\s+birth|birth\s*date|\bborn\b|\bbirth\b|\bb/?d\b",
         re.I,
     ),
     "stamp": re.compile(
@@ -180,7 +180,7 @@ LABELS: dict[str, re.Pattern[str]] = {
         r"\b(service|visit|exam|study|encounter|procedure|discharge|report|result|letter|"
         r"consult|vaccine|session|signature)\s+date\b|\bdos\b|\breported\b|\bresulted\b|"
         r"\bsigned\b|\bdictated\b|\btranscribed\b|\badministered\b|\bdate\s+given\b|"
-        r"\bseen\s+(on)?\b|\bdischarged\b|\bperformed\b|\bdated\b|\bexamined\b",
+        r"\bseen(\s+on)?\b|\bdischarged\b|\bperformed\b|\bdated\b|\bexamined\b",
         re.I,
     ),
     "event": re.compile(
@@ -233,14 +233,14 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "dmy_text",
         re.compile(
-            rf"(?<![\d])(\d{{1,2}})(?:st|nd|rd|th)?{_SP}({_MONTH_RE})[a-z]*\.?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
+            rf"(?<![\d])(\d{{1,2}})(?:st|nd|rd|th)?{_SP}({_MONTH_RE})\b\.?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
             re.I,
         ),
     ),
     (
         "mdy_text",
         re.compile(
-            rf"\b({_MONTH_RE})[a-z]*\.?{_SP}(\d{{1,2}})(?:st|nd|rd|th)?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
+            rf"\b({_MONTH_RE})\b\.?{_SP}(\d{{1,2}})(?:st|nd|rd|th)?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
             re.I,
         ),
     ),
@@ -295,18 +295,12 @@ def _readings(
             return swapped, None
         return primary, swapped
     if kind == "dmy_text":
-        return _mk(_year(m[3], today), MONTHS[m[2].lower()[:3]], int(m[1])), None
+        return _mk(_year(m[3], today), MONTHS[m[2].lower()], int(m[1])), None
     if kind == "mdy_text":
-        return _mk(_year(m[3], today), MONTHS[m[1].lower()[:3]], int(m[2])), None
-    digits = m[1]  # compact
-    first = (
-        (int(digits[0:2]), int(digits[2:4]))
-        if order == "MDY"
-        else (
-            int(digits[2:4]),
-            int(digits[0:2]),
-        )
-    )
+        return _mk(_year(m[3], today), MONTHS[m[1].lower()], int(m[2])), None
+    digits = m[1]  # compact: MMDDYYYY / DDMMYYYY by `order`, else YYYYMMDD
+    a, b = int(digits[0:2]), int(digits[2:4])
+    first = (a, b) if order == "MDY" else (b, a)
     primary = _mk(int(digits[4:8]), *first)
     if primary is None:
         primary = _mk(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
@@ -368,6 +362,8 @@ _OUR_MRN_LABEL = re.compile(
     re.I,
 )
 _OTHER_NUMBER_LABEL = re.compile(
+    r"\b(member|subscriber|group|policy|account|acct|visit|order|specimen|accession|encounter|"
+    r"claim|hospital|facility|lab)\s*(id|#|no\.?|number|mrn|mr)\b|"
     r"\bacct\b|\baccount\b|\baccession\b|\bspecimen\b|\bnpi\b|\bpolicy\b|\bmember\b|\bgroup\b|"
     r"\bclaim\b|\binvoice\b|\border\b|\bref\b|\bfin\b|\bencounter\b|\bvisit\b|\bdea\b|\blic",
     re.I,

@@ -43,8 +43,10 @@ class PdfPage:
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
+    """``path`` is a file path or a ``sources.InMemoryFile`` (bytes + name)."""
+    data = getattr(path, "data", None)
     try:
-        return pdfium.PdfDocument(str(path))
+        return pdfium.PdfDocument(data if isinstance(data, bytes) else str(path))
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == pdfium_c.FPDF_ERR_PASSWORD:

@@ -13,6 +13,7 @@ guessed from the page size when the file has none) and square pixels (fax "norma
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from collections.abc import Iterator
@@ -40,10 +41,25 @@ _COMMON_DPI = (100, 150, 200, 240, 300, 400, 600)
 MAX_SHORT_SIDE_INCHES = 24.0
 
 
-def sniff(path: str | Path) -> str:
-    """Media type from the first bytes of the file (a ``.jpg`` that is a PDF is a PDF)."""
+@dataclass(frozen=True, slots=True)
+class InMemoryFile:
+    """A file's bytes and its name: how a file already in the encrypted store is re-read, so
+    that no decrypted copy of it is ever written to disk."""
+
+    data: bytes
+    name: str
+
+
+def _head(path: str | Path | InMemoryFile) -> bytes:
+    if isinstance(path, InMemoryFile):
+        return path.data[:1024]
     with open(path, "rb") as fh:
-        head = fh.read(1024)
+        return fh.read(1024)
+
+
+def sniff(path: str | Path | InMemoryFile) -> str:
+    """Media type from the first bytes of the file (a ``.jpg`` that is a PDF is a PDF)."""
+    head = _head(path)
     if not head:
         return EMPTY
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -135,7 +151,7 @@ class LoadedFile:
     Use as a context manager, or call ``close()``.
     """
 
-    def __init__(self, path: Path, media_type: str) -> None:
+    def __init__(self, path: Path | InMemoryFile, media_type: str) -> None:
         self.path = path
         self.media_type = media_type
         self.problems: list[PageProblem] = []
@@ -154,7 +170,9 @@ class LoadedFile:
             with warnings.catch_warnings():
                 # Our own limit below decides; Pillow's warning band (89-179 MP) is noise here.
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                img = Image.open(self.path)
+                img = Image.open(
+                    io.BytesIO(self.path.data) if isinstance(self.path, InMemoryFile) else self.path
+                )
         except Image.DecompressionBombError:
             mp = limits.MAX_PAGE_PIXELS // 1_000_000
             raise BadInput(f"“{name}” is larger than the {mp} megapixels a page may be.") from None
@@ -258,9 +276,10 @@ class LoadedFile:
         self.close()
 
 
-def load_pages(path: str | Path) -> LoadedFile:
+def load_pages(path: str | Path | InMemoryFile) -> LoadedFile:
     """Open an imported file for reading its pages; ``BadInput`` if it cannot be read at all."""
-    path = Path(path)
+    if not isinstance(path, InMemoryFile):
+        path = Path(path)
     name = path.name
     try:
         media_type = sniff(path)

@@ -114,5 +114,7 @@ def main() -> int:
     from clinicrecords.commands import default_data_dir
 
     args = sys.argv[1:]
-    data_dir = Path(args[args.index("--data-dir") + 1]) if "--data-dir" in args else default_data_dir()
+    data_dir = (
+        Path(args[args.index("--data-dir") + 1]) if "--data-dir" in args else default_data_dir()
+    )
     return run(data_dir)

@@ -86,10 +86,15 @@ class UnlockDialog(_FormDialog):
 
 
 class LoginDialog(_FormDialog):
-    def __init__(self, store: Store, parent: QWidget | None = None, username: str = "",
-                 locked: bool = False) -> None:
-        intro = ("The screen was locked after a while without use. Sign in again to go on, or "
-                 "cancel to sign out." if locked else "Sign in with your own account.")
+    def __init__(
+        self, store: Store, parent: QWidget | None = None, username: str = "", locked: bool = False
+    ) -> None:
+        intro = (
+            "The screen was locked after a while without use. Sign in again to go on, or "
+            "cancel to sign out."
+            if locked
+            else "Sign in with your own account."
+        )
         super().__init__("ClinicRecords: sign in", intro, parent)
         self.store = store
         self.session: Session | None = None
@@ -138,18 +143,29 @@ class FirstRunDialog(_FormDialog):
         keys.check_passphrase_strength(self.phrase1.text())
         name = self.clinic.text().strip() or "Our Clinic"
         store, recovery_key = Store.create(self.data_dir, self.phrase1.text(), name)
-        auth.create_first_admin(store, self.admin.text().strip(), self.pw1.text(),
-                                self.admin_name.text().strip())
+        auth.create_first_admin(
+            store, self.admin.text().strip(), self.pw1.text(), self.admin_name.text().strip()
+        )
         default = self.sheet_dir / f"clinicrecords-recovery-sheet-{store.store_id[:8]}.pdf"
-        chosen, _ = QFileDialog.getSaveFileName(
-            self, "Save the recovery sheet (print it, then delete the file)", str(default), "PDF (*.pdf)"
-        ) if not _offscreen() else (str(default), "")
-        self.sheet_path = write_recovery_sheet(Path(chosen or default), name, store.store_id, recovery_key)
+        chosen, _ = (
+            QFileDialog.getSaveFileName(
+                self,
+                "Save the recovery sheet (print it, then delete the file)",
+                str(default),
+                "PDF (*.pdf)",
+            )
+            if not _offscreen()
+            else (str(default), "")
+        )
+        self.sheet_path = write_recovery_sheet(
+            Path(chosen or default), name, store.store_id, recovery_key
+        )
         self.store = store
         self.session = auth.login(store, self.admin.text().strip(), self.pw1.text())
         if not _offscreen():
             QMessageBox.information(
-                self, "Recovery sheet",
+                self,
+                "Recovery sheet",
                 f"The recovery sheet was saved to:\n{self.sheet_path}\n\nPrint it now (File ▸ Print "
                 "recovery sheet), lock the paper away and delete the file.",
             )

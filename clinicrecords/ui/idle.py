@@ -10,7 +10,11 @@ import time
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 _INPUT_EVENTS = {
-    QEvent.KeyPress, QEvent.MouseButtonPress, QEvent.MouseMove, QEvent.Wheel, QEvent.TouchBegin,
+    QEvent.KeyPress,
+    QEvent.MouseButtonPress,
+    QEvent.MouseMove,
+    QEvent.Wheel,
+    QEvent.TouchBegin,
 }
 
 

@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -56,6 +57,8 @@ class PageRow:
 
 def _status_text(r: PageRow) -> str:
     p = r.page
+    if p.cover:
+        return "cover sheet"
     if p.blank:
         return "blank?"
     if p.problem:
@@ -121,6 +124,7 @@ class ScanIndexPage(QWidget):
         self.watcher = None
         self._image_generation = 0
         self._image: QImage | None = None
+        self._filled: tuple = ((), None)
 
         with session.db.read() as conn:
             types = [(t["code"], t["label"]) for t in documents_sql.doc_types(conn)]
@@ -367,11 +371,27 @@ class ScanIndexPage(QWidget):
             self.page_table.selectionModel().blockSignals(True)
             self.page_table.selectRow(ids.index(target))
             self.page_table.selectionModel().blockSignals(False)
+            self._refill_if_better(target)
         else:
             self.page_table.selectRow(ids.index(target))
 
+    def _refill_if_better(self, page_id: int) -> None:
+        """The full-page pass improved the suggestions of the document on screen: show them,
+        unless the clerk has already typed something for it."""
+        n = self.group_of(page_id)
+        group = self.groups[n]
+        if str(group[0]) in self.fields:
+            return
+        merged = ingest.merge_suggestions([self.pages[i].suggestion for i in group])
+        if self._filled != (tuple(group), merged):
+            self._fill_form(n)
+            self._redraw()
+
     @staticmethod
     def _starts_document(prev: ingest.ScanPage, page: ingest.ScanPage) -> bool:
+        """A cover sheet starts a document; so does a confident change of patient."""
+        if page.cover:
+            return True
         a, b = prev.suggestion.confident_patient, page.suggestion.confident_patient
         return a is not None and b is not None and a.patient_id != b.patient_id
 
@@ -405,6 +425,7 @@ class ScanIndexPage(QWidget):
     def _fill_form(self, n: int) -> None:
         group = self.groups[n]
         merged = ingest.merge_suggestions([self.pages[i].suggestion for i in group])
+        self._filled = (tuple(group), merged)
         self.form.fill(merged, self.fields.get(str(group[0])))
         unsure = [str(k + 1) for k, i in enumerate(group) if self.pages[i].status == "review"]
         if unsure and merged.confident_patient is not None:
@@ -563,7 +584,14 @@ class ScanIndexPage(QWidget):
             self.form.error.setText("The date is not one the program can read; use YYYY-MM-DD.")
             self.form.doc_date.setFocus()
             return
-        page_ids = list(self.groups[n])
+        covers = [i for i in self.groups[n] if self.pages[i].cover]
+        page_ids = [i for i in self.groups[n] if i not in covers]
+        if not page_ids:
+            self.form.error.setText(
+                "This document is only a cover sheet: scan its pages, or "
+                "set the sheet aside with Ctrl+Del."
+            )
+            return
         self.filing = True
         self.form.error.setText("")
         patient_id = v["patient"]["patient_id"]
@@ -576,19 +604,22 @@ class ScanIndexPage(QWidget):
             doc_date,
             author=v["author"],
             facility=v["facility"],
-            on_done=lambda doc_id: self._filed(doc_id, n, page_ids, v),
+            set_aside=covers,  # separators stay in the store, not in the chart
+            on_done=lambda doc_id: self._filed(doc_id, n, page_ids + covers, v, covers),
             on_error=self._file_failed,
         )
 
-    def _filed(self, doc_id: int, n: int, page_ids: list[int], v: dict) -> None:
+    def _filed(self, doc_id: int, n: int, page_ids: list[int], v: dict, covers: list[int]) -> None:
         self.filing = False
         for i in page_ids:
             self.pages.pop(i, None)
         self.order = [i for i in self.order if i in self.pages]
-        self.fields.pop(str(page_ids[0]), None)
-        rest = [g for g in self.groups if g != page_ids]
+        for i in page_ids:
+            self.fields.pop(str(i), None)
+        rest = [g for g in self.groups if set(g) != set(page_ids)]
         nxt = rest[min(n, len(rest) - 1)][0] if rest else None
-        self.status.setText(f"Filed {len(page_ids)} page(s) to {v['patient']['name']}.")
+        filed = len(page_ids) - len(covers)
+        self.status.setText(f"Filed {filed} page(s) to {v['patient']['name']}.")
         self.bus.notify(
             Changes(
                 patients=frozenset({v["patient"]["patient_id"]}),
@@ -754,6 +785,9 @@ class ScanIndexPage(QWidget):
         self.stop_watching()
         self.watcher = FolderWatcher(folder, lambda p: self.watched_file.emit(str(p)))
         self.watcher.start()
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop_watching)
         self.watch_button.setText(f"Watching: {Path(folder).name}")
 
     def stop_watching(self) -> None:

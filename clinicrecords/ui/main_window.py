@@ -79,15 +79,18 @@ class MainWindow(QMainWindow):
         self.dir_label.setObjectName("dataDirLabel")
         self.emergency_label = QLabel("")
         self.emergency_label.setObjectName("emergencyLabel")
-        self.emergency_label.setStyleSheet("background:#b00020;color:white;padding:2px 8px;font-weight:bold;")
+        self.emergency_label.setStyleSheet(
+            "background:#b00020;color:white;padding:2px 8px;font-weight:bold;"
+        )
         self.emergency_label.hide()
         bar = self.statusBar()
         bar.addWidget(self.user_label)
         bar.addWidget(self.emergency_label)
         bar.addPermanentWidget(self.dir_label)
 
-    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None,
-                name: str = "") -> QAction:
+    def _action(
+        self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, name: str = ""
+    ) -> QAction:
         act = QAction(text, self)
         if shortcut:
             act.setShortcut(QKeySequence(shortcut))
@@ -102,9 +105,13 @@ class MainWindow(QMainWindow):
         if self.session.can("backup.run"):
             self._action(file_menu, "&Back up now…", self.backup_now, None, "backupAction")
             self._action(file_menu, "&Verify the store", self.verify_store, None, "verifyAction")
-            self._action(file_menu, "Print &recovery sheet…", self.recovery_sheet, None, "sheetAction")
+            self._action(
+                file_menu, "Print &recovery sheet…", self.recovery_sheet, None, "sheetAction"
+            )
             file_menu.addSeparator()
-        self._action(file_menu, "&Emergency access…", self.emergency_access, None, "emergencyAction")
+        self._action(
+            file_menu, "&Emergency access…", self.emergency_access, None, "emergencyAction"
+        )
         self._action(file_menu, "&Lock screen", self.lock, "Ctrl+L", "lockAction")
         self._action(file_menu, "&Sign out", self.sign_out, "Ctrl+Shift+Q", "signOutAction")
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit, "quitAction")
@@ -115,8 +122,12 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcutsAction")
 
     def _build_shortcuts(self) -> None:
-        for keys, slot in (("F2", self.show_chart_lookup), ("Ctrl+F", self.show_chart_lookup),
-                           ("F3", self.show_scan), ("F4", self.show_release)):
+        for keys, slot in (
+            ("F2", self.show_chart_lookup),
+            ("Ctrl+F", self.show_chart_lookup),
+            ("F3", self.show_scan),
+            ("F4", self.show_release),
+        ):
             sc = QShortcut(QKeySequence(keys), self)
             sc.setContext(Qt.ApplicationShortcut)
             sc.activated.connect(slot)
@@ -201,7 +212,8 @@ class MainWindow(QMainWindow):
 
     def emergency_access(self) -> None:
         reason, ok = QInputDialog.getText(
-            self, "Emergency access",
+            self,
+            "Emergency access",
             "Emergency access lets you read records your role normally cannot.\nEvery step is "
             "recorded and reviewed by the administrator. Why do you need it?",
         )
@@ -222,14 +234,19 @@ class MainWindow(QMainWindow):
         from clinicrecords.backup import backup
         from clinicrecords.ui.workers import run_in_background
 
-        folder = QFileDialog.getExistingDirectory(self, "Back up into (an empty folder or an earlier backup)")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Back up into (an empty folder or an earlier backup)"
+        )
         if not folder:
             return
         self.statusBar().showMessage("Backing up…")
         run_in_background(
-            backup, self.session, folder,
+            backup,
+            self.session,
+            folder,
             on_done=lambda r: self.statusBar().showMessage(
-                f"Backup done: {r.pages_total} stored objects ({r.pages_copied} new).", 10000),
+                f"Backup done: {r.pages_total} stored objects ({r.pages_copied} new).", 10000
+            ),
             on_error=lambda m: QMessageBox.warning(self, "Backup", m),
         )
 
@@ -240,13 +257,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Verifying every stored page…")
 
         def done(report) -> None:  # type: ignore[no-untyped-def]
-            text = (f"Checked {report.checked_pages} stored objects and {report.audit_rows} audit "
-                    "rows.\n\n" + ("All good." if report.ok else "\n".join(report.problems)))
+            text = (
+                f"Checked {report.checked_pages} stored objects and {report.audit_rows} audit "
+                "rows.\n\n" + ("All good." if report.ok else "\n".join(report.problems))
+            )
             self.statusBar().clearMessage()
             QMessageBox.information(self, "Verify", text)
 
-        run_in_background(verify, self.session, on_done=done,
-                          on_error=lambda m: QMessageBox.warning(self, "Verify", m))
+        run_in_background(
+            verify,
+            self.session,
+            on_done=done,
+            on_error=lambda m: QMessageBox.warning(self, "Verify", m),
+        )
 
     def recovery_sheet(self) -> None:
         from pathlib import Path
@@ -256,10 +279,14 @@ class MainWindow(QMainWindow):
         from clinicrecords.recovery_sheet import write_recovery_sheet
 
         self.session.require("settings.edit")
-        path, _ = QFileDialog.getSaveFileName(self, "Save the recovery sheet", str(Path.home() / "recovery-sheet.pdf"), "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the recovery sheet", str(Path.home() / "recovery-sheet.pdf"), "PDF (*.pdf)"
+        )
         if path:
             store = self.session.store
-            write_recovery_sheet(Path(path), self._clinic_name(), store.store_id, store.recovery_key())
+            write_recovery_sheet(
+                Path(path), self._clinic_name(), store.store_id, store.recovery_key()
+            )
             self.session.audit("key.recovery_sheet", "store", store.store_id)
             from clinicrecords.ui.printing import print_pdf
 

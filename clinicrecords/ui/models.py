@@ -44,7 +44,9 @@ class RowsModel(QAbstractTableModel, Generic[T]):
             return obj
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole
+    ) -> Any:  # noqa: N802
         if role == Qt.DisplayRole and orientation == Qt.Horizontal:
             return self.columns[section][0]
         return None

@@ -14,11 +14,11 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QWidget
 
 
-def render_pdf_to_printer(path: Path, printer: QPrinter) -> int:
-    """Paint every page of the PDF onto the printer; returns the number of pages printed."""
+def render_pdf_to_printer(pdf_source: Path | bytes, printer: QPrinter) -> int:
+    """Paint every page of the PDF (a file, or bytes held in memory) onto the printer."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(str(path))
+    pdf = pdfium.PdfDocument(pdf_source if isinstance(pdf_source, bytes) else str(pdf_source))
     painter = QPainter()
     if not painter.begin(printer):
         raise OSError("the printer could not be started")

@@ -1,7 +1,7 @@
 """The patient's accounting of disclosures (45 CFR 164.528): six years, legal rows by default.
 
-"Show every disclosure" (Alt+E) lists what the law leaves out too (to the patient, for
-treatment, under an authorization), marked as such; Save as PDF… (Ctrl+Shift+S) writes the
+"Show all disclosures" (Alt+A) lists what the law leaves out too (to the patient, for
+treatment, under an authorization), marked as such; Export as PDF… (Ctrl+Shift+S) writes the
 report the patient is handed, built on a worker.
 """
 
@@ -40,16 +40,17 @@ class AccountingPanel(QWidget):
         self.session = session
         self.setObjectName("accountingPanel")
         self.patient_id: int | None = None
+        self.stale = True
         self.report: accounting.AccountingReport | None = None
         self._generation = 0
 
         self.heading = QLabel("")
         self.heading.setObjectName("accountingHeading")
         self.heading.setWordWrap(True)
-        self.show_all = QCheckBox("Show &every disclosure, not only those the law requires")
+        self.show_all = QCheckBox("Show &all disclosures, not only those the law requires")
         self.show_all.setObjectName("accountingShowAll")
         self.show_all.toggled.connect(lambda _: self.reload())
-        self.save_button = QPushButton("Save as P&DF… (Ctrl+Shift+S)")
+        self.save_button = QPushButton("&Export as PDF… (Ctrl+Shift+S)")
         self.save_button.setObjectName("accountingSaveButton")
         self.save_button.clicked.connect(self.save_pdf)
         self.model = disclosures_model(self)
@@ -77,19 +78,28 @@ class AccountingPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
 
-    def set_patient(self, patient_id: int | None, name: str = "") -> None:
-        changed = patient_id != self.patient_id
-        self.patient_id = patient_id
-        self._name = name
-        if changed:
+    def set_patient(self, patient_id: int | None, force: bool = False) -> None:
+        """Show this patient's accounting; loaded only when the tab is on screen, since
+        every look at an accounting is audited."""
+        if patient_id != self.patient_id:
+            self.patient_id = patient_id
             self.model.set_rows([])
             self.report = None
-        self.reload()
+            self.stale = True
+        self.stale = self.stale or force
+        if self.isVisible() and self.stale:
+            self.reload()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+        super().showEvent(event)
+        if self.stale:
+            self.reload()
 
     def reload(self) -> None:
         if self.patient_id is None:
             self.heading.setText("Open a request to see its patient's accounting of disclosures.")
             return
+        self.stale = False
         self._generation += 1
         generation = self._generation
         run_in_background(
@@ -120,6 +130,7 @@ class AccountingPanel(QWidget):
 
     def save_pdf(self) -> None:
         if self.report is None:
+            self.status.setText("The accounting is still loading; try again in a moment.")
             return
         path = self.ask_save_path()
         if path is None:

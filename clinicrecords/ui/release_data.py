@@ -7,6 +7,7 @@ free of SQL. Nothing here imports Qt.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,6 @@ from clinicrecords.release.packet import PacketResult
 from clinicrecords.session import Session
 from clinicrecords.settings import get_setting
 from clinicrecords.taxonomy import DEFAULT_DOC_TYPES
-
-PREVIEW_DIR = "release-previews"  # inside the data folder; emptied when the screen closes
 
 
 @dataclass(frozen=True)
@@ -117,6 +116,11 @@ def toggle_page(session: Session, request_id: int, page_id: int, include: bool, 
     return request_id
 
 
+def reselect(session: Session, request_id: int) -> int:
+    service.reselect(session, request_id)
+    return request_id
+
+
 def set_scope(
     session: Session,
     request_id: int,
@@ -165,18 +169,43 @@ class Cancelled(BadInput):
     pass
 
 
-def preview_dir(session: Session) -> Path:
-    folder = Path(session.store.data_dir) / PREVIEW_DIR
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+def build_packet_bytes(
+    session: Session,
+    request_id: int,
+    total: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Event | None = None,
+) -> tuple[bytes, PacketResult]:
+    """Build the packet in memory for preview and printing.
+
+    Nothing unencrypted touches the disk until the user saves the packet somewhere on purpose
+    (an explicit export); a preview lives only as long as the screen shows it.
+    """
+    buf = io.BytesIO()
+
+    def step(done: int) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Building the packet was cancelled.")
+        if progress is not None:
+            progress(done, total)
+
+    result = service.build_packet(session, request_id, buf, step)
+    return buf.getvalue(), result
 
 
-def clear_previews(session: Session) -> None:
-    """Remove preview packets left in the data folder (they hold patient pages unencrypted)."""
-    folder = Path(session.store.data_dir) / PREVIEW_DIR
-    if folder.is_dir():
-        for f in folder.iterdir():
-            f.unlink(missing_ok=True)
+def save_packet_bytes(data: bytes, target: Path) -> Path:
+    """Write a built packet where the user chose, whole or not at all."""
+    target = Path(target)
+    part = target.with_name(target.name + ".part")
+    try:
+        with open(part, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target
 
 
 def write_packet_file(

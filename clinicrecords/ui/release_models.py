@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,7 +21,6 @@ from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.release_data import LogRow
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.UserRole + 1
 
 STATUS_LABELS = {
     "new": "New",
@@ -38,15 +38,49 @@ def _dob(row: LogRow) -> str:
     return row.patient_dob.strftime("%m/%d/%Y") if row.patient_dob else ""
 
 
+_SORT_KEYS: tuple[Callable[[LogRow], Any], ...] = (
+    lambda r: r.request.id,
+    lambda r: (r.request.due_on, r.request.id),
+    lambda r: (("overdue", "due_soon", "on_time", "").index(r.request.due_state), r.request.due_on),
+    lambda r: (r.request.status, r.request.due_on),
+    lambda r: r.patient_name.lower(),
+    lambda r: r.patient_dob or date.min,
+    lambda r: (r.request.requester_org or r.request.requester_name).lower(),
+    lambda r: (r.request.received_on, r.request.id),
+)
+
+
 class RequestLogModel(RowsModel[LogRow]):
-    """The request log; overdue rows tinted red, due-soon rows amber; sorts on ISO dates."""
+    """The request log; overdue rows tinted red, due-soon rows amber.
+
+    The model sorts itself (a Python sort over a key per row) rather than letting a proxy
+    compare rows pair by pair through Python calls: 3,000 requests sort in a millisecond
+    instead of seconds. Connect the header's ``sortIndicatorChanged`` to ``sort``.
+    """
+
+    sort_column = 1
+    sort_order = Qt.AscendingOrder
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        if not 0 <= column < len(_SORT_KEYS):
+            return
+        self.sort_column, self.sort_order = column, order
+        self.layoutAboutToBeChanged.emit()
+        self.rows.sort(key=_SORT_KEYS[column], reverse=order == Qt.DescendingOrder)
+        self.layoutChanged.emit()
+
+    def set_rows(self, rows) -> None:  # type: ignore[no-untyped-def]
+        rows = sorted(
+            rows, key=_SORT_KEYS[self.sort_column], reverse=self.sort_order == Qt.DescendingOrder
+        )
+        super().set_rows(rows)
 
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(
             [
                 ("Request", lambda r: r.code),
                 ("Due", lambda r: r.request.due_on.isoformat()),
-                ("", lambda r: DUE_LABELS.get(r.request.due_state, "")),
+                ("!", lambda r: DUE_LABELS.get(r.request.due_state, "")),
                 ("Status", lambda r: STATUS_LABELS.get(r.request.status, r.request.status)),
                 ("Patient", lambda r: r.patient_name),
                 ("Date of birth", _dob),
@@ -67,10 +101,6 @@ class RequestLogModel(RowsModel[LogRow]):
             if state == "due_soon":
                 return QBrush(DUE_SOON_BG)
             return None
-        if role == SORT_ROLE:
-            if index.column() == 0:
-                return row.request.id
-            return super().data(index, Qt.DisplayRole)
         return super().data(index, role)
 
 
@@ -81,8 +111,7 @@ class RequestFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.statuses: frozenset[str] | None = None
         self.text = ""
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
+        self.setDynamicSortFilter(False)  # the source model sorts itself; see RequestLogModel
 
     def _refilter(self, change: Callable[[], None]) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt 6.10+
@@ -178,7 +207,7 @@ class SelectionModel(QAbstractTableModel):
             return Qt.Checked if s.included else Qt.Unchecked
         if role == Qt.DisplayRole:
             if col == 0:
-                return "" if s.included else ("locked" if self._locked(s) else "")
+                return "" if s.included else ("held" if self._locked(s) else "")
             if col == 1:
                 return self.page_numbers[index.row()]
             if col == 2:

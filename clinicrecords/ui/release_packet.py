@@ -1,8 +1,8 @@
 """The packet panel: build the packet PDF (off the UI thread), look at its pages, save, print.
 
-Preview builds the packet into the data folder (``release-previews/``; emptied when the screen
-closes or another request is opened) and renders small page images with pdfium on a worker.
-Save PDF… and Print… reuse that file while nothing in the request has changed since.
+Preview builds the packet in memory (never as an unencrypted file in the data folder) and renders
+small page images with pdfium on a worker. Save PDF… (an explicit export) and Print… reuse those
+bytes while nothing in the request has changed since.
 Printing rasterises each page at the printer's resolution on a worker too
 (``ui.printing.render_pdf_to_printer``), so a long packet never freezes the window.
 
@@ -11,7 +11,6 @@ pdfium is not thread-safe: every use here holds ``PDFIUM_LOCK``.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +40,7 @@ MAX_THUMBNAILS = 300  # a longer packet shows its first pages; the saved PDF has
 
 
 def render_thumbnails(
-    path: Path,
+    data: bytes,
     width: int = THUMB_WIDTH,
     limit: int = MAX_THUMBNAILS,
     progress: Callable[[int, int], None] | None = None,
@@ -52,7 +51,7 @@ def render_thumbnails(
 
     images: list[QImage] = []
     with PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(str(path))
+        pdf = pdfium.PdfDocument(data)
         try:
             total = len(pdf)
             for i in range(min(total, limit)):
@@ -72,10 +71,10 @@ def render_thumbnails(
     return images, total
 
 
-def print_file(path: Path, printer: QPrinter) -> int:
+def print_file(data: bytes, printer: QPrinter) -> int:
     """Send a PDF to a printer; returns the pages printed. Runs on a worker."""
     with PDFIUM_LOCK:
-        return render_pdf_to_printer(path, printer)
+        return render_pdf_to_printer(data, printer)
 
 
 class PageImagesModel(QAbstractListModel):
@@ -116,14 +115,14 @@ class PacketPanel(QWidget):
         self.request_id: int | None = None
         self.code = ""
         self.pages_out = 0
-        self.preview_path: Path | None = None  # a packet matching the request as shown
+        self.preview_data: bytes | None = None  # a packet matching the request as shown
         self.result = None
         self.task: TaskHandle | None = None
         self._printer: QPrinter | None = None
 
         self.preview_button = QPushButton("&Build preview (Ctrl+B)")
         self.preview_button.setObjectName("previewButton")
-        self.save_button = QPushButton("&Save PDF… (Ctrl+S)")
+        self.save_button = QPushButton("Sav&e PDF… (Ctrl+S)")
         self.save_button.setObjectName("savePdfButton")
         self.print_button = QPushButton("&Print… (Ctrl+P)")
         self.print_button.setObjectName("printButton")
@@ -184,9 +183,7 @@ class PacketPanel(QWidget):
             b.setEnabled(request_id is not None)
 
     def _drop_preview(self) -> None:
-        if self.preview_path is not None:
-            self.preview_path.unlink(missing_ok=True)
-        self.preview_path = None
+        self.preview_data = None
         self.result = None
 
     def _begin(self, text: str, total: int) -> TaskHandle | None:
@@ -218,33 +215,31 @@ class PacketPanel(QWidget):
 
     # --- building ------------------------------------------------------------------------
 
-    def _build(self, then: Callable[[Path], None], text: str) -> None:
-        """Make sure a packet file for the request as it stands exists, then call `then`."""
-        if self.preview_path is not None and self.preview_path.exists():
-            then(self.preview_path)
+    def _build(self, then: Callable[[bytes], None], text: str) -> None:
+        """Make sure the packet for the request as it stands is built, then call `then`."""
+        if self.preview_data is not None:
+            then(self.preview_data)
             return
         if self._begin(text, self.pages_out) is None:
             return
         request_id = self.request_id
-        path = release_data.preview_dir(self.session) / f"{self.code}.pdf"
 
-        def done(out: tuple[Path, object]) -> None:
+        def done(out: tuple[bytes, object]) -> None:
             if request_id != self.request_id:
-                out[0].unlink(missing_ok=True)
                 return
-            self.preview_path, self.result = out
+            self.preview_data, self.result = out
             self.task = None
             then(out[0])
 
         self.task = run_in_background(
-            release_data.write_packet_file, self.session, request_id, path, self.pages_out,
+            release_data.build_packet_bytes, self.session, request_id, self.pages_out,
             on_done=done, on_error=self._end, on_progress=self._on_progress,
         )  # fmt: skip
 
     def build_preview(self) -> None:
         self._build(self._show_pages, "Building the packet…")
 
-    def _show_pages(self, path: Path) -> None:
+    def _show_pages(self, data: bytes) -> None:
         if self._begin("Drawing the pages…", 0) is None:
             return
         request_id = self.request_id
@@ -262,7 +257,7 @@ class PacketPanel(QWidget):
             self._end(text + extra)
 
         self.task = run_in_background(
-            render_thumbnails, path, on_done=done, on_error=self._end,
+            render_thumbnails, data, on_done=done, on_error=self._end,
             on_progress=self._on_progress,
         )  # fmt: skip
 
@@ -282,13 +277,13 @@ class PacketPanel(QWidget):
         if target is None:
             return
 
-        def copy(path: Path) -> None:
+        def copy(data: bytes) -> None:
             def done(_: object) -> None:
                 self._end(f"Saved the packet to {target}.")
                 self.saved.emit(str(target))
 
             self.task = run_in_background(
-                shutil.copyfile, path, target, on_done=done, on_error=self._end
+                release_data.save_packet_bytes, data, target, on_done=done, on_error=self._end
             )
 
         self._build(copy, "Building the packet…")
@@ -311,7 +306,7 @@ class PacketPanel(QWidget):
             return
         self._printer = printer  # kept alive while the worker paints on it
 
-        def send(path: Path) -> None:
+        def send(data: bytes) -> None:
             if self._begin("Printing…", 0) is None:
                 return
 
@@ -321,7 +316,7 @@ class PacketPanel(QWidget):
                 self.printed.emit(pages)
 
             self.task = run_in_background(
-                print_file, path, printer, on_done=done, on_error=self._end
+                print_file, data, printer, on_done=done, on_error=self._end
             )
 
         self._build(send, "Building the packet to print…")

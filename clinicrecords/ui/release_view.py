@@ -15,27 +15,20 @@ reloads the request from the service and tells the others through the change bus
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -44,7 +37,6 @@ from PySide6.QtWidgets import (
 from clinicrecords.changes import Changes
 from clinicrecords.errors import BadInput
 from clinicrecords.release import rules, service
-from clinicrecords.search.dates import parse_dob
 from clinicrecords.session import Session
 from clinicrecords.ui import release_data
 from clinicrecords.ui.bus import ChangeBus
@@ -54,12 +46,11 @@ from clinicrecords.ui.release_data import LogData, RequestDetail
 from clinicrecords.ui.release_forms import NewRequestDialog, ReasonDialog
 from clinicrecords.ui.release_models import (
     STATUS_LABELS,
-    HeldBackFilter,
     RequestFilter,
     RequestLogModel,
-    SelectionModel,
 )
 from clinicrecords.ui.release_packet import PacketPanel
+from clinicrecords.ui.release_pages import PagesPanel, row_table
 from clinicrecords.ui.workers import run_in_background
 
 STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
@@ -68,36 +59,7 @@ STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
     *((label, frozenset({code})) for code, label in STATUS_LABELS.items()),
 ]
 TAB_PAGES, TAB_AUTH, TAB_FEES, TAB_PACKET, TAB_ACCOUNTING = range(5)
-
-
-def parse_day(text: str, what: str) -> date | None:
-    """A date typed in any common form ('2024-03-01', '3/1/24'); blank means none."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    found = parse_dob(text)
-    if not found:
-        raise BadInput(f"'{text}' is not a date I can read for the {what} (try YYYY-MM-DD).")
-    return found[0].value
-
-
-def _table(name: str, model: Any) -> QTableView:
-    t = QTableView()
-    t.setObjectName(name)
-    t.setModel(model)
-    t.setSelectionBehavior(QAbstractItemView.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SingleSelection)
-    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    t.verticalHeader().hide()
-    t.verticalHeader().setDefaultSectionSize(22)
-    t.setWordWrap(False)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-    t.horizontalHeader().setStretchLastSection(True)
-    return t
+LOG_WIDTHS = (62, 80, 70, 80, 160, 80, 150, 80)  # RequestLogModel's columns
 
 
 class ReleasePage(QWidget):
@@ -112,7 +74,6 @@ class ReleasePage(QWidget):
         self._log_generation = 0
         self._detail_generation = 0
         self._pending = 0  # changes sent to a worker and not back yet
-        release_data.clear_previews(session)  # left by a crash: patient pages, unencrypted
 
         self._build_log()
         self._build_detail()
@@ -120,18 +81,16 @@ class ReleasePage(QWidget):
         splitter.setObjectName("releaseSplitter")
         splitter.addWidget(self.log_panel)
         splitter.addWidget(self.detail_panel)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([470, 880])
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        self.log_panel.setMinimumWidth(480)
+        splitter.setSizes([490, 870])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
         self._build_shortcuts()
         self._show_detail(None)
         bus.changed.connect(self._on_changes)
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(lambda: release_data.clear_previews(session))
         self.reload_log()
 
     # --- layout --------------------------------------------------------------------------
@@ -141,9 +100,9 @@ class ReleasePage(QWidget):
         self.log_panel.setObjectName("releaseLogPanel")
         self.due_label = QLabel("<b>Overdue and due soon</b>")
         self.due_model = RequestLogModel(self)
-        self.due_table = _table("dueTable", self.due_model)
+        self.due_table = row_table("dueTable", self.due_model, LOG_WIDTHS)
         self.due_table.setMaximumHeight(150)
-        for col in (5, 7):
+        for col in (3, 5, 7):  # status, DOB, received: the log below has them
             self.due_table.hideColumn(col)
         self.due_table.activated.connect(lambda idx: self._open_row(self.due_model, idx.row()))
 
@@ -166,9 +125,12 @@ class ReleasePage(QWidget):
         self.log_filter = RequestFilter(self)
         self.log_filter.setSourceModel(self.log_model)
         self.filter_edit.textChanged.connect(self.log_filter.set_text)
-        self.log_table = _table("requestTable", self.log_filter)
-        self.log_table.setSortingEnabled(True)
-        self.log_table.sortByColumn(1, Qt.AscendingOrder)  # due date, soonest first
+        self.log_table = row_table("requestTable", self.log_filter, LOG_WIDTHS)
+        header = self.log_table.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(1, Qt.AscendingOrder)  # due date, soonest first
+        header.sortIndicatorChanged.connect(self.log_model.sort)
         self.log_table.activated.connect(self._open_log_index)
         self.log_table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._open_log_index(cur)
@@ -205,7 +167,17 @@ class ReleasePage(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("requestTabs")
-        self.tabs.addTab(self._build_pages_tab(), "Pages (Alt+1)")
+        self.pages_panel = PagesPanel()
+        self.pages_panel.toggle_requested.connect(self.toggle_page)
+        self.pages_panel.apply_requested.connect(self.apply_scope)
+        self.pages_panel.message.connect(self._say)
+        # The parts other code and the tests reach for, under their long-standing names.
+        self.selection_model = self.pages_panel.model
+        self.selection_table = self.pages_panel.table
+        self.held_model = self.pages_panel.held_model
+        self.held_table = self.pages_panel.held_table
+        self.exclude_note = self.pages_panel.exclude_note
+        self.tabs.addTab(self.pages_panel, "Pages (Alt+1)")
         self.auth_panel = AuthorizationPanel()
         self.auth_panel.save_requested.connect(self.record_authorization)
         self.tabs.addTab(self.auth_panel, "Authorization (Alt+2)")
@@ -216,7 +188,7 @@ class ReleasePage(QWidget):
         self.accounting = AccountingPanel(self.session)
         self.tabs.addTab(self.accounting, "Accounting of disclosures (Alt+5)")
 
-        self.send_button = QPushButton("S&end… (Ctrl+Enter)")
+        self.send_button = QPushButton("&Send… (Ctrl+Enter)")
         self.send_button.setObjectName("sendButton")
         self.send_button.clicked.connect(self.send)
         self.deny_button = QPushButton("&Deny… (Ctrl+D)")
@@ -241,91 +213,6 @@ class ReleasePage(QWidget):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(actions)
 
-    def _build_pages_tab(self) -> QWidget:
-        tab = QWidget()
-        tab.setObjectName("pagesTab")
-        scope = QGroupBox("What was asked for")
-        self.date_from = QLineEdit()
-        self.date_from.setObjectName("scopeFrom")
-        self.date_from.setPlaceholderText("from (blank: any)")
-        self.date_to = QLineEdit()
-        self.date_to.setObjectName("scopeTo")
-        self.date_to.setPlaceholderText("to (blank: any)")
-        self.scope_sensitive = QCheckBox("Asks for sensitive records")
-        self.scope_sensitive.setObjectName("scopeSensitive")
-        self.apply_scope_button = QPushButton("&Apply (Ctrl+Shift+A)")
-        self.apply_scope_button.setObjectName("applyScopeButton")
-        self.apply_scope_button.clicked.connect(self.apply_scope)
-        self.types_model = QStandardItemModel(self)
-        for code, label, sensitive in release_data.doc_type_choices():
-            item = QStandardItem(label + (" *" if sensitive else ""))
-            item.setData(code, Qt.UserRole)
-            item.setCheckable(True)
-            item.setEditable(False)
-            item.setToolTip(
-                "Sensitive: held back unless the authorization names it" if sensitive else ""
-            )
-            self.types_model.appendRow(item)
-        self.types_list = QListView()
-        self.types_list.setObjectName("scopeTypes")
-        self.types_list.setModel(self.types_model)
-        self.types_list.setFlow(QListView.LeftToRight)
-        self.types_list.setWrapping(True)
-        self.types_list.setResizeMode(QListView.Adjust)
-        self.types_list.setFixedHeight(62)
-        self.types_list.setToolTip("Document types asked for; none ticked means every type.")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Dates"))
-        row.addWidget(self.date_from)
-        row.addWidget(self.date_to)
-        row.addWidget(self.scope_sensitive)
-        row.addStretch(1)
-        row.addWidget(self.apply_scope_button)
-        scope_layout = QVBoxLayout(scope)
-        scope_layout.setContentsMargins(6, 4, 6, 4)
-        scope_layout.addLayout(row)
-        scope_layout.addWidget(QLabel("Document types (none ticked = every type; * sensitive):"))
-        scope_layout.addWidget(self.types_list)
-
-        self.selection_model = SelectionModel(self)
-        self.selection_model.toggle_requested.connect(self.toggle_page)
-        self.selection_table = _table("selectionTable", self.selection_model)
-        self.selection_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.exclude_note = QLineEdit()
-        self.exclude_note.setObjectName("excludeNote")
-        self.exclude_note.setPlaceholderText(
-            "Why pages you untick are not needed (kept with the request; optional)"
-        )
-        self.selection_summary = QLabel("")
-        self.selection_summary.setObjectName("selectionSummary")
-
-        self.held_model = HeldBackFilter(self)
-        self.held_model.setSourceModel(self.selection_model)
-        self.held_table = _table("heldBackTable", self.held_model)
-        self.held_table.hideColumn(0)
-        self.held_table.setMaximumHeight(120)
-        self.held_label = QLabel("")
-        self.held_label.setObjectName("heldBackLabel")
-
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(scope)
-        layout.addWidget(self.selection_table, 1)
-        note_row = QHBoxLayout()
-        note_row.addWidget(self.selection_summary)
-        note_row.addWidget(self.exclude_note, 1)
-        layout.addLayout(note_row)
-        layout.addWidget(self.held_label)
-        layout.addWidget(self.held_table)
-        for a, b in (
-            (self.date_from, self.date_to), (self.date_to, self.scope_sensitive),
-            (self.scope_sensitive, self.types_list), (self.types_list, self.apply_scope_button),
-            (self.apply_scope_button, self.selection_table),
-            (self.selection_table, self.exclude_note), (self.exclude_note, self.held_table),
-        ):  # fmt: skip
-            self.setTabOrder(a, b)
-        return tab
-
     def _build_fees_tab(self) -> QWidget:
         tab = QWidget()
         tab.setObjectName("feesTab")
@@ -344,13 +231,12 @@ class ReleasePage(QWidget):
         form.addRow("How it was worked out", self.fee_note)
         form.addRow("Legal basis", self.fee_basis)
         form.addRow("", self.fee_waived)
-        form.addRow(
-            "",
-            QLabel(
-                "Fees follow the clinic's settings: per page, a base amount, and the flat fee "
-                "for a patient's own electronic copy. Treatment requests are free."
-            ),
+        explain = QLabel(
+            "Fees follow the clinic's settings: per page, a base amount, and the flat fee "
+            "for a patient's own electronic copy. Treatment requests are free."
         )
+        explain.setWordWrap(True)
+        form.addRow("", explain)
         return tab
 
     def _build_shortcuts(self) -> None:
@@ -374,7 +260,7 @@ class ReleasePage(QWidget):
         key("Ctrl+Enter", self.send)
         key("Ctrl+D", lambda: self.close_request("denied"))
         key("Ctrl+Shift+D", lambda: self.close_request("cancelled"))
-        key("Ctrl+Shift+S", self.accounting.save_pdf)
+        key("Ctrl+Shift+S", self._save_accounting)
 
     # --- navigation ----------------------------------------------------------------------
 
@@ -400,6 +286,11 @@ class ReleasePage(QWidget):
             self.packet.cancel()
         else:
             self.focus_default()
+
+    def _save_accounting(self) -> None:
+        if self.request_id is not None:
+            self.tabs.setCurrentIndex(TAB_ACCOUNTING)
+            self.accounting.save_pdf()
 
     def _packet_action(self, action: Callable[[], None]) -> None:
         if self.request_id is not None:
@@ -468,7 +359,7 @@ class ReleasePage(QWidget):
         self.reload_log()
         d = self.detail
         if d is not None and d.request.status in rules.OPEN_STATUSES:
-            self._change(service.reselect, self.request_id, done="Selection re-run.")
+            self._change(release_data.reselect, self.request_id, done="Selection re-run.")
         elif self.request_id is not None:
             self.open_request(self.request_id)
 
@@ -528,8 +419,10 @@ class ReleasePage(QWidget):
             + (f" ({_esc(r.status_reason)})" if r.status_reason else "")
         )
         if not is_open:
-            text = f"This request is {STATUS_LABELS.get(r.status, r.status).lower()}"
-            text += f" ({r.sent_at[:10]})." if r.sent_at else "."
+            if r.status == "sent":
+                text = f"Sent {(r.sent_at or '')[:10]}; recorded in the accounting of disclosures."
+            else:
+                text = f"This request was {r.status}: {_esc(r.status_reason)}"
             self.blockers.setText(text)
             self.blockers.setStyleSheet("background:#eceff1;padding:4px;")
         elif detail.blockers:
@@ -539,25 +432,7 @@ class ReleasePage(QWidget):
             self.blockers.setText(f"<b>Ready to send:</b> {r.pages_out} pages go out.")
             self.blockers.setStyleSheet("background:#e3f4e6;color:#1e6b2e;padding:4px;")
 
-        # pages
-        self.selection_model.set_rows(detail.selection, is_open)
-        held = len(detail.selection) - r.pages_out
-        self.selection_summary.setText(f"{r.pages_out} pages go out, {held} held back.")
-        self.held_label.setText(
-            f"<b>Held back ({held})</b> and why:" if held else "Nothing is held back."
-        )
-        self.held_table.setVisible(held > 0)
-        if new_request or not self.date_from.hasFocus():
-            self.date_from.setText(r.date_from.isoformat() if r.date_from else "")
-            self.date_to.setText(r.date_to.isoformat() if r.date_to else "")
-            self.scope_sensitive.setChecked(r.include_sensitive)
-            for row in range(self.types_model.rowCount()):
-                item = self.types_model.item(row)
-                wanted = item.data(Qt.UserRole) in r.doc_types
-                item.setCheckState(Qt.Checked if wanted else Qt.Unchecked)
-        for w in (self.date_from, self.date_to, self.scope_sensitive, self.types_list,
-                  self.apply_scope_button, self.exclude_note):  # fmt: skip
-            w.setEnabled(is_open)
+        self.pages_panel.show_request(detail, new_request)
 
         # authorization, fees, packet, accounting
         self.auth_panel.load(detail)
@@ -568,7 +443,8 @@ class ReleasePage(QWidget):
         self.fee_waived.setEnabled(is_open)
         if new_request or _packet_inputs(previous) != _packet_inputs(detail):
             self.packet.set_request(r.id, r.code, r.pages_out)
-        self.accounting.set_patient(r.patient_id, p.display_name)
+        status_changed = previous is not None and previous.request.status != r.status
+        self.accounting.set_patient(r.patient_id, force=status_changed)
         self.send_button.setEnabled(is_open and not detail.blockers)
         self.deny_button.setEnabled(is_open)
         self.cancel_button.setEnabled(is_open)
@@ -584,11 +460,10 @@ class ReleasePage(QWidget):
         code = self.detail.request.code
         self._pending += 1
 
-        def finished(request_id: int | object) -> None:
+        def finished(request_id: int) -> None:
             self._pending -= 1
             self._say(done)
-            if isinstance(request_id, int):
-                self.open_request(request_id)
+            self.open_request(request_id)
             self.bus.notify(Changes(requests=frozenset({code})))
 
         def failed(message: str) -> None:
@@ -601,7 +476,8 @@ class ReleasePage(QWidget):
 
     def toggle_page(self, page_id: int, include: bool) -> None:
         self._change(
-            release_data.toggle_page, self.request_id, page_id, include, self.exclude_note.text(),
+            release_data.toggle_page, self.request_id, page_id, include,
+            self.pages_panel.exclude_note.text(),
             done="Page put back." if include else "Page left out.",
         )  # fmt: skip
 
@@ -609,20 +485,11 @@ class ReleasePage(QWidget):
         if self.request_id is None:
             return
         try:
-            date_from = parse_day(self.date_from.text(), "start of the date range")
-            date_to = parse_day(self.date_to.text(), "end of the date range")
+            scope = self.pages_panel.scope()
         except BadInput as exc:
             self._say(exc.message, True)
             return
-        types = [
-            self.types_model.item(i).data(Qt.UserRole)
-            for i in range(self.types_model.rowCount())
-            if self.types_model.item(i).checkState() == Qt.Checked
-        ]
-        self._change(
-            release_data.set_scope, self.request_id, date_from, date_to, types,
-            self.scope_sensitive.isChecked(), done="Selection updated.",
-        )  # fmt: skip
+        self._change(release_data.set_scope, self.request_id, *scope, done="Selection updated.")
 
     def record_authorization(self, auth: service.AuthorizationInput) -> None:
         self._change(

@@ -43,10 +43,22 @@ class TaskHandle:
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, signals: _Signals,
-                 handle: TaskHandle) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        args: tuple,
+        kwargs: dict,
+        signals: _Signals,
+        handle: TaskHandle,
+    ) -> None:
         super().__init__()
-        self.fn, self.args, self.kwargs, self.signals, self.handle = fn, args, kwargs, signals, handle
+        self.fn, self.args, self.kwargs, self.signals, self.handle = (
+            fn,
+            args,
+            kwargs,
+            signals,
+            handle,
+        )
         self.setAutoDelete(True)
 
     def run(self) -> None:
