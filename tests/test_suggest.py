@@ -256,3 +256,20 @@ def test_ocr_zero_in_dob_label_and_outside_id_labels() -> None:
     text = f"Member ID: {JOHN.mrn}\nHospital MRN: {OTHER.mrn}\nChart #: {JOHN.mrn}"
     labels = [n.label for n in extract(page_lines(page(text).words), today=TODAY).numbers]
     assert labels == ["other", "other", "mrn"]
+
+
+def test_running_prose_about_the_patient_is_not_a_stated_name() -> None:
+    """"The patient was admitted…" once read as a labelled name that contradicted the chart,
+    sending a page with our MRN and the DOB to review (seen on a synthetic discharge summary)."""
+    from clinicrecords.scan import identifiers
+    from clinicrecords.scan.suggest import ocr_result_from_text
+
+    text = (
+        "Visit #: 356677164 D.O.B. 1988-04-17\n"
+        "The patient was admitted to the medical floor and started on antibiotics.\n"
+        "The patient tolerated a regular diet and ambulated independently.\n"
+        "Patient: RODRIGUEZ, Shirley\n"
+    )
+    lines = identifiers.page_lines(ocr_result_from_text(text).words)
+    names = identifiers.find_names(lines)
+    assert {(n.family, n.given) for n in names if n.labelled} == {("rodriguez", "shirley")}

@@ -60,12 +60,11 @@ def seed_demo_requests(session: Session, patient_ids: list[int]) -> list[str]:
     codes: list[str] = []
     made: Callable[..., service.ReleaseRequest] = service.create_request
 
-    # 1. New: the patient's own request, logged today, nothing filed for it yet.
+    # 1. New: the patient's own request for the whole chart, logged today.
     new_pid = without_docs[0] if without_docs else pick(0)
     r = made(
         session, new_pid, "The patient", "Own copy for a move to a new doctor",
         requester_type="patient", delivery="electronic",
-        **({} if without_docs else {"date_from": today(), "date_to": today()}),
     )  # fmt: skip
     codes.append(r.code)
 

@@ -580,6 +580,16 @@ def _split(ws: list[Word], line: Line, labelled: bool) -> list[NameCandidate]:
     return out
 
 
+def _is_name_label(prefix: str) -> bool:
+    """"Patient:" / "Name -" anywhere, or a bare "Patient" that starts the line; never running
+    prose such as "The patient tolerated…" and never a provider's or insurer's name label."""
+    m = _NAME_LABEL.search(prefix)
+    if m is None or _NOT_PATIENT_NAME.search(prefix):
+        return False
+    punctuated = any(ch in m.group(0) for ch in ":#-")
+    return punctuated or not prefix[: m.start()].strip()
+
+
 def find_names(lines: list[Line]) -> list[NameCandidate]:
     """Person names the page states: labelled ones ("Patient: ...") and "FAMILY, Given" forms."""
     out: list[NameCandidate] = []
@@ -587,9 +597,10 @@ def find_names(lines: list[Line]) -> list[NameCandidate]:
         for i, w in enumerate(line.words):
             after_label = i > 0 and letters_of(line.words[i - 1].text) in _LABEL_ENDINGS
             prefix = line.text[: line.starts[i]] if after_label else ""
-            if after_label and _NAME_LABEL.search(prefix) and not _NOT_PATIENT_NAME.search(prefix):
+            if after_label and _is_name_label(prefix):
                 ws = _name_words(line, i)
-                if len(ws) >= 2:
+                # A stated name is capitalised ("The patient was admitted" names nobody).
+                if len(ws) >= 2 and ws[0].text[:1].isupper() and ws[-1].text[:1].isupper():
                     out.extend(_split(ws, line, True))
                     continue
             core = w.text.rstrip(",")

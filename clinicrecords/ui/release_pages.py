@@ -53,9 +53,10 @@ def parse_day(text: str, what: str) -> date | None:
     return found[0].value
 
 
-def row_table(name: str, model: Any, widths: tuple[int, ...] = ()) -> QTableView:
+def row_table(name: str, model: Any, widths: tuple[int | str, ...] = ()) -> QTableView:
     """A read-only row table. Column widths are set, not measured: measuring a column's
-    contents on every reload costs hundreds of milliseconds once a request has 2,000 pages."""
+    contents on every reload costs hundreds of milliseconds once a request has 2,000 pages.
+    A width given as a sample text is measured once in the table's font, so it scales with it."""
     t = QTableView()
     t.setObjectName(name)
     t.setModel(model)
@@ -68,8 +69,12 @@ def row_table(name: str, model: Any, widths: tuple[int, ...] = ()) -> QTableView
     header = t.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.Interactive)
     header.setStretchLastSection(True)
+    t.ensurePolished()
+    metrics = t.fontMetrics()
     for col, width in enumerate(widths):
-        t.setColumnWidth(col, width)
+        t.setColumnWidth(
+            col, metrics.horizontalAdvance(width) + 18 if isinstance(width, str) else width
+        )
     return t
 
 

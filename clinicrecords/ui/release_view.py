@@ -59,7 +59,17 @@ STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
     *((label, frozenset({code})) for code, label in STATUS_LABELS.items()),
 ]
 TAB_PAGES, TAB_AUTH, TAB_FEES, TAB_PACKET, TAB_ACCOUNTING = range(5)
-LOG_WIDTHS = (62, 80, 70, 80, 160, 80, 150, 80)  # RequestLogModel's columns
+# RequestLogModel's columns, as sample texts measured in the table's font
+LOG_WIDTHS = (
+    "R00000",
+    "2026-12-31",
+    "OVERDUE",
+    "In progress",
+    "WILLIAMS, Nicole A",
+    "12/31/2000",
+    "Keystone Disability",
+    "2026-12-31",
+)
 
 
 class ReleasePage(QWidget):
@@ -84,7 +94,7 @@ class ReleasePage(QWidget):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         self.log_panel.setMinimumWidth(480)
-        splitter.setSizes([490, 870])
+        splitter.setSizes([560, 800])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
