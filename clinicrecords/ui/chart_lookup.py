@@ -4,7 +4,7 @@ opens the chart in place, Esc or F2 comes back to the search box. Ctrl+N registe
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,9 +26,8 @@ from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart_view import ChartView
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import if_alive
+from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.workers import run_in_background
-
-DEBOUNCE_MS = 150
 
 
 class ChartLookupPage(QWidget):
@@ -93,13 +92,11 @@ class ChartLookupPage(QWidget):
         layout.addWidget(self.stack)
         self.setTabOrder(self.search, self.table)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self._run_query)
-        self._generation = 0
+        self.searcher = PatientSearcher(session, self.search, 25)
+        self.searcher.results.connect(self._show)
+        self.searcher.failed.connect(self.status.setText)
+        self.searcher.cleared.connect(self._clear)
         self._open_generation = 0
-        self.search.textChanged.connect(lambda _: self._timer.start())
         self.search.returnPressed.connect(self._enter_in_box)
         self.search.installEventFilter(self)
         self.chart_requested.connect(self.open_chart)
@@ -161,26 +158,11 @@ class ChartLookupPage(QWidget):
             return True
         return super().eventFilter(obj, event)
 
-    def _run_query(self) -> None:
-        text = self.search.text().strip()
-        self._generation += 1
-        generation = self._generation
-        if not text:
-            self.model.set_rows([])
-            self.status.setText("")
-            return
-        run_in_background(
-            lookup.search_patients,
-            self.session,
-            text,
-            25,
-            on_done=if_alive(self, lambda rows: self._show(generation, rows)),
-            on_error=if_alive(self, self.status.setText),
-        )
+    def _clear(self) -> None:
+        self.model.set_rows([])
+        self.status.setText("")
 
-    def _show(self, generation: int, rows: list[lookup.SearchResult]) -> None:
-        if generation != self._generation:
-            return  # a newer query is on its way
+    def _show(self, rows: list[lookup.SearchResult]) -> None:
         self.model.set_rows(rows)
         self.status.setText(
             f"{len(rows)} match(es)"
@@ -191,9 +173,8 @@ class ChartLookupPage(QWidget):
             self.table.selectRow(0)
 
     def _enter_in_box(self) -> None:
-        if self._timer.isActive():
-            self._timer.stop()
-            self._run_query()
+        if self.searcher.pending:
+            self.searcher.run_now()
             return
         if self.model.rowCount():
             self._open_row(max(0, self.table.currentIndex().row()))
@@ -205,7 +186,7 @@ class ChartLookupPage(QWidget):
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.patients and self.search.text().strip():
-            self._timer.start()  # a merge or registration may change the results shown
+            self.searcher.schedule()  # a merge or registration may change the results shown
 
     # --- registration and merge --------------------------------------------------------
 

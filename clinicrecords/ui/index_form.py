@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,9 +27,8 @@ from clinicrecords import lookup
 from clinicrecords.scan.types import Suggestions
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
-from clinicrecords.ui.workers import run_in_background
+from clinicrecords.ui.patient_search import PatientSearcher
 
-DEBOUNCE_MS = 150
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%d %b %Y", "%b %d %Y", "%Y%m%d")
 
 
@@ -133,13 +132,11 @@ class IndexForm(QWidget):
         self.setTabOrder(self.facility, self.file_button)
 
         self._suggested: list[Candidate] = []
-        self._generation = 0
         self._filling = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self._lookup)
-        self.patient.textEdited.connect(lambda _: self._timer.start())
+        self.searcher = PatientSearcher(session, self.patient, 8, on_edit_only=True)
+        self.searcher.results.connect(self._show_lookup)
+        self.searcher.failed.connect(self.error.setText)
+        self.searcher.cleared.connect(lambda: self.candidates.set_rows(self._suggested))
         for w in (self.patient, self.doc_date, self.author, self.facility):
             w.installEventFilter(self)
             w.textEdited.connect(lambda _: self._changed())
@@ -233,25 +230,7 @@ class IndexForm(QWidget):
         return self.candidates.row_object(idx.row())
 
     # -- chart lookup ----------------------------------------------------------------------
-    def _lookup(self) -> None:
-        text = self.patient.text().strip()
-        self._generation += 1
-        generation = self._generation
-        if not text:
-            self.candidates.set_rows(self._suggested)
-            return
-        run_in_background(
-            lookup.search_patients,
-            self.session,
-            text,
-            8,
-            on_done=lambda rows: self._show_lookup(generation, rows),
-            on_error=self.error.setText,
-        )
-
-    def _show_lookup(self, generation: int, rows: list[lookup.SearchResult]) -> None:
-        if generation != self._generation:
-            return
+    def _show_lookup(self, rows: list[lookup.SearchResult]) -> None:
         self.candidates.set_rows(
             [
                 Candidate(
@@ -273,19 +252,18 @@ class IndexForm(QWidget):
 
     @property
     def lookup_pending(self) -> bool:
-        return self._timer.isActive()
+        return self.searcher.pending
 
     def flush_lookup(self) -> None:
-        if self._timer.isActive():
-            self._timer.stop()
-            self._lookup()
+        if self.searcher.pending:
+            self.searcher.run_now()
 
     # -- keys ------------------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802
         if event.type() == QEvent.KeyPress:
             key = event.key()
             if key in (Qt.Key_Return, Qt.Key_Enter) and not event.modifiers() & ~Qt.KeypadModifier:
-                if obj is self.patient and self._timer.isActive():
+                if obj is self.patient and self.searcher.pending:
                     self.flush_lookup()  # the results arrive; Enter again files
                     return True
                 self.file_requested.emit()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,9 +29,8 @@ from clinicrecords.domain import Patient
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import if_alive
+from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.workers import run_in_background
-
-DEBOUNCE_MS = 150
 
 
 def _describe(p: Patient, docs: int | None = None, pages: int | None = None) -> str:
@@ -142,37 +141,17 @@ class MergeDialog(QDialog):
         layout.addLayout(buttons)
         self.resize(900, 640)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self._run_query)
-        self._generation = 0
-        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.searcher = PatientSearcher(session, self.search, 25)
+        self.searcher.results.connect(self._show)
+        self.searcher.failed.connect(self.error.setText)
+        self.searcher.cleared.connect(lambda: self.model.set_rows([]))
         self.search.returnPressed.connect(lambda: self.table.setFocus())
         self.reason.textChanged.connect(self._update_button)
         self.reason.returnPressed.connect(lambda: self.confirm.setFocus())
         self.confirm.toggled.connect(self._update_button)
         self.search.setFocus()
 
-    def _run_query(self) -> None:
-        text = self.search.text().strip()
-        self._generation += 1
-        generation = self._generation
-        if not text:
-            self.model.set_rows([])
-            return
-        run_in_background(
-            lookup.search_patients,
-            self.session,
-            text,
-            25,
-            on_done=if_alive(self, lambda rows: self._show(generation, rows)),
-            on_error=if_alive(self, self.error.setText),
-        )
-
-    def _show(self, generation: int, rows: list[lookup.SearchResult]) -> None:
-        if generation != self._generation:
-            return
+    def _show(self, rows: list[lookup.SearchResult]) -> None:
         self.model.set_rows([r for r in rows if r.patient.id != self.survivor.id])
         if self.model.rowCount():
             self.table.selectRow(0)

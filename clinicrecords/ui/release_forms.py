@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QEvent, Qt, QTimer
+from PySide6.QtCore import QDate, QEvent, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,9 +37,9 @@ from clinicrecords.release import rules, service
 from clinicrecords.session import Session
 from clinicrecords.timeutil import today
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.workers import run_in_background
 
-DEBOUNCE_MS = 150
 REQUESTER_LABELS = {
     "patient": "The patient (own copy)",
     "provider": "Another provider",
@@ -75,7 +75,6 @@ class NewRequestDialog(QDialog):
         self.due_days = due_days
         self.created = None
         self.patient: Patient | None = None
-        self._generation = 0
         self._busy = False
         self.setObjectName("newRequestDialog")
         self.setWindowTitle("New release request")
@@ -192,11 +191,10 @@ class NewRequestDialog(QDialog):
         for a, b in zip(order, order[1:], strict=False):
             self.setTabOrder(a, b)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self._search)
-        self.patient_search.textChanged.connect(lambda _: self._timer.start())
+        self.searcher = PatientSearcher(session, self.patient_search, 10)
+        self.searcher.results.connect(self._show)
+        self.searcher.failed.connect(self.error.setText)
+        self.searcher.cleared.connect(lambda: self.patient_model.set_rows([]))
         self.patient_search.installEventFilter(self)
         self.received.dateChanged.connect(self._recompute_due)
         self.due_override.toggled.connect(self._override_toggled)
@@ -218,9 +216,8 @@ class NewRequestDialog(QDialog):
             and event.type() == QEvent.KeyPress
             and event.key() in (Qt.Key_Down, Qt.Key_Return, Qt.Key_Enter)
         ):
-            if self._timer.isActive():
-                self._timer.stop()
-                self._search()
+            if self.searcher.pending:
+                self.searcher.run_now()
                 return True
             if self.patient_model.rowCount():
                 self.patient_table.setFocus()
@@ -230,22 +227,7 @@ class NewRequestDialog(QDialog):
             return True
         return super().eventFilter(obj, event)
 
-    def _search(self) -> None:
-        text = self.patient_search.text().strip()
-        self._generation += 1
-        generation = self._generation
-        if not text:
-            self.patient_model.set_rows([])
-            return
-        run_in_background(
-            lookup.search_patients, self.session, text, 10,
-            on_done=lambda rows: self._show(generation, rows),
-            on_error=self.error.setText,
-        )  # fmt: skip
-
-    def _show(self, generation: int, rows: list[lookup.SearchResult]) -> None:
-        if generation != self._generation:
-            return
+    def _show(self, rows: list[lookup.SearchResult]) -> None:
         self.patient_model.set_rows(rows)
         if not rows:
             self.patient_label.setText("No chart matches. Check the spelling or try the DOB.")
