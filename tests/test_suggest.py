@@ -259,7 +259,7 @@ def test_ocr_zero_in_dob_label_and_outside_id_labels() -> None:
 
 
 def test_running_prose_about_the_patient_is_not_a_stated_name() -> None:
-    """"The patient was admitted…" once read as a labelled name that contradicted the chart,
+    """ "The patient was admitted…" once read as a labelled name that contradicted the chart,
     sending a page with our MRN and the DOB to review (seen on a synthetic discharge summary)."""
     from clinicrecords.scan import identifiers
     from clinicrecords.scan.suggest import ocr_result_from_text

@@ -581,7 +581,7 @@ def _split(ws: list[Word], line: Line, labelled: bool) -> list[NameCandidate]:
 
 
 def _is_name_label(prefix: str) -> bool:
-    """"Patient:" / "Name -" anywhere, or a bare "Patient" that starts the line; never running
+    """ "Patient:" / "Name -" anywhere, or a bare "Patient" that starts the line; never running
     prose such as "The patient tolerated…" and never a provider's or insurer's name label."""
     m = _NAME_LABEL.search(prefix)
     if m is None or _NOT_PATIENT_NAME.search(prefix):
