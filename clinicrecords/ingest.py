@@ -284,9 +284,9 @@ def import_files(
             )
             _remove_original(path, remove_originals)
             continue
-        if batch_id is None:
+        blob_id, _ = session.pages.put(data)  # bytes first, then the rows that name them
+        if batch_id is None:  # (after the bytes: a full disk leaves no empty batch behind)
             batch_id = new_batch(session, source, label)
-        blob_id, _ = session.pages.put(data)  # bytes first, then the row that names them
         media = _media_type(path)
         with session.db.write() as conn:
             if ingest_sql.file_by_sha(conn, sha) is not None:  # same bytes twice in one call

@@ -324,3 +324,24 @@ def test_a_page_that_breaks_the_pipeline_costs_only_that_page(clinic, tmp_path, 
     assert [r[0] for r in conn.execute("SELECT source_page FROM pages ORDER BY seq")] == [1, 3]
     status, error = conn.execute("SELECT status, error FROM imported_files").fetchone()
     assert status == "split" and "Page 2" in error and "kept in the store" in error
+
+
+@pytest.mark.slow
+def test_third_party_samples_through_the_whole_pipeline(admin_session) -> None:
+    """Real scans made by others (shared/samples/thirdparty): the broken PDF is refused with a
+    sentence, the skewed scan, the CCITT fax PDF and the typewriter photo are stored and read."""
+    from tests.scanfixtures import SAMPLES
+
+    if not SAMPLES.exists():
+        pytest.skip("shared samples folder is absent")
+    names = ["invalid.pdf", "skew.pdf", "ccitt.pdf", "typewriter.png"]
+    report = ingest.import_files(admin_session, [SAMPLES / n for n in names])
+    by_name = {f.name: f for f in report.files}
+    assert by_name["invalid.pdf"].status == "failed"
+    assert "invalid.pdf" in by_name["invalid.pdf"].message
+    assert all(by_name[n].status == "stored" for n in names[1:])
+    ingest.process_batch(admin_session, report.batch_id)
+    conn = admin_session.db.connection()
+    texts = [r[0] or "" for r in conn.execute("SELECT ocr_text FROM pages ORDER BY id")]
+    assert len(texts) == 3
+    assert all(len(t.split()) >= 20 for t in texts), [len(t.split()) for t in texts]

@@ -180,3 +180,29 @@ def test_cover_sheet_starts_a_document_files_its_pages_and_is_set_aside(
     assert [r[0] for r in rows] == ["deleted", "filed"]  # the sheet kept, not in the chart
     assert conn.execute("SELECT doc_type FROM documents").fetchone()[0] == "lab"
     assert conn.execute("SELECT status FROM batches").fetchone()[0] == "done"
+
+
+def test_a_file_dropped_into_the_watched_folder_becomes_a_batch(
+    qtbot, admin_session, tmp_path, page_images
+) -> None:
+    """A network scanner's drop folder: the file is imported once it has settled, stored
+    encrypted, read, and left where it was (removing originals is a setting, off by default)."""
+    inbox = tmp_path / "scan-to-folder"
+    inbox.mkdir()
+    view = _view(qtbot, admin_session)
+    view.start_watching(str(inbox))
+    try:
+        dropped = inbox / "scan0001.png"
+        dropped.write_bytes(_png(page_images[0]))
+        qtbot.waitUntil(lambda: len(ingest.open_batches(admin_session)) == 1, timeout=30000)
+        conn = admin_session.db.connection()
+        qtbot.waitUntil(
+            lambda: conn.execute("SELECT count(*) FROM pages WHERE ocr_text IS NOT NULL").fetchone()[0]
+            == 1,
+            timeout=30000,
+        )
+        row = conn.execute("SELECT source FROM batches").fetchone()
+        assert row[0] == "folder"
+        assert dropped.exists()
+    finally:
+        view.stop_watching()

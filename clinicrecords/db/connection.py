@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from clinicrecords.errors import StoreCorrupt
+from clinicrecords.errors import DiskFull, StoreCorrupt
 
 Connection = sqlcipher3.Connection
 DatabaseError = sqlcipher3.DatabaseError
@@ -45,6 +45,11 @@ def open_connection(path: Path, key: bytes) -> Connection:
         ) from exc
     conn.row_factory = sqlcipher3.Row
     return conn
+
+
+def _rollback(conn: Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class Database:
@@ -81,11 +86,18 @@ class Database:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             conn.execute("COMMIT")
+        except sqlcipher3.OperationalError as exc:
+            _rollback(conn)
+            if "full" in str(exc).lower():  # SQLITE_FULL: the disk (or the file's limit) is full
+                raise DiskFull(
+                    "The disk is full: nothing of this action was saved. Free some space and "
+                    "try again."
+                ) from exc
+            raise
+        except BaseException:
+            _rollback(conn)
+            raise
 
     def new_connection(self) -> Connection:
         """A private connection (backup, verify) that the caller closes."""
