@@ -310,3 +310,22 @@ def test_cli_create_pdf_send_accounting(
     assert made["blockers"]
     code = main(["--data-dir", str(store_dir), "release", "send", made["request_id"]])
     assert code != 0 and "authorization" in capsys.readouterr().err
+
+
+def test_accounting_follows_a_merge(release: Session, admin_session: Session, chart: dict) -> None:
+    """A disclosure made from a duplicate chart stays in the patient's accounting once the
+    duplicate is merged into the surviving chart (the disclosure log itself never changes)."""
+    from clinicrecords.merge import merge_charts
+
+    dup = register_patient(
+        admin_session, PatientInput(family="Duplicate", given="Alma", dob=date(1950, 1, 1))
+    )
+    add_document(admin_session, dup.id, "lab", date(2024, 1, 1), [PageInput(page_png("dup"))])
+    court = service.create_request(
+        release, dup.id, "Clerk of Court", "court order 26-7", requester_type="agency",
+        basis="judicial",
+    )  # fmt: skip
+    service.send_request(release, court.id)
+    merge_charts(admin_session, chart["patient"].id, dup.id, "same person, registered twice")
+    codes = [d["request_id"] for d in accounting.accounting(release, chart["patient"].id).to_json()["disclosures"]]
+    assert court.code in codes

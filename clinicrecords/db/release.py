@@ -282,9 +282,14 @@ def insert_disclosure(conn: Connection, fields: dict[str, Any]) -> int:
 
 
 def disclosures_for_patient(conn: Connection, patient_id: int, since: str) -> list[dict]:
+    """Disclosures of this chart and of every chart merged into it (a merge does not move the
+    disclosure log, which is append-only, but the patient's accounting must include it)."""
     cur = conn.execute(
+        "WITH RECURSIVE chart(id) AS (SELECT ? UNION SELECT p.id FROM patients p "
+        "JOIN chart c ON p.merged_into = c.id) "
         "SELECT x.*, r.code FROM disclosures x JOIN release_requests r ON r.id = x.request_id "
-        "WHERE x.patient_id = ? AND x.disclosed_on >= ? ORDER BY x.disclosed_on, x.id",
+        "WHERE x.patient_id IN (SELECT id FROM chart) AND x.disclosed_on >= ? "
+        "ORDER BY x.disclosed_on, x.id",
         (patient_id, since),
     )
     return [dict(r) for r in cur]

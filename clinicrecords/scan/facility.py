@@ -204,7 +204,11 @@ def _facility_text(line: Line, start_word: int) -> tuple[str, tuple[Word, ...]]:
     cut = _CUT.search(text)
     if cut:
         text = text[: cut.start()]
-    text = text.strip(" ,;:-")[:60]
+    # OCR speckle reads as trailing marks ("Associates ©", "Clinic |"): a name ends in a letter
+    # or a digit (or a closing bracket/period of an abbreviation).
+    text = text.strip(" ,;:-")[:60].rstrip()
+    while text and not (text[-1].isalnum() or text[-1] in ".)"):
+        text = text[:-1].rstrip(" ,;:-")
     ws = line.words_in(line.starts[start_word], line.starts[start_word] + len(text))
     return text, ws
 

@@ -158,6 +158,7 @@ lucinda lucy cindy
 luke lucas
 madeline maddie maddy madge
 margaret peggy maggie meg marge margie greta daisy margo
+marguerite maggie margo rita
 marian mary marion
 marilyn mary lyn
 martha marty patty mattie

@@ -308,5 +308,15 @@ Chart
   R / Shift+R       Rotate (view only)   Ctrl+Shift+F  Find in the chart's text
   Ctrl+M            Merge with another chart
 Scan & index
-  Ctrl+O            Import files         Enter   Accept the suggestion and file
-  Tab               Next field           (see the screen's key line for the rest)"""
+  Ctrl+O            Import files         Ctrl+Shift+S  Scan    Ctrl+Shift+W  Watch a folder
+  Enter             Accept the suggestion and file     Tab  Next field
+  Ctrl+↓ / Ctrl+↑   Next / previous page  PgDn / PgUp  Next / previous document
+  Ctrl+B / Ctrl+M   Split here / join with the previous document
+  Ctrl+R / Ctrl+Shift+R  Turn the page   Ctrl+Del  Set aside   F8  Next page to review
+Release of information
+  Ctrl+N            New request (Ctrl+Enter logs it)   Ctrl+G or Esc  Back to the log
+  Alt+1 … Alt+5     Pages, Authorization, Fees, Packet, Accounting    F5  Refresh
+  Space             Tick / untick a page  Ctrl+Shift+A  Apply dates and types
+  Ctrl+Shift+R      Record the authorization           Ctrl+B  Build the packet
+  Ctrl+S / Ctrl+P   Save the packet / print it         Ctrl+Enter  Send
+  Ctrl+D / Ctrl+Shift+D  Deny / cancel the request     Ctrl+Shift+S  Accounting as PDF"""

@@ -315,8 +315,13 @@ class PacketPanel(QWidget):
                 self._end(f"Sent {pages} pages to the printer.")
                 self.printed.emit(pages)
 
-            self.task = run_in_background(
-                print_file, data, printer, on_done=done, on_error=self._end
-            )
+            session, request_id = self.session, self.request_id
+
+            def print_and_record() -> int:
+                pages = print_file(data, printer)
+                session.audit("release.print", "release_request", request_id, pages=pages)
+                return pages
+
+            self.task = run_in_background(print_and_record, on_done=done, on_error=self._end)
 
         self._build(send, "Building the packet to print…")
