@@ -108,3 +108,12 @@ def test_idle_lock_hides_records_and_unlocks_with_password(qtbot, window) -> Non
     assert window.centralWidget().isVisible()
     actions = [r[0] for r in window.session.db.connection().execute("SELECT action FROM audit_log")]
     assert "session.lock" in actions and "session.unlock" in actions
+
+
+def test_every_menu_action_has_working_keys(window) -> None:
+    from PySide6.QtGui import QKeySequence
+
+    quit_action = window.findChild(type(window.menuBar().actions()[0]), "quitAction")
+    assert quit_action.shortcut() == QKeySequence("Ctrl+Q")
+    lock = window.findChild(type(quit_action), "lockAction")
+    assert lock.shortcut() == QKeySequence("Ctrl+L")

@@ -96,6 +96,7 @@ class LoginDialog(_FormDialog):
             else "Sign in with your own account."
         )
         super().__init__("ClinicRecords: sign in", intro, parent)
+        self.buttons.button(QDialogButtonBox.Ok).setText("Sign in")
         self.store = store
         self.session: Session | None = None
         self.username = self.field("User name", "usernameEdit", text=username)

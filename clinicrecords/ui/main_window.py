@@ -114,7 +114,8 @@ class MainWindow(QMainWindow):
         )
         self._action(file_menu, "&Lock screen", self.lock, "Ctrl+L", "lockAction")
         self._action(file_menu, "&Sign out", self.sign_out, "Ctrl+Shift+Q", "signOutAction")
-        self._action(file_menu, "&Quit", self.close, QKeySequence.Quit, "quitAction")
+        # Explicit keys: QKeySequence.Quit is empty on desktops without a platform theme.
+        self._action(file_menu, "&Quit", self.close, "Ctrl+Q", "quitAction")
         view = self.menuBar().addMenu("&View")
         self._action(view, "Larger text", lambda: self.zoom_font(1), "Ctrl++", "zoomInAction")
         self._action(view, "Smaller text", lambda: self.zoom_font(-1), "Ctrl+-", "zoomOutAction")
@@ -158,7 +159,13 @@ class MainWindow(QMainWindow):
         app.setStyleSheet(stylesheet(self.font_pt))
 
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+        import html
+
+        box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", "", QMessageBox.Ok, self)
+        box.setObjectName("shortcutsBox")
+        box.setTextFormat(Qt.RichText)
+        box.setText(f"<pre>{html.escape(SHORTCUTS_HELP)}</pre>")
+        box.exec()
 
     # --- security --------------------------------------------------------------------------
 
