@@ -117,3 +117,26 @@ def test_every_menu_action_has_working_keys(window) -> None:
     assert quit_action.shortcut() == QKeySequence("Ctrl+Q")
     lock = window.findChild(type(quit_action), "lockAction")
     assert lock.shortcut() == QKeySequence("Ctrl+L")
+
+
+def test_unexpected_errors_reach_the_log_without_their_message(tmp_path, monkeypatch, capsys) -> None:
+    """An exception escaping a slot may quote patient data: the log keeps its type and place only."""
+    import logging
+
+    from clinicrecords import devlog
+    from clinicrecords.ui.app import _excepthook
+
+    log_file = tmp_path / "dev.log"
+    handler = logging.FileHandler(log_file)
+    devlog.LOG.addHandler(handler)
+    try:
+        try:
+            raise ValueError("QUILLFEATHER Ottoline 1961-05-17")
+        except ValueError as exc:
+            _excepthook(type(exc), exc, exc.__traceback__)
+    finally:
+        devlog.LOG.removeHandler(handler)
+        handler.close()
+    logged = log_file.read_text()
+    assert "ValueError" in logged and "QUILLFEATHER" not in logged
+    assert "QUILLFEATHER" not in capsys.readouterr().err

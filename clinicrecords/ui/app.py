@@ -90,8 +90,29 @@ class AppController:
             self.store.close()
 
 
+def _excepthook(exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+    """An error escaping a Qt slot: log it scrubbed (its message may quote patient data) and
+    tell the user in a sentence, instead of PySide printing the full message to stderr."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    if exc is not None and exc.__traceback__ is None:
+        exc = exc.with_traceback(tb)
+    if isinstance(exc, ClinicError):
+        message = exc.message
+    else:
+        devlog.log_unexpected(exc, "user interface")
+        message = "Something went wrong; the details were written to the developer log."
+    app = QApplication.instance()
+    if app is not None and QApplication.platformName() not in ("offscreen", "minimal"):
+        QMessageBox.warning(app.activeWindow(), "ClinicRecords", message)
+    else:
+        sys.stderr.write(f"clinicrecords: {message}\n")
+
+
 def run(data_dir: Path) -> int:
     devlog.setup()
+    sys.excepthook = _excepthook
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ClinicRecords")
     app.setOrganizationName("ClinicRecords")
