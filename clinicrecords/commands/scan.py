@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from clinicrecords import ingest
 from clinicrecords.commands import CommandContext, add_common
+from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.scan.types import Evidence, PatientSuggestion, ScoredValue, Suggestions
 
 
@@ -185,7 +185,7 @@ def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.scan import sane
 
     ctx.session()  # sign in before the paper goes through the scanner
-    with tempfile.TemporaryDirectory(prefix="cr-scan-") as tmp:
+    with scan_scratch_dir() as tmp:
         pages = sane.scan(
             args.device,
             out_dir=Path(tmp),

@@ -13,7 +13,6 @@ and writes run off the UI thread (``run_in_background``).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
 from clinicrecords import ingest
 from clinicrecords.changes import Changes
 from clinicrecords.db import documents_sql, settings_sql
+from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index_canvas import Highlight, PageCanvas
@@ -98,7 +98,7 @@ def _import_and_process(
 def _scan_and_process(session: Session, device: str, progress=None, cancel=None):  # type: ignore[no-untyped-def]
     from clinicrecords.scan import sane
 
-    with tempfile.TemporaryDirectory(prefix="cr-scan-") as tmp:
+    with scan_scratch_dir() as tmp:
         pages = sane.scan(device, out_dir=Path(tmp))
         return _import_and_process(
             session, [str(p) for p in pages], "scanner", True, progress, cancel
