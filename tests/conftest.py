@@ -83,3 +83,24 @@ def cli_env(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
+
+
+@pytest.fixture(autouse=True)
+def _gc_on_the_ui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """GUI tests collect garbage on the UI thread only, as the program does (ui/gc_guard.py)."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    import gc
+
+    qapp = request.getfixturevalue("qapp")
+    from clinicrecords.ui.gc_guard import UiThreadGarbageCollector
+
+    collector = UiThreadGarbageCollector(qapp, interval_ms=500)
+    try:
+        yield
+    finally:
+        collector.timer.stop()
+        collector.deleteLater()
+        gc.enable()
+        gc.collect()

@@ -327,5 +327,8 @@ def test_accounting_follows_a_merge(release: Session, admin_session: Session, ch
     )  # fmt: skip
     service.send_request(release, court.id)
     merge_charts(admin_session, chart["patient"].id, dup.id, "same person, registered twice")
-    codes = [d["request_id"] for d in accounting.accounting(release, chart["patient"].id).to_json()["disclosures"]]
+    codes = [
+        d["request_id"]
+        for d in accounting.accounting(release, chart["patient"].id).to_json()["disclosures"]
+    ]
     assert court.code in codes

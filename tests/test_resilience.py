@@ -31,7 +31,9 @@ def _counts(conn) -> tuple[int, int, int]:
 
 def test_database_full_refuses_the_action_whole(admin_session) -> None:
     """SQLITE_FULL for real: the file may not grow past its current size."""
-    register_patient(admin_session, PatientInput(family="Before", given="Ann", dob=date(1970, 1, 1)))
+    register_patient(
+        admin_session, PatientInput(family="Before", given="Ann", dob=date(1970, 1, 1))
+    )
     conn = admin_session.db.connection()
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
@@ -41,17 +43,25 @@ def test_database_full_refuses_the_action_whole(admin_session) -> None:
         for i in range(400):  # enough rows to need a new database page
             register_patient(
                 admin_session,
-                PatientInput(family="Filler", given=f"Row{chr(65 + i % 26)}", dob=date(1980, 1, 1),
-                             address="x" * 200),
+                PatientInput(
+                    family="Filler",
+                    given=f"Row{chr(65 + i % 26)}",
+                    dob=date(1980, 1, 1),
+                    address="x" * 200,
+                ),
             )
     conn.execute("PRAGMA max_page_count = 1073741823")
     after = _counts(conn)
-    assert after[0] >= before[0] and conn.execute(
-        "SELECT count(*) FROM patients WHERE family = 'Before'").fetchone()[0] == 1
+    assert (
+        after[0] >= before[0]
+        and conn.execute("SELECT count(*) FROM patients WHERE family = 'Before'").fetchone()[0] == 1
+    )
     assert backup.verify(admin_session).ok
 
 
-def test_page_store_full_disk_stores_nothing_and_says_so(admin_session, tmp_path, monkeypatch) -> None:
+def test_page_store_full_disk_stores_nothing_and_says_so(
+    admin_session, tmp_path, monkeypatch
+) -> None:
     """ENOSPC while writing an imported file: a clear sentence, no row, no partial file."""
     src = tmp_path / "scan.png"
     src.write_bytes(png_page("a page that will not fit"))
@@ -86,12 +96,25 @@ def test_killed_import_loses_nothing_committed(store_dir: Path, tmp_path: Path) 
         p.write_bytes(png_page(f"incoming page number {i} " + "text " * 200, size=(2550, 3300)))
         paths.append(p)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICRECORDS_")}
-    env.update(CLINICRECORDS_PASSPHRASE=PASSPHRASE, CLINICRECORDS_PASSWORD=PASSWORD,
-               CLINICRECORDS_USER=USERS["admin"])
+    env.update(
+        CLINICRECORDS_PASSPHRASE=PASSPHRASE,
+        CLINICRECORDS_PASSWORD=PASSWORD,
+        CLINICRECORDS_USER=USERS["admin"],
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "clinicrecords", "--data-dir", str(store_dir), "ingest",
-         *map(str, paths), "--json"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "clinicrecords",
+            "--data-dir",
+            str(store_dir),
+            "ingest",
+            *map(str, paths),
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     watcher = Store.open(store_dir, PASSPHRASE)
     try:
@@ -118,9 +141,21 @@ def test_killed_import_loses_nothing_committed(store_dir: Path, tmp_path: Path) 
     finally:
         store.close()
     r = subprocess.run(
-        [sys.executable, "-m", "clinicrecords", "--data-dir", str(store_dir), "ingest",
-         *map(str, paths), "--json", "--no-process"],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "clinicrecords",
+            "--data-dir",
+            str(store_dir),
+            "ingest",
+            *map(str, paths),
+            "--json",
+            "--no-process",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr
     store = Store.open(store_dir, PASSPHRASE)

@@ -197,8 +197,10 @@ def test_a_file_dropped_into_the_watched_folder_becomes_a_batch(
         qtbot.waitUntil(lambda: len(ingest.open_batches(admin_session)) == 1, timeout=30000)
         conn = admin_session.db.connection()
         qtbot.waitUntil(
-            lambda: conn.execute("SELECT count(*) FROM pages WHERE ocr_text IS NOT NULL").fetchone()[0]
-            == 1,
+            lambda: (
+                conn.execute("SELECT count(*) FROM pages WHERE ocr_text IS NOT NULL").fetchone()[0]
+                == 1
+            ),
             timeout=30000,
         )
         row = conn.execute("SELECT source FROM batches").fetchone()

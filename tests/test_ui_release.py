@@ -217,8 +217,11 @@ def test_preview_save_print_send_and_accounting(
         qtbot.keyClick(page, Qt.Key_P, Qt.ControlModifier)
     assert printed.args == [len(reader.pages)]
     assert len(pypdf.PdfReader(printed_to).pages) == len(reader.pages)
-    printed_rows = release.db.connection().execute(
-        "SELECT detail FROM audit_log WHERE action = 'release.print'").fetchall()
+    printed_rows = (
+        release.db.connection()
+        .execute("SELECT detail FROM audit_log WHERE action = 'release.print'")
+        .fetchall()
+    )
     assert len(printed_rows) == 1 and f'"pages":{len(reader.pages)}' in printed_rows[0][0]
 
     # Send: a confirmation, then the disclosure is in the accounting.

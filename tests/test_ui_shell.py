@@ -119,7 +119,9 @@ def test_every_menu_action_has_working_keys(window) -> None:
     assert lock.shortcut() == QKeySequence("Ctrl+L")
 
 
-def test_unexpected_errors_reach_the_log_without_their_message(tmp_path, monkeypatch, capsys) -> None:
+def test_unexpected_errors_reach_the_log_without_their_message(
+    tmp_path, monkeypatch, capsys
+) -> None:
     """An exception escaping a slot may quote patient data: the log keeps its type and place only."""
     import logging
 

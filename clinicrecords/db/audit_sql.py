@@ -51,3 +51,61 @@ def recent(conn: Connection, limit: int) -> list[dict]:
         (limit,),
     )
     return [dict(r) for r in cur]
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern that matches ``text`` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def page(conn: Connection, limit: int, offset: int, text: str = "") -> list[dict]:
+    """Newest first; ``text`` (when given) is a substring of the action, user name or object."""
+    where, params = "", []
+    if text:
+        where = (
+            "WHERE action LIKE ? ESCAPE '\\' OR username LIKE ? ESCAPE '\\' "
+            "OR (object_type || ' ' || object_id) LIKE ? ESCAPE '\\' "
+        )
+        params = [_like(text)] * 3
+    cur = conn.execute(
+        "SELECT id, ts, username, action, object_type, object_id, detail FROM audit_log "
+        f"{where}ORDER BY id DESC LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    return [dict(r) for r in cur]
+
+
+def rows_with_action(conn: Connection, action: str, username: str | None = None) -> list[dict]:
+    """Every row of one action (optionally one user's), oldest first."""
+    cur = conn.execute(
+        "SELECT id, ts, username, action, object_type, object_id, detail FROM audit_log "
+        "WHERE action = ? AND (? IS NULL OR username = ?) ORDER BY id",
+        (action, username, username),
+    )
+    return [dict(r) for r in cur]
+
+
+def next_id_with_actions(
+    conn: Connection, username: str, actions: tuple[str, ...], after_id: int
+) -> int | None:
+    """The id of the user's first row after ``after_id`` whose action is one of ``actions``."""
+    marks = ", ".join("?" for _ in actions)
+    row = conn.execute(
+        f"SELECT min(id) FROM audit_log WHERE username = ? AND id > ? AND action IN ({marks})",
+        (username, after_id, *actions),
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def emergency_rows(
+    conn: Connection, username: str, first_id: int, last_id: int | None, limit: int
+) -> list[dict]:
+    """The user's rows written under emergency access between two ids (inclusive)."""
+    cur = conn.execute(
+        "SELECT id, ts, username, action, object_type, object_id, detail FROM audit_log "
+        "WHERE username = ? AND id >= ? AND (? IS NULL OR id <= ?) "
+        "AND detail LIKE '%\"emergency\":true%' ORDER BY id LIMIT ?",
+        (username, first_id, last_id, last_id, limit),
+    )
+    return [dict(r) for r in cur]

@@ -118,6 +118,9 @@ def run(data_dir: Path) -> int:
     app.setOrganizationName("ClinicRecords")
     app.setStyleSheet(STYLE)
     app.setQuitOnLastWindowClosed(False)
+    from clinicrecords.ui.gc_guard import UiThreadGarbageCollector
+
+    collector = UiThreadGarbageCollector(app)  # noqa: F841 - lives as long as the app
     controller = AppController(data_dir)
     try:
         if not controller.open_store():

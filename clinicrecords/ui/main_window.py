@@ -119,6 +119,102 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         self._action(view, "Larger text", lambda: self.zoom_font(1), "Ctrl++", "zoomInAction")
         self._action(view, "Smaller text", lambda: self.zoom_font(-1), "Ctrl+-", "zoomOutAction")
+        if self.session.can("user.manage"):
+            # Administration: accounts, settings, the audit trail, emergency-access review. Each
+            # screen opens as a window-modal dialog; pressing its key again brings it forward.
+            # The status bar says how many emergency accesses wait for review (a link to them).
+            from clinicrecords import admin_review
+            from clinicrecords.ui.admin_audit import AuditDialog
+            from clinicrecords.ui.admin_settings import SettingsDialog
+            from clinicrecords.ui.admin_users import UsersDialog
+            from clinicrecords.ui.workers import run_in_background
+
+            self.admin_dialogs: dict[str, QWidget] = {}
+            self.reviews_label = QLabel("")
+            self.reviews_label.setObjectName("reviewsLabel")
+            self.reviews_label.setStyleSheet("color:#8a4b00;font-weight:bold;padding:0 8px;")
+            self.reviews_label.hide()
+            self.statusBar().addWidget(self.reviews_label)
+
+            def show_review_count(count: int) -> None:
+                self.reviews_label.setText(
+                    f'<a href="review">{count} emergency access{"es" if count != 1 else ""} '
+                    "to review</a>"
+                )
+                self.reviews_label.setVisible(count > 0)
+
+            def refresh_review_count() -> None:
+                if self.session.can("audit.read"):
+                    run_in_background(
+                        admin_review.pending_count,
+                        self.session,
+                        on_done=show_review_count,
+                        context=self.reviews_label,
+                    )
+
+            def open_dialog(name: str, factory, on_new=None) -> QWidget | None:  # type: ignore[no-untyped-def]
+                dlg = self.admin_dialogs.get(name)
+                if dlg is not None and dlg.isVisible():
+                    dlg.raise_()
+                    dlg.activateWindow()
+                    return dlg
+                from clinicrecords.errors import ClinicError
+
+                try:
+                    dlg = factory(self.session, self)
+                except ClinicError as exc:
+                    QMessageBox.warning(self, "Administration", exc.message)
+                    return None
+                dlg.setAttribute(Qt.WA_DeleteOnClose)
+                self.idle.idle.connect(dlg.reject)  # the idle lock must not leave it on screen
+                dlg.finished.connect(lambda _r: self.admin_dialogs.pop(name, None))
+                dlg.finished.connect(lambda _r: refresh_review_count())
+                if on_new is not None:
+                    on_new(dlg)
+                self.admin_dialogs[name] = dlg
+                dlg.open()
+                return dlg
+
+            def settings_saved(changed: dict) -> None:
+                if "clinic.name" in changed:
+                    self.setWindowTitle(f"ClinicRecords: {changed['clinic.name']}")
+                if "security.idle_minutes" in changed:
+                    self.idle.set_minutes(float(changed["security.idle_minutes"]))
+
+            def open_audit(reviews: bool = False) -> None:
+                dlg = open_dialog(
+                    "audit",
+                    AuditDialog,
+                    lambda d: d.reviews_changed.connect(show_review_count),
+                )
+                if dlg is not None and reviews:
+                    dlg.show_reviews()
+
+            # F-keys, like the job tabs' F2-F4. F10 is left alone: several desktops open the
+            # menu bar with it.
+            # Alt+I: the release pages already use Alt+A.
+            menu = self.menuBar().addMenu("Adm&inistration")
+            menu.setObjectName("adminMenu")
+            self._action(
+                menu, "&Users and passwords…", lambda: open_dialog("users", UsersDialog), "F9",
+                "usersAction",
+            )  # fmt: skip
+            self._action(
+                menu,
+                "Clinic &settings…",
+                lambda: open_dialog(
+                    "settings", SettingsDialog, lambda d: d.saved.connect(settings_saved)
+                ),
+                "F11",
+                "settingsAction",
+            )
+            self._action(menu, "&Audit trail…", lambda: open_audit(False), "F12", "auditAction")
+            self._action(
+                menu, "&Emergency access review…", lambda: open_audit(True), "Shift+F12",
+                "reviewAction",
+            )  # fmt: skip
+            self.reviews_label.linkActivated.connect(lambda _link: open_audit(True))
+            refresh_review_count()
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcutsAction")
 
@@ -306,6 +402,10 @@ Everywhere
   F3 / F4           Scan & index / Release of information
   Ctrl+L            Lock the screen      Ctrl+Shift+Q  Sign out
   Ctrl++ / Ctrl+-   Larger / smaller text          F1  This list
+Administration (administrators)
+  F9                Users: Ctrl+N new account, Alt+D (de)activate, Alt+R new password
+  F11               Clinic settings (Ctrl+S saves)
+  F12 / Shift+F12   Audit trail (Alt+V verify the chain) / Emergency access review (Alt+M)
 Chart lookup
   Down, Enter       Pick a result, open the chart      Ctrl+N  New patient
 Chart

@@ -35,7 +35,12 @@ from clinicrecords.ui import release_data
 from clinicrecords.ui.release_data import RequestDetail
 from clinicrecords.ui.release_models import HeldBackFilter, SelectionModel
 
-PAGE_WIDTHS = ("Out", "10 of 10", "Laboratory result", "2026-12-31")  # measured; the reason stretches
+PAGE_WIDTHS = (
+    "Out",
+    "10 of 10",
+    "Laboratory result",
+    "2026-12-31",
+)  # measured; the reason stretches
 
 
 def parse_day(text: str, what: str) -> date | None:

@@ -75,7 +75,18 @@ class _Runnable(QRunnable):
             self.handle.finished = True
 
 
-_live: set[_Signals] = set()  # keep signal objects alive until their task reports
+_keeper: QObject | None = None
+
+
+def _owner() -> QObject:
+    """A UI-thread parent for every task's signal object, so that the Qt object is owned and
+    deleted on the UI thread (deleteLater after it reports), never when a worker thread happens
+    to drop the last Python reference to it."""
+    global _keeper
+    if _keeper is None:
+        _keeper = QObject()
+        _keeper.setObjectName("backgroundTaskSignals")
+    return _keeper
 
 
 def pool() -> QThreadPool:
@@ -94,8 +105,7 @@ def run_in_background(
     """Run ``fn`` on a worker; callbacks run on the UI thread, and not at all if ``context``
     (usually the widget that asked) has been deleted meanwhile."""
     handle = TaskHandle()
-    signals = _Signals()
-    _live.add(signals)
+    signals = _Signals(_owner())
     params = inspect.signature(fn).parameters
     if "cancel" in params:
         kwargs["cancel"] = handle.cancel_event
@@ -106,12 +116,12 @@ def run_in_background(
         return context is None or shiboken6.isValid(context)
 
     def finished(result: Any) -> None:
-        _live.discard(signals)
+        signals.deleteLater()
         if on_done and not handle.cancelled and alive():
             on_done(result)
 
     def failed(message: str, exc: object) -> None:
-        _live.discard(signals)
+        signals.deleteLater()
         if on_error and alive():
             on_error(message)
 
