@@ -14,14 +14,12 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -35,6 +33,7 @@ from clinicrecords.admin_review import Account
 from clinicrecords.domain import ROLES
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 # --- small pieces the three administration screens share -------------------------------------
@@ -51,20 +50,8 @@ def local_time(ts: str | datetime | None, with_seconds: bool = True) -> str:
 
 
 def make_table(model: RowsModel, name: str, stretch: int = -1) -> QTableView:
-    table = QTableView()
-    table.setObjectName(name)
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    table.setTabKeyNavigation(False)  # Tab leaves the table for the next control
+    table = read_only_table(name, model, stretch=stretch)
     table.setAlternatingRowColors(True)
-    table.verticalHeader().hide()
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeToContents)
-    header.setSectionResizeMode(
-        len(model.columns) - 1 if stretch < 0 else stretch, QHeaderView.Stretch
-    )
     return table
 
 

@@ -7,14 +7,11 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +24,7 @@ from clinicrecords.ui.chart_view import ChartView
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import if_alive
 from clinicrecords.ui.patient_search import PatientSearcher
+from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 
@@ -59,15 +57,7 @@ class ChartLookupPage(QWidget):
                 ("Match", lambda r: f"{r.score:.0%}"),
             ]
         )
-        self.table = QTableView()
-        self.table.setObjectName("resultsTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self.table.verticalHeader().hide()
+        self.table = read_only_table("resultsTable", self.model, stretch=0)
         self.table.activated.connect(lambda idx: self._open_row(idx.row()))
 
         self.lookup_panel = QWidget()

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QListView,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QTreeView,
     QVBoxLayout,
@@ -45,6 +44,7 @@ from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import PageViewer, if_alive
+from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 DOC_ROLE = Qt.UserRole + 1
@@ -60,20 +60,6 @@ def _when(d: date | None) -> str:
 
 def _squash(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
-def _table(name: str, model: RowsModel, stretch: int) -> QTableView:
-    t = QTableView()
-    t.setObjectName(name)
-    t.setModel(model)
-    t.setSelectionBehavior(QAbstractItemView.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SingleSelection)
-    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    t.verticalHeader().hide()
-    t.setWordWrap(False)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.Stretch)
-    return t
 
 
 class ThumbnailModel(QAbstractListModel):
@@ -235,7 +221,7 @@ class ChartView(QWidget):
                 ),
             ]
         )
-        self.text_table = _table("chartTextResults", self.text_model, 0)
+        self.text_table = read_only_table("chartTextResults", self.text_model, stretch=0)
         self.text_table.setWordWrap(True)
         self.text_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.text_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Interactive)
@@ -259,7 +245,7 @@ class ChartView(QWidget):
                 ("Pages", lambda e: e.pages_out or ""),
             ]
         )
-        self.release_table = _table("releaseHistory", self.release_model, 2)
+        self.release_table = read_only_table("releaseHistory", self.release_model, stretch=2)
         self.release_note = QLabel("")
         self.release_note.setObjectName("releaseNote")
         self.release_note.setWordWrap(True)
@@ -280,7 +266,7 @@ class ChartView(QWidget):
                 ("Undone", lambda m: f"{(m.undone_at or '')[:10]} {m.undone_by or ''}".strip()),
             ]
         )
-        self.merge_table = _table("mergeHistory", self.merge_model, 4)
+        self.merge_table = read_only_table("mergeHistory", self.merge_model, stretch=4)
         self.unmerge_reason = QLineEdit()
         self.unmerge_reason.setObjectName("unmergeReason")
         self.unmerge_reason.setPlaceholderText("Why the merge is undone")

@@ -11,14 +11,11 @@ from datetime import date, datetime
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +25,7 @@ from clinicrecords.scan.types import Suggestions
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
+from clinicrecords.ui.tables import read_only_table
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%d %b %Y", "%b %d %Y", "%Y%m%d")
 
@@ -81,15 +79,7 @@ class IndexForm(QWidget):
                 ("Match", lambda c: f"{c.score:.0%}"),
             ]
         )
-        self.table = QTableView()
-        self.table.setObjectName("patientCandidates")
-        self.table.setModel(self.candidates)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table = read_only_table("patientCandidates", self.candidates, stretch=0)
         self.table.setFocusPolicy(Qt.ClickFocus)
         self.table.setMaximumHeight(130)
         self.doc_type = QComboBox()

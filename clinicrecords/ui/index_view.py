@@ -19,7 +19,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QFileDialog,
     QHBoxLayout,
@@ -43,6 +42,7 @@ from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index_canvas import Highlight, PageCanvas
 from clinicrecords.ui.index_form import IndexForm, parse_date
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import TaskHandle, run_in_background
 
 WATCH_KEY = "scan.watch_folder"
@@ -247,17 +247,8 @@ class ScanIndexPage(QWidget):
         layout.addWidget(split)
 
     def _table(self, name: str, model: RowsModel) -> QTableView:
-        t = QTableView()
-        t.setObjectName(name)
-        t.setModel(model)
-        t.setSelectionBehavior(QAbstractItemView.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SingleSelection)
-        t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        t.verticalHeader().hide()
-        t.verticalHeader().setDefaultSectionSize(22)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        t.horizontalHeader().setStretchLastSection(True)
-        t.setFocusPolicy(Qt.ClickFocus)
+        t = read_only_table(name, model)
+        t.setFocusPolicy(Qt.ClickFocus)  # the keyboard works the page and the form
         return t
 
     def _build_shortcuts(self) -> None:

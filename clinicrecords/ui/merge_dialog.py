@@ -10,16 +10,13 @@ import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +27,7 @@ from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import if_alive
 from clinicrecords.ui.patient_search import PatientSearcher
+from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 
@@ -78,15 +76,7 @@ class MergeDialog(QDialog):
                 ("Phone", lambda r: r.patient.phone),
             ]
         )
-        self.table = QTableView()
-        self.table.setObjectName("mergeResults")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table = read_only_table("mergeResults", self.model, stretch=0)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._pick(cur.row()))
         self.table.activated.connect(lambda _i: self.reason.setFocus())
 

@@ -11,7 +11,6 @@ from datetime import date
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +31,7 @@ from clinicrecords.search.dates import parse_dob
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import if_alive
+from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 SEX_CHOICES = (("U", "Unknown"), ("F", "Female"), ("M", "Male"), ("X", "X / another"))
@@ -114,15 +113,7 @@ class RegistrationDialog(QDialog):
                 ("Address", lambda c: c.patient.address),
             ]
         )
-        self.dup_table = QTableView()
-        self.dup_table.setObjectName("duplicatesTable")
-        self.dup_table.setModel(self.dup_model)
-        self.dup_table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.dup_table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.dup_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.dup_table.verticalHeader().hide()
-        self.dup_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.dup_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        self.dup_table = read_only_table("duplicatesTable", self.dup_model, stretch=1)
         self.dup_table.setWordWrap(True)
         self.dup_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.dup_table.activated.connect(lambda _i: self.open_existing())

@@ -9,7 +9,6 @@ Ctrl+Shift+A (the page's shortcut) applies the dates and types.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -18,12 +17,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListView,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +31,7 @@ from clinicrecords.search.dates import parse_dob
 from clinicrecords.ui import release_data
 from clinicrecords.ui.release_data import RequestDetail
 from clinicrecords.ui.release_models import HeldBackFilter, SelectionModel
+from clinicrecords.ui.tables import read_only_table
 
 PAGE_WIDTHS = (
     "Out",
@@ -56,31 +54,6 @@ def parse_day(text: str, what: str) -> date | None:
     if not found:
         raise BadInput(f"'{text}' is not a date I can read for the {what} (try YYYY-MM-DD).")
     return found[0].value
-
-
-def row_table(name: str, model: Any, widths: tuple[int | str, ...] = ()) -> QTableView:
-    """A read-only row table. Column widths are set, not measured: measuring a column's
-    contents on every reload costs hundreds of milliseconds once a request has 2,000 pages.
-    A width given as a sample text is measured once in the table's font, so it scales with it."""
-    t = QTableView()
-    t.setObjectName(name)
-    t.setModel(model)
-    t.setSelectionBehavior(QAbstractItemView.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SingleSelection)
-    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    t.verticalHeader().hide()
-    t.verticalHeader().setDefaultSectionSize(22)
-    t.setWordWrap(False)
-    header = t.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.Interactive)
-    header.setStretchLastSection(True)
-    t.ensurePolished()
-    metrics = t.fontMetrics()
-    for col, width in enumerate(widths):
-        t.setColumnWidth(
-            col, metrics.horizontalAdvance(width) + 18 if isinstance(width, str) else width
-        )
-    return t
 
 
 class PagesPanel(QWidget):
@@ -136,7 +109,7 @@ class PagesPanel(QWidget):
 
         self.model = SelectionModel(self)
         self.model.toggle_requested.connect(self.toggle_requested.emit)
-        self.table = row_table("selectionTable", self.model, PAGE_WIDTHS)
+        self.table = read_only_table("selectionTable", self.model, widths=PAGE_WIDTHS)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.activated.connect(self._explain_page)
         self.exclude_note = QLineEdit()
@@ -149,7 +122,7 @@ class PagesPanel(QWidget):
 
         self.held_model = HeldBackFilter(self)
         self.held_model.setSourceModel(self.model)
-        self.held_table = row_table("heldBackTable", self.held_model, PAGE_WIDTHS)
+        self.held_table = read_only_table("heldBackTable", self.held_model, widths=PAGE_WIDTHS)
         self.held_table.hideColumn(0)
         self.held_table.setWordWrap(True)
         self.held_label = QLabel("")

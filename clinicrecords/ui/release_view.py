@@ -50,7 +50,8 @@ from clinicrecords.ui.release_models import (
     RequestLogModel,
 )
 from clinicrecords.ui.release_packet import PacketPanel
-from clinicrecords.ui.release_pages import PagesPanel, row_table
+from clinicrecords.ui.release_pages import PagesPanel
+from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 STATUS_FILTERS: list[tuple[str, frozenset[str] | None]] = [
@@ -110,7 +111,7 @@ class ReleasePage(QWidget):
         self.log_panel.setObjectName("releaseLogPanel")
         self.due_label = QLabel("<b>Overdue and due soon</b>")
         self.due_model = RequestLogModel(self)
-        self.due_table = row_table("dueTable", self.due_model, LOG_WIDTHS)
+        self.due_table = read_only_table("dueTable", self.due_model, widths=LOG_WIDTHS)
         self.due_table.setMaximumHeight(150)
         for col in (3, 5, 7):  # status, DOB, received: the log below has them
             self.due_table.hideColumn(col)
@@ -135,7 +136,7 @@ class ReleasePage(QWidget):
         self.log_filter = RequestFilter(self)
         self.log_filter.setSourceModel(self.log_model)
         self.filter_edit.textChanged.connect(self.log_filter.set_text)
-        self.log_table = row_table("requestTable", self.log_filter, LOG_WIDTHS)
+        self.log_table = read_only_table("requestTable", self.log_filter, widths=LOG_WIDTHS)
         header = self.log_table.horizontalHeader()
         header.setSectionsClickable(True)
         header.setSortIndicatorShown(True)
