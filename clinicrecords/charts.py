@@ -146,18 +146,7 @@ def _group(
 ) -> tuple[DocumentGroup, ...]:
     pages: dict[int, list[PageRef]] = {}
     for r in page_rows:
-        pages.setdefault(r["document_id"], []).append(
-            PageRef(
-                r["id"],
-                r["document_id"],
-                r["seq"],
-                r["sha256"],
-                r["media_type"],
-                r["width"],
-                r["height"],
-                r["rotation"],
-            )
-        )
+        pages.setdefault(r["document_id"], []).append(documents.page_ref(r))
     by_type: dict[str, list[ChartDocument]] = {}
     labels: dict[str, tuple[str, bool]] = {}
     for r in doc_rows:

@@ -121,19 +121,21 @@ def document_pages(session: Session, document_id: int) -> list[PageRef]:
     session.require("document.read")
     with session.db.read() as conn:
         rows = documents_sql.pages_for_document(conn, document_id)
-    return [
-        PageRef(
-            r["id"],
-            r["document_id"],
-            r["seq"],
-            r["sha256"],
-            r["media_type"],
-            r["width"],
-            r["height"],
-            r["rotation"],
-        )
-        for r in rows
-    ]
+    return [page_ref(r) for r in rows]
+
+
+def page_ref(row: dict) -> PageRef:
+    """A PageRef from a ``pages`` row (as documents_sql returns them)."""
+    return PageRef(
+        row["id"],
+        row["document_id"],
+        row["seq"],
+        row["sha256"],
+        row["media_type"],
+        row["width"],
+        row["height"],
+        row["rotation"],
+    )
 
 
 def read_page(session: Session, page_id: int, purpose: str = "view") -> bytes:

@@ -16,6 +16,7 @@ from pathlib import Path
 from threading import Event
 
 from clinicrecords import documents, lookup, patients
+from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.domain import Document, Patient
 from clinicrecords.errors import BadInput
 from clinicrecords.release import rules, service
@@ -196,15 +197,7 @@ def build_packet_bytes(
 def save_packet_bytes(data: bytes, target: Path) -> Path:
     """Write a built packet where the user chose, whole or not at all."""
     target = Path(target)
-    part = target.with_name(target.name + ".part")
-    try:
-        with open(part, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
+    write_atomically(target, data)  # a full disk says so in a sentence (DiskFull)
     return target
 
 
