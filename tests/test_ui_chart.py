@@ -298,3 +298,32 @@ def test_duplicate_warning_makes_the_clerk_choose(qtbot, session_for, patient) -
         assert row[0] == str(dlg.registered.id) and json.loads(row[1])["shown"] == [patient.id]
     finally:
         _close(w)
+
+
+def test_cover_sheet_printed_from_the_chart_by_keyboard(qtbot, window, patient, tmp_path) -> None:
+    """Ctrl+Shift+P in a chart prints a barcode separator sheet that the pipeline reads back."""
+    import pypdfium2 as pdfium
+    from PySide6.QtPrintSupport import QPrinter
+
+    from clinicrecords.scan.barcodes import read_cover_sheet
+
+    page = window.chart_page
+    page.open_chart(patient.id)
+    qtbot.waitUntil(lambda: page.showing_chart, timeout=5000)
+    view = page.chart_view
+    out = tmp_path / "sheet.pdf"
+
+    def printer_to_file() -> QPrinter:
+        printer = QPrinter(QPrinter.HighResolution)
+        printer.setOutputFormat(QPrinter.PdfFormat)
+        printer.setOutputFileName(str(out))
+        return printer
+
+    view.ask_cover_sheet_type = lambda: "lab"
+    view.ask_printer = printer_to_file
+    with qtbot.waitSignal(view.cover_sheets_printed, timeout=30000) as printed:
+        qtbot.keyClick(view, Qt.Key_P, Qt.ControlModifier | Qt.ShiftModifier)
+    assert printed.args == [1]
+    image = pdfium.PdfDocument(str(out))[0].render(scale=200 / 72).to_pil().convert("L")
+    code = read_cover_sheet(image)
+    assert code is not None and (code.mrn, code.doc_type) == (patient.mrn, "lab")

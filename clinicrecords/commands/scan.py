@@ -49,6 +49,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", default=[], help="backend option, repeatable")
     p.add_argument("--no-process", action="store_true")
     p.set_defaults(handler=run_acquire)
+    p = add_common(sub.add_parser("coversheet", help="print barcode cover sheets for a chart"))
+    p.add_argument("mrn")
+    p.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        required=True,
+        help="document type code (repeat for several sheets)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    p.set_defaults(handler=run_coversheet)
 
 
 # -- JSON shapes -----------------------------------------------------------------------------
@@ -196,3 +207,19 @@ def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
             options=tuple(args.option),
         )
         return _ingest_and_report(ctx, pages, "scanner", True, not args.no_process)
+
+
+def run_coversheet(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.coversheets import cover_sheets_pdf
+    from clinicrecords.db.pagestore import write_atomically
+    from clinicrecords.patients import patient_by_mrn
+
+    session = ctx.session()
+    patient = patient_by_mrn(session, args.mrn)
+    data = cover_sheets_pdf(session, patient.id, args.types)
+    write_atomically(args.out, data)
+    ctx.emit(
+        {"out": str(args.out), "sheets": len(args.types)},
+        f"Wrote {len(args.types)} cover sheet(s) to {args.out}.",
+    )
+    return 0

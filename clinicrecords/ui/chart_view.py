@@ -145,6 +145,7 @@ class ChartView(QWidget):
     back_requested = Signal()
     merge_requested = Signal(int)  # survivor patient id
     chart_loaded = Signal(int)
+    cover_sheets_printed = Signal(int)  # pages sent to the printer
 
     def __init__(self, session: Session, bus: ChangeBus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,8 +174,13 @@ class ChartView(QWidget):
         self.merge_button.setObjectName("mergeButton")
         self.merge_button.clicked.connect(self._merge)
         self.merge_button.setVisible(session.can("patient.merge"))
+        self.sheet_button = QPushButton("Cover sheets… (Ctrl+Shift+P)")
+        self.sheet_button.setObjectName("coverSheetButton")
+        self.sheet_button.setToolTip("Print barcode separator sheets for this chart's paper")
+        self.sheet_button.clicked.connect(self.print_cover_sheets)
         ids = QHBoxLayout()
         ids.addWidget(self.name_label, 1)
+        ids.addWidget(self.sheet_button)
         ids.addWidget(self.merge_button)
         ids.addWidget(self.back_button)
         header = QFrame()
@@ -361,6 +367,7 @@ class ChartView(QWidget):
             ("Ctrl+PgUp", lambda: self.viewer.previous_page()),
             ("Ctrl+Shift+F", self.focus_text_search),
             ("Ctrl+M", self._merge),
+            ("Ctrl+Shift+P", self.print_cover_sheets),
             ("Alt+D", lambda: self.doc_tree.setFocus()),
         ):
             sc = QShortcut(QKeySequence(keys), self)
@@ -582,6 +589,59 @@ class ChartView(QWidget):
         self.viewer.setFocus()
 
     # --- merges ----------------------------------------------------------------------------
+
+    # --- cover sheets ----------------------------------------------------------------------
+
+    def ask_cover_sheet_type(self) -> str | None:
+        """Which document type the sheet announces (a hook tests replace)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        types = self.session_doc_types()
+        labels = [label for _, label in types]
+        label, ok = QInputDialog.getItem(
+            self, "Cover sheet", "The paper that follows the sheet is a:", labels, 0, False
+        )
+        return dict((lab, code) for code, lab in types).get(label) if ok else None
+
+    def session_doc_types(self) -> list[tuple[str, str]]:
+        from clinicrecords.taxonomy import DEFAULT_DOC_TYPES
+
+        return [(t.code, t.label) for t in DEFAULT_DOC_TYPES]
+
+    def ask_printer(self):  # type: ignore[no-untyped-def]
+        """The Qt print dialog (a hook tests replace with a ready QPrinter)."""
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter(QPrinter.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        return printer if dialog.exec() == QPrintDialog.Accepted else None
+
+    def print_cover_sheets(self) -> None:
+        """Build a sheet (worker), ask for the printer, print (worker)."""
+        from clinicrecords.coversheets import cover_sheets_pdf
+        from clinicrecords.ui.printing import render_pdf_to_printer
+
+        if self.chart is None:
+            return
+        code = self.ask_cover_sheet_type()
+        if code is None:
+            return
+
+        def built(data: bytes) -> None:
+            printer = self.ask_printer()
+            if printer is None:
+                return
+            self._sheet_printer = printer  # alive while the worker paints on it
+            run_in_background(
+                render_pdf_to_printer, data, printer, context=self,
+                on_done=lambda n: self.cover_sheets_printed.emit(n),
+                on_error=self.details_label.setText,
+            )  # fmt: skip
+
+        run_in_background(
+            cover_sheets_pdf, self.session, self.chart.patient.id, [code], context=self,
+            on_done=built, on_error=self.details_label.setText,
+        )  # fmt: skip
 
     def _merge(self) -> None:
         if self.chart is not None and self.session.can("patient.merge"):

@@ -413,7 +413,7 @@ Chart
   PageDown/Space/→  Next page (into the next document) PageUp/Backspace/←  Previous
   Home / End        First / last page    + / −  Zoom    W  Fit width    F  Fit page
   R / Shift+R       Rotate (view only)   Ctrl+Shift+F  Find in the chart's text
-  Ctrl+M            Merge with another chart
+  Ctrl+M            Merge with another chart           Ctrl+Shift+P  Print cover sheets
 Scan & index
   Ctrl+O            Import files         Ctrl+Shift+S  Scan    Ctrl+Shift+W  Watch a folder
   Enter             Accept the suggestion and file     Tab  Next field
