@@ -95,6 +95,9 @@ def test_index_a_batch_by_keyboard_alone(qtbot, admin_session, batch) -> None:
     qtbot.keyClicks(form.doc_date, "02/09/2024")
     qtbot.keyClick(form.doc_date, Qt.Key_Return)
     qtbot.waitUntil(lambda: view.page_model.rowCount() == 0, timeout=10_000)
+    # nothing left: no stale patient or suggestion stays on screen
+    assert form.patient.text() == "" and form.candidates.rowCount() == 0
+    assert not form.isEnabled()
 
     conn = admin_session.db.connection()
     docs = conn.execute("SELECT doc_type, doc_date FROM documents ORDER BY id").fetchall()

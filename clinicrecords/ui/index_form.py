@@ -135,6 +135,19 @@ class IndexForm(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._changed())
 
     # -- filling from suggestions --------------------------------------------------------
+    def clear(self) -> None:
+        """Nothing to file: no stale patient or suggestion may stay on screen."""
+        self._filling = True
+        try:
+            self._suggested = []
+            self.candidates.set_rows([])
+            self.confidence.setText("")
+            self.error.setText("")
+            for w in (self.patient, self.doc_date, self.author, self.facility):
+                w.clear()
+        finally:
+            self._filling = False
+
     def fill(self, s: Suggestions, saved: dict | None = None) -> None:
         """Pre-fill from the page's suggestions, then apply what the clerk already typed."""
         self._filling = True

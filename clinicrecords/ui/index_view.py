@@ -351,10 +351,12 @@ class ScanIndexPage(QWidget):
         current = self.current if self.current in self.pages else state.get("current")
         self.page_model.set_rows(rows)
         self._update_status()
+        self.form.setEnabled(bool(rows))
         if not rows:
             self.current = None
             self.canvas.show_message("Nothing left to file in this batch.")
             self.doc_label.setText("")
+            self.form.clear()
             return
         ids = [r.page.id for r in rows]
         target = current if current in self.pages else ids[0]
