@@ -37,20 +37,7 @@ SYNTHEA_MAP = {
     "state": "STATE",
     "zip": "ZIP",
 }
-TARGETS = (
-    "mrn",
-    "family",
-    "given",
-    "middle",
-    "dob",
-    "sex",
-    "phone",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "source_id",
-)
+TARGETS = (*patients_sql.FIELDS, "source_id")
 MAX_REPORTED = 50
 _SYNTHEA_DIGITS = re.compile(r"\d+$")
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from clinicrecords.errors import BadInput, ClinicError
-from clinicrecords.scan.sources import ScannerDevice
+from clinicrecords.scan.sources import ModuleScannerSource, ScannerDevice
 
 LIST_TIMEOUT = 60.0  # network backends (airscan, net) probe for several seconds
 SCAN_TIMEOUT = 900.0  # a 100-sheet ADF batch at 300 dpi
@@ -178,23 +179,7 @@ def scan(
     raise ScanFailed(message)
 
 
-class SaneSource:
+class SaneSource(ModuleScannerSource):
     """``ScannerSource`` over SANE (see ``sources.ScannerSource``)."""
 
-    def available(self) -> bool:
-        return available()
-
-    def list_devices(self) -> list[ScannerDevice]:
-        return list_devices()
-
-    def scan(
-        self,
-        device: ScannerDevice | str,
-        *,
-        out_dir: Path,
-        dpi: int = 300,
-        mode: str = "Gray",
-        source: str | None = None,
-        batch: bool = True,
-    ) -> list[Path]:
-        return scan(device, out_dir=out_dir, dpi=dpi, mode=mode, source=source, batch=batch)
+    module = sys.modules[__name__]

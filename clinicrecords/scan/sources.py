@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -331,3 +331,32 @@ class ScannerSource(Protocol):
         source: str | None = None,
         batch: bool = True,
     ) -> list[Path]: ...
+
+
+class ModuleScannerSource:
+    """A ``ScannerSource`` over a driver module that offers ``available``, ``list_devices``
+    and ``scan`` as functions (``scan.sane``, ``scan.wia``)."""
+
+    module: Any = None
+
+    def available(self) -> bool:
+        return bool(self.module.available())
+
+    def list_devices(self) -> list[ScannerDevice]:
+        return list(self.module.list_devices())
+
+    def scan(
+        self,
+        device: ScannerDevice | str,
+        *,
+        out_dir: Path,
+        dpi: int = 300,
+        mode: str = "Gray",
+        source: str | None = None,
+        batch: bool = True,
+    ) -> list[Path]:
+        return list(
+            self.module.scan(
+                device, out_dir=out_dir, dpi=dpi, mode=mode, source=source, batch=batch
+            )
+        )

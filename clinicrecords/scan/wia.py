@@ -19,7 +19,7 @@ from typing import Any
 
 from clinicrecords.errors import BadInput
 from clinicrecords.scan.sane import ScanFailed, ScannerUnavailable
-from clinicrecords.scan.sources import ScannerDevice
+from clinicrecords.scan.sources import ModuleScannerSource, ScannerDevice
 
 WIA_DEVICE_TYPE_SCANNER = 1
 WIA_FORMAT_PNG = "{B96B3CAF-0728-11D3-9D7B-0000F81EF32E}"
@@ -142,23 +142,7 @@ def scan(
     return pages
 
 
-class WiaSource:
+class WiaSource(ModuleScannerSource):
     """``ScannerSource`` over WIA (see ``sources.ScannerSource``)."""
 
-    def available(self) -> bool:
-        return available()
-
-    def list_devices(self) -> list[ScannerDevice]:
-        return list_devices()
-
-    def scan(
-        self,
-        device: ScannerDevice | str,
-        *,
-        out_dir: Path,
-        dpi: int = 300,
-        mode: str = "Gray",
-        source: str | None = None,
-        batch: bool = True,
-    ) -> list[Path]:
-        return scan(device, out_dir=out_dir, dpi=dpi, mode=mode, source=source, batch=batch)
+    module = sys.modules[__name__]
