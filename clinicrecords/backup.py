@@ -41,6 +41,24 @@ class BackupResult:
     pages_copied: int
     pages_total: int
     db_bytes: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_audit_anchor(conn, manifest: dict) -> str | None:  # type: ignore[no-untyped-def]
+    """The audit chain's head recorded by an earlier (signed) backup must still be in the chain,
+    unchanged. This catches what the chain alone cannot: someone holding the key who rewrote
+    the whole trail consistently after that backup was made."""
+    head = manifest.get("audit_head")
+    if not head:
+        return None
+    row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (int(head["id"]),)).fetchone()
+    if row is None or row[0] != head["hash"]:
+        return (
+            f"The audit trail differs from the one recorded by the backup of "
+            f"{str(manifest.get('created_at', '?'))[:10]}: rows up to {head['id']} were altered "
+            "or removed since. Keep that backup and tell the practice's privacy officer."
+        )
+    return None
 
 
 def _sha256_file(path: Path) -> str:
@@ -66,14 +84,20 @@ def backup(session: Session, dest: Path, progress: Progress | None = None) -> Ba
     ):
         raise BadInput("A backup cannot go inside the data folder it backs up.")
     old = dest / MANIFEST
+    previous: dict = {}
     if old.exists():
         try:
-            if json.loads(old.read_text())["store_id"] != store.store_id:
+            previous = json.loads(old.read_text())
+            if previous["store_id"] != store.store_id:
                 raise BadInput("That folder holds a backup of another clinic store.")
         except (ValueError, KeyError):
             raise BadInput(
                 "That folder holds something that is not a ClinicRecords backup."
             ) from None
+        if not hmac.compare_digest(
+            str(previous.get("hmac", "")), _sign(previous, store.derived.manifest)
+        ):
+            previous = {}  # not signed with this store's key: it anchors nothing
     elif dest.exists() and any(dest.iterdir()):
         raise BadInput("Back up into an empty folder or into an earlier backup of this store.")
     dest.mkdir(parents=True, exist_ok=True)
@@ -103,6 +127,8 @@ def backup(session: Session, dest: Path, progress: Progress | None = None) -> Ba
         )
         version = schema_version(snap)
         audit_rows = int(snap.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+        head = snap.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        warning = check_audit_anchor(snap, previous)
     finally:
         snap.close()
     copied = 0
@@ -125,13 +151,22 @@ def backup(session: Session, dest: Path, progress: Progress | None = None) -> Ba
         "db_sha256": _sha256_file(dest / DB_NAME),
         "pages": len(blobs),
         "audit_rows": audit_rows,
+        "audit_head": {"id": int(head[0]), "hash": str(head[1])} if head else None,
     }
     manifest["hmac"] = _sign(manifest, store.derived.manifest)
     write_atomically(dest / MANIFEST, json.dumps(manifest, indent=2).encode())
-    session.audit("backup.done", "store", store.store_id, pages=len(blobs), copied=copied)
+    warnings = [warning] if warning else []
+    session.audit(
+        "backup.done",
+        "store",
+        store.store_id,
+        pages=len(blobs),
+        copied=copied,
+        audit_anchor_ok=not warnings,
+    )
     if progress:
         progress(len(blobs), len(blobs))
-    return BackupResult(dest, copied, len(blobs), (dest / DB_NAME).stat().st_size)
+    return BackupResult(dest, copied, len(blobs), (dest / DB_NAME).stat().st_size, warnings)
 
 
 @dataclass

@@ -104,3 +104,37 @@ def test_verify_reports_a_damaged_page(store, admin_session) -> None:
     path.unlink()
     report = backup.verify(admin_session)
     assert any("missing" in p for p in report.problems)
+
+
+def test_a_consistently_rewritten_audit_trail_is_caught_by_the_last_backup(
+    admin_session, tmp_path: Path
+) -> None:
+    """Someone with the key rewrites an old audit row and recomputes every hash after it, so
+    the chain itself verifies. The head recorded (and signed) by the previous backup does not
+    match any more: the next backup into that folder says so."""
+    from clinicrecords import audit
+
+    _fill(admin_session)
+    first = backup.backup(admin_session, tmp_path / "bk")
+    assert first.warnings == []
+    conn = admin_session.db.connection()
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute("UPDATE audit_log SET username = 'nobody' WHERE id = 3")
+    prev = conn.execute("SELECT hash FROM audit_log WHERE id = 2").fetchone()[0]
+    for row in list(audit.audit_sql.iter_rows(conn)):
+        if row["id"] < 3:
+            continue
+        row["prev_hash"] = prev
+        row["hash"] = audit._row_hash(row)
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?",
+            (row["prev_hash"], row["hash"], row["id"]),
+        )
+        prev = row["hash"]
+    last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    from clinicrecords.db import settings_sql
+
+    settings_sql.put(conn, audit.HEAD_KEY, {"id": last, "hash": prev})
+    assert audit.verify(conn).ok  # the chain alone cannot tell
+    second = backup.backup(admin_session, tmp_path / "bk")
+    assert second.warnings and "audit trail differs" in second.warnings[0]

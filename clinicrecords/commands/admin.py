@@ -272,11 +272,17 @@ def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
             "pages": result.pages_total,
             "pages_copied": result.pages_copied,
             "db_bytes": result.db_bytes,
+            "warnings": result.warnings,
         },
-        f"Backup written to {result.folder}: {result.pages_total} stored objects "
-        f"({result.pages_copied} copied this time).",
+        "\n".join(
+            [
+                f"Backup written to {result.folder}: {result.pages_total} stored objects "
+                f"({result.pages_copied} copied this time)."
+            ]
+            + [f"WARNING: {w}" for w in result.warnings]
+        ),
     )
-    return 0
+    return 8 if result.warnings else 0
 
 
 def run_restore(args: argparse.Namespace, ctx: CommandContext) -> int:

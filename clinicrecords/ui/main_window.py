@@ -343,15 +343,18 @@ class MainWindow(QMainWindow):
         if not folder:
             return
         self.statusBar().showMessage("Backing up…")
-        run_in_background(
-            backup,
-            self.session,
-            folder,
-            on_done=lambda r: self.statusBar().showMessage(
+
+        def done(r) -> None:  # type: ignore[no-untyped-def]
+            self.statusBar().showMessage(
                 f"Backup done: {r.pages_total} stored objects ({r.pages_copied} new).", 10000
-            ),
+            )
+            if r.warnings:
+                QMessageBox.warning(self, "Backup", "\n\n".join(r.warnings))
+
+        run_in_background(
+            backup, self.session, folder, on_done=done, context=self,
             on_error=lambda m: QMessageBox.warning(self, "Backup", m),
-        )
+        )  # fmt: skip
 
     def verify_store(self) -> None:
         from clinicrecords.backup import verify
