@@ -142,3 +142,21 @@ def test_unexpected_errors_reach_the_log_without_their_message(
     logged = log_file.read_text()
     assert "ValueError" in logged and "QUILLFEATHER" not in logged
     assert "QUILLFEATHER" not in capsys.readouterr().err
+
+
+def test_lock_hides_open_forms_and_brings_them_back(qtbot, window) -> None:
+    """A half-filled registration form shows a patient: the lock must hide it as well."""
+    from clinicrecords.ui.registration import RegistrationDialog
+
+    window.chart_page.new_patient()
+    form = window.chart_page.registration
+    assert isinstance(form, RegistrationDialog)
+    qtbot.waitUntil(form.isVisible, timeout=3000)
+    window.lock()
+    assert window.locked and not form.isVisible()
+    dlg = window.lock_dialog
+    qtbot.keyClicks(dlg.password, PASSWORD)
+    qtbot.keyClick(dlg.password, Qt.Key_Return)
+    qtbot.waitUntil(lambda: not window.locked, timeout=3000)
+    assert form.isVisible()
+    form.reject()

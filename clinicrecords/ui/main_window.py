@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -275,6 +276,14 @@ class MainWindow(QMainWindow):
         self.idle.pause()
         self.session.audit("session.lock", "user", self.session.user.id)
         self.centralWidget().setVisible(False)
+        # Every other window (a registration form, a merge, a print preview) may show a
+        # patient: hide them too, and bring them back as they were once unlocked.
+        self._hidden_windows = [
+            w for w in QApplication.topLevelWidgets()
+            if w is not self and w.isVisible() and w.isWindow() and not w.inherits("QMenu")
+        ]  # fmt: skip
+        for w in self._hidden_windows:
+            w.hide()
         dlg = LoginDialog(self.session.store, self, self.session.user.username, locked=True)
         dlg.setObjectName("lockDialog")
         self.lock_dialog = dlg
@@ -287,6 +296,10 @@ class MainWindow(QMainWindow):
         if result and dlg.session is not None:
             self.locked = False
             self.centralWidget().setVisible(True)
+            for w in getattr(self, "_hidden_windows", []):
+                if shiboken6.isValid(w):
+                    w.show()
+            self._hidden_windows = []
             self.session.audit("session.unlock", "user", self.session.user.id)
             self.idle.resume()
         else:
