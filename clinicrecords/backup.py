@@ -330,3 +330,35 @@ def _undo_restore(data_dir: Path, created: bool) -> None:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
+
+
+ORPHAN_GRACE_SECONDS = 24 * 3600
+
+
+def remove_orphans(session: Session, grace_seconds: int = ORPHAN_GRACE_SECONDS) -> int:
+    """Delete stored objects that no page or imported file names, left by an interrupted
+    import. Objects younger than the grace period are kept: an import writes its bytes before
+    the rows that name them, so a fresh object may simply not be named *yet*."""
+    import time
+
+    session.require("store.verify")
+    conn = session.db.new_connection()
+    try:
+        referenced = {b for _, b, _ in documents_sql.all_page_blobs(conn)}
+        referenced |= {b for _, b, _ in documents_sql.all_file_blobs(conn)}
+    finally:
+        conn.close()
+    cutoff = time.time() - grace_seconds
+    removed = 0
+    for blob_id in list(session.pages.iter_blob_ids()):
+        if blob_id in referenced:
+            continue
+        path = session.pages.path_for(blob_id)
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    session.audit("store.remove_orphans", "store", session.store.store_id, removed=removed)
+    return removed

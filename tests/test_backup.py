@@ -138,3 +138,18 @@ def test_a_consistently_rewritten_audit_trail_is_caught_by_the_last_backup(
     assert audit.verify(conn).ok  # the chain alone cannot tell
     second = backup.backup(admin_session, tmp_path / "bk")
     assert second.warnings and "audit trail differs" in second.warnings[0]
+
+
+def test_orphans_from_an_interrupted_import_are_removed_only_when_old(store, admin_session) -> None:
+    import os
+    import time
+
+    _fill(admin_session)
+    old_blob, _ = store.pages.put(png_page("bytes stored, rows never written (a crash)"))
+    new_blob, _ = store.pages.put(png_page("an import still writing its rows"))
+    day_ago = time.time() - 2 * 24 * 3600
+    os.utime(store.pages.path_for(old_blob), (day_ago, day_ago))
+    assert any("belong to no page" in n for n in backup.verify(admin_session).notes)
+    assert backup.remove_orphans(admin_session) == 1
+    assert not store.pages.exists(old_blob) and store.pages.exists(new_blob)
+    assert backup.verify(admin_session).ok  # every page still reads back

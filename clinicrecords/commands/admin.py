@@ -72,6 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_common(
         sub.add_parser("verify", help="re-read every page; check schema and audit chain")
     )
+    p.add_argument(
+        "--remove-orphans",
+        action="store_true",
+        help="also delete stored objects no row names (left by an interrupted import over a day ago)",
+    )
     p.set_defaults(handler=run_verify)
 
     st = sub.add_parser("settings", help="clinic settings").add_subparsers(
@@ -297,7 +302,10 @@ def run_restore(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
+    removed = backup.remove_orphans(ctx.session()) if args.remove_orphans else 0
     report = backup.verify(ctx.session())
+    if args.remove_orphans:
+        report.notes.insert(0, f"removed {removed} stored object(s) that belonged to no page")
     lines = [f"Checked {report.checked_pages} stored objects and {report.audit_rows} audit rows."]
     lines += [f"PROBLEM: {p}" for p in report.problems] + [f"note: {n}" for n in report.notes]
     lines.append("All good." if report.ok else "The store has problems: restore from a backup.")
