@@ -82,3 +82,10 @@ def test_every_page_numbered_in_order_with_footer(tmp_path: Path) -> None:
     # A page turned 90 degrees is laid out landscape.
     box = reader.pages[first].mediabox
     assert box.width > box.height
+
+
+def test_names_outside_winansi_lose_accents_not_letters() -> None:
+    from clinicrecords.release.pdfstream import pdf_string, winansi_text
+
+    assert winansi_text("Łukasz Nguyễn-Müller") == "Lukasz Nguyen-Müller"
+    assert pdf_string("Đặng (Zoë)") == b"(Dang \\(Zo\xeb\\))"

@@ -10,6 +10,7 @@ so it stays extractable.
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -28,9 +29,45 @@ class ImageXObject:
     smask: ImageXObject | None = None
 
 
+_NO_DECOMPOSITION = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ħ": "H",
+        "ħ": "h",
+        "ı": "i",
+        "Ŀ": "L",
+        "ŀ": "l",
+        "Ŧ": "T",
+        "ŧ": "t",
+    }
+)
+
+
+def winansi_text(text: str) -> str:
+    """Text Helvetica's WinAnsi encoding can show: a character outside it loses its accents
+    ("Nguyễn" → "Nguyen", "Łukasz" → "Lukasz") rather than printing as "?" in a legal letter."""
+    out = []
+    for ch in text:
+        try:
+            ch.encode("cp1252")
+            out.append(ch)
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", ch.translate(_NO_DECOMPOSITION))
+            kept = "".join(c for c in base if not unicodedata.combining(c))
+            try:
+                kept.encode("cp1252")
+                out.append(kept or "?")
+            except UnicodeEncodeError:
+                out.append("?")
+    return "".join(out)
+
+
 def pdf_string(text: str) -> bytes:
-    """A PDF literal string in WinAnsi (what Helvetica understands); unknown characters -> '?'."""
-    raw = text.encode("cp1252", errors="replace")
+    """A PDF literal string in WinAnsi (what Helvetica understands); see ``winansi_text``."""
+    raw = winansi_text(text).encode("cp1252", errors="replace")
     out = raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
     out = out.replace(b"\r", b"\\r").replace(b"\n", b"\\n")
     return b"(" + out + b")"
