@@ -22,10 +22,19 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+install_pkgs() {
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ! install_pkgs "${missing[@]}"; then
+    # A distribution may name a library differently (Ubuntu 24.04's "t64" renames): install
+    # what exists one by one and say what could not be had.
+    for pkg in "${missing[@]}"; do
+      install_pkgs "$pkg" || echo "setup: package $pkg is not available here; skipped" >&2
+    done
+  fi
 fi
 
 # SANE's 'test' backend: a virtual scanner, used by the tests (harmless on a clinic PC).
