@@ -22,7 +22,6 @@ from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart_view import ChartView
 from clinicrecords.ui.models import RowsModel
-from clinicrecords.ui.page_viewer import if_alive
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
@@ -121,8 +120,9 @@ class ChartLookupPage(QWidget):
             charts.open_chart,
             self.session,
             patient_id,
-            on_done=if_alive(self, lambda view: self._show_chart(generation, view)),
-            on_error=if_alive(self, self.status.setText),
+            context=self,
+            on_done=lambda view: self._show_chart(generation, view),
+            on_error=self.status.setText,
         )
 
     def _show_chart(self, generation: int, view: charts.ChartView) -> None:

@@ -43,7 +43,7 @@ from clinicrecords.domain import PageRef
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.models import RowsModel
-from clinicrecords.ui.page_viewer import PageViewer, if_alive
+from clinicrecords.ui.page_viewer import PageViewer
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -100,9 +100,9 @@ class ThumbnailModel(QAbstractListModel):
                     charts.thumbnail,
                     self.session,
                     page.id,
-                    on_done=if_alive(
-                        self,
-                        lambda data, r=row, pid=page.id: self._arrived(generation, r, pid, data),
+                    context=self,
+                    on_done=lambda data, r=row, pid=page.id: self._arrived(
+                        generation, r, pid, data
                     ),
                 )
 
@@ -468,8 +468,9 @@ class ChartView(QWidget):
             merge.merge_history,
             self.session,
             self.chart.patient.id,
-            on_done=if_alive(self, self.merge_model.set_rows),
-            on_error=if_alive(self, self.merge_status.setText),
+            context=self,
+            on_done=self.merge_model.set_rows,
+            on_error=self.merge_status.setText,
         )
 
     def reload(self) -> None:
@@ -481,8 +482,9 @@ class ChartView(QWidget):
             open_chart,
             self.session,
             self.chart.patient.id,
-            on_done=if_alive(self, self.load),
-            on_error=if_alive(self, self.merge_status.setText),
+            context=self,
+            on_done=self.load,
+            on_error=self.merge_status.setText,
         )
 
     def _on_changes(self, changes: Changes) -> None:
@@ -562,8 +564,9 @@ class ChartView(QWidget):
             self.session,
             self.chart.patient.id,
             self.text_box.text(),
-            on_done=if_alive(self, self._text_results),
-            on_error=if_alive(self, self.text_status.setText),
+            context=self,
+            on_done=self._text_results,
+            on_error=self.text_status.setText,
         )
 
     def _text_results(self, hits: list[charts.TextHit]) -> None:
@@ -669,6 +672,7 @@ class ChartView(QWidget):
             self.session,
             record.id,
             self.unmerge_reason.text(),
-            on_done=if_alive(self, done),
-            on_error=if_alive(self, self.merge_status.setText),
+            context=self,
+            on_done=done,
+            on_error=self.merge_status.setText,
         )

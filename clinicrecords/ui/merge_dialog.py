@@ -25,7 +25,6 @@ from clinicrecords import charts, lookup, merge
 from clinicrecords.domain import Patient
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
-from clinicrecords.ui.page_viewer import if_alive
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
@@ -161,8 +160,9 @@ class MergeDialog(QDialog):
             charts.chart_summary,
             self.session,
             pid,
-            on_done=if_alive(self, lambda s: self._summary(pid, s)),
-            on_error=if_alive(self, self.error.setText),
+            context=self,
+            on_done=lambda s: self._summary(pid, s),
+            on_error=self.error.setText,
         )
 
     def _summary(self, pid: int, summary: charts.ChartSummary) -> None:
@@ -193,8 +193,9 @@ class MergeDialog(QDialog):
             self.survivor.id,
             self.candidate.patient.id,
             self.reason.text(),
-            on_done=if_alive(self, self._merged),
-            on_error=if_alive(self, self._failed),
+            context=self,
+            on_done=self._merged,
+            on_error=self._failed,
         )
 
     def _merged(self, result: merge.MergeResult) -> None:

@@ -10,10 +10,7 @@ a restricted (sensitive) page is never fetched: a placeholder says why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import shiboken6
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QFrame,
@@ -39,19 +36,6 @@ RESTRICTED_TEXT = (
     "This document is in a sensitive category your role cannot open. If you must read it "
     "now, use File ▸ Emergency access…, then open the chart again. Every step is recorded."
 )
-
-
-def if_alive(widget: QObject, fn: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a worker callback so it is dropped when its widget was closed meanwhile.
-
-    (``run_in_background`` hands results to plain callables, which outlive the widgets.)
-    """
-
-    def call(*args: object) -> None:
-        if shiboken6.isValid(widget):
-            fn(*args)
-
-    return call
 
 
 def load_page_image(session: Session, page_id: int) -> QImage:
@@ -217,8 +201,9 @@ class PageViewer(QWidget):
             load_page_image,
             self.session,
             page.id,
-            on_done=if_alive(self, lambda img: self._loaded(generation, page.id, img)),
-            on_error=if_alive(self, lambda msg: self._failed(generation, msg)),
+            context=self,
+            on_done=lambda img: self._loaded(generation, page.id, img),
+            on_error=lambda msg: self._failed(generation, msg),
         )
 
     def _loaded(self, generation: int, page_id: int, image: QImage) -> None:

@@ -30,7 +30,6 @@ from clinicrecords.patients import PatientInput, validate
 from clinicrecords.search.dates import parse_dob
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
-from clinicrecords.ui.page_viewer import if_alive
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -256,8 +255,9 @@ class RegistrationDialog(QDialog):
             duplicates.likely_duplicates,
             self.session,
             p,
-            on_done=if_alive(self, lambda found: self._checked(p, found)),
-            on_error=if_alive(self, self._failed),
+            context=self,
+            on_done=lambda found: self._checked(p, found),
+            on_error=self._failed,
         )
 
     def _focus_field(self, message: str) -> None:
@@ -314,8 +314,9 @@ class RegistrationDialog(QDialog):
             self.session,
             p,
             shown,
-            on_done=if_alive(self, self._saved),
-            on_error=if_alive(self, self._failed),
+            context=self,
+            on_done=self._saved,
+            on_error=self._failed,
         )
 
     def _saved(self, patient: Patient) -> None:
