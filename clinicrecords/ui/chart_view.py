@@ -613,11 +613,9 @@ class ChartView(QWidget):
 
     def ask_printer(self):  # type: ignore[no-untyped-def]
         """The Qt print dialog (a hook tests replace with a ready QPrinter)."""
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+        from clinicrecords.ui.printing import ask_printer
 
-        printer = QPrinter(QPrinter.HighResolution)
-        dialog = QPrintDialog(printer, self)
-        return printer if dialog.exec() == QPrintDialog.Accepted else None
+        return ask_printer(self, "Print cover sheets")
 
     def print_cover_sheets(self) -> None:
         """Build a sheet (worker), ask for the printer, print (worker)."""

@@ -44,14 +44,24 @@ def render_pdf_to_printer(pdf_source: Path | bytes, printer: QPrinter) -> int:
         pdf.close()
 
 
-def print_pdf(path: Path, parent: QWidget | None = None) -> bool:
+def ask_printer(
+    parent: QWidget | None = None, title: str = "Print", doc_name: str = ""
+) -> QPrinter | None:
+    """The Qt print dialog; the chosen printer, or None when the user cancels."""
     printer = QPrinter(QPrinter.HighResolution)
+    if doc_name:
+        printer.setDocName(doc_name)
     dialog = QPrintDialog(printer, parent)
-    dialog.setWindowTitle("Print")
-    if dialog.exec() != QPrintDialog.Accepted:
+    dialog.setWindowTitle(title)
+    return printer if dialog.exec() == QPrintDialog.Accepted else None
+
+
+def print_pdf(path: Path, parent: QWidget | None = None) -> bool:
+    printer = ask_printer(parent)
+    if printer is None:
         return False
     render_pdf_to_printer(path, printer)
     return True
 
 
-__all__ = ["print_pdf", "render_pdf_to_printer", "Qt"]
+__all__ = ["ask_printer", "print_pdf", "render_pdf_to_printer", "Qt"]

@@ -8,7 +8,6 @@ free of SQL. Nothing here imports Qt.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -199,33 +198,3 @@ def save_packet_bytes(data: bytes, target: Path) -> Path:
     target = Path(target)
     write_atomically(target, data)  # a full disk says so in a sentence (DiskFull)
     return target
-
-
-def write_packet_file(
-    session: Session,
-    request_id: int,
-    path: Path,
-    total: int = 0,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: Event | None = None,
-) -> tuple[Path, PacketResult]:
-    """Build the packet into `path`, written under a temporary name and renamed when whole,
-    so a half-written packet never lies where someone might print or send it."""
-    path = Path(path)
-    part = path.with_name(path.name + ".part")
-
-    def step(done: int) -> None:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("Building the packet was cancelled.")
-        if progress is not None:
-            progress(done, total)
-
-    try:
-        with open(part, "wb") as fh:
-            result = service.build_packet(session, request_id, fh, step)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
-    finally:
-        part.unlink(missing_ok=True)
-    return path, result

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from clinicrecords.session import Session
 from clinicrecords.ui import release_data
-from clinicrecords.ui.printing import render_pdf_to_printer
+from clinicrecords.ui.printing import ask_printer, render_pdf_to_printer
 from clinicrecords.ui.workers import TaskHandle, run_in_background
 
 PDFIUM_LOCK = threading.Lock()
@@ -290,13 +290,7 @@ class PacketPanel(QWidget):
 
     def ask_printer(self) -> QPrinter | None:
         """The Qt print dialog (a hook tests replace with a ready QPrinter)."""
-        printer = QPrinter(QPrinter.HighResolution)
-        printer.setDocName(f"Release {self.code}")
-        dialog = QPrintDialog(printer, self)
-        dialog.setWindowTitle(f"Print release {self.code}")
-        if dialog.exec() != QPrintDialog.Accepted:
-            return None
-        return printer
+        return ask_printer(self, f"Print release {self.code}", f"Release {self.code}")
 
     def print_packet(self) -> None:
         if self.request_id is None or self.busy:
