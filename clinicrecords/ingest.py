@@ -473,6 +473,33 @@ def _encode(page: Image.Image, bilevel: bool) -> tuple[bytes, str, Image.Image]:
     return buf.getvalue(), "image/png", page
 
 
+def _prepared(
+    file_id: int,
+    src: sources.SourcePage,
+    seq: int,
+    page: Image.Image,
+    bilevel: bool,
+    score: float,
+    started: float,
+    **read: Any,
+) -> _Prepared:
+    """The page encoded as it will be stored, with what was read from it (``read``)."""
+    data, media, stored = _encode(page, bilevel)
+    return _Prepared(
+        file_id=file_id,
+        source_page=src.number,
+        seq=seq,
+        data=data,
+        media_type=media,
+        width=stored.width,
+        height=stored.height,
+        dpi=int(round(float((page.info.get("dpi") or (300, 300))[0]))),
+        blank_score=round(score, 4),
+        seconds=time.perf_counter() - started,
+        **read,
+    )
+
+
 class _Reader:
     """What a worker needs to read one page: the OCR engine, the registry, the classifier."""
 
@@ -515,29 +542,18 @@ class _Reader:
         sugg = Suggestions()
         if header is not None:
             sugg = suggest(header, self.registry, self.classifier, self.date_order)
-        data, media, stored = _encode(page, bilevel)
-        dpi = int(round(float((page.info.get("dpi") or (300, 300))[0])))
         extra: dict[str, Any] = {"blank": blank}
         if problem:
             extra["problem"] = problem
-        return _Prepared(
-            file_id=file_id,
-            source_page=src.number,
-            seq=seq,
-            data=data,
-            media_type=media,
-            width=stored.width,
-            height=stored.height,
-            dpi=dpi,
-            blank_score=round(score, 4),
+        return _prepared(
+            file_id, src, seq, page, bilevel, score, started,
             suggestion=suggestions_to_json(sugg, **extra),
             words=_words_json(header.words if header else ()),
             confident=sugg.confident_patient is not None and not blank,
             header_bottom=0 if header is None else header_region(page).height,
             text_layer=src.text,
-            seconds=time.perf_counter() - started,
             problem=problem,
-        )
+        )  # fmt: skip
 
     def cover_sheet(self, page: Image.Image) -> Suggestions | None:
         """A cover sheet printed by the program (patient and type in a barcode), or None.
@@ -579,26 +595,15 @@ class _Reader:
         sugg: Suggestions,
         started: float,
     ) -> _Prepared:
-        data, media, stored = _encode(page, bilevel)
-        dpi = int(round(float((page.info.get("dpi") or (300, 300))[0])))
-        return _Prepared(
-            file_id=file_id,
-            source_page=src.number,
-            seq=seq,
-            data=data,
-            media_type=media,
-            width=stored.width,
-            height=stored.height,
-            dpi=dpi,
-            blank_score=round(score, 4),
+        return _prepared(
+            file_id, src, seq, page, bilevel, score, started,
             suggestion=suggestions_to_json(sugg, blank=False, cover=True),
             words="[]",
             confident=sugg.confident_patient is not None,
             header_bottom=0,
             text_layer=None,
-            seconds=time.perf_counter() - started,
             cover=True,
-        )
+        )  # fmt: skip
 
     def full_text(
         self, session: Session, row: dict, header_words: list[Word], old: str | None = None
