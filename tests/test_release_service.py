@@ -57,9 +57,12 @@ def release(session_for: Callable[[str], Session]) -> Session:
 
 @pytest.fixture
 def chart(admin_session: Session) -> dict:
-    patient = register_patient(
-        admin_session, PatientInput("Testperson", "Alma", date(1961, 7, 14), "F")
-    )
+    return make_chart(admin_session, "Testperson", "Alma")
+
+
+def make_chart(admin_session: Session, family: str, given: str) -> dict:
+    """A chart with every kind of page the release rules treat differently (CHART)."""
+    patient = register_patient(admin_session, PatientInput(family, given, date(1961, 7, 14), "F"))
     docs = {}
     for doc_type, doc_date, n in CHART:
         pages = [

@@ -14,13 +14,12 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import service
 from clinicrecords.session import Session
 from clinicrecords.timeutil import today
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.release_view import TAB_ACCOUNTING, ReleasePage
-from tests.test_release_service import CHART, page_jpeg, page_png, valid_auth
+from tests.test_release_service import make_chart, page_png, valid_auth
 
 pytestmark = pytest.mark.gui
 WAIT = 10_000
@@ -33,19 +32,7 @@ def release(session_for: Callable[[str], Session]) -> Session:
 
 @pytest.fixture
 def chart(admin_session: Session) -> dict:
-    patient = register_patient(
-        admin_session, PatientInput("Quillfeather", "Odette", date(1961, 7, 14), "F")
-    )
-    docs = {}
-    for doc_type, doc_date, n in CHART:
-        pages = [
-            PageInput(page_jpeg(f"{doc_type} {i}"), "image/jpeg")
-            if doc_type == "consult"
-            else PageInput(page_png(f"{doc_type} {i}"))
-            for i in range(n)
-        ]
-        docs[doc_type] = add_document(admin_session, patient.id, doc_type, doc_date, pages)
-    return {"patient": patient, "docs": docs}
+    return make_chart(admin_session, "Quillfeather", "Odette")
 
 
 def drain() -> None:
