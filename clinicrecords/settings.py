@@ -36,15 +36,25 @@ SETTINGS: dict[str, Setting] = {
             "security.idle_minutes", float, 5.0, "Lock the screen after idle minutes", (), 1, 120
         ),
         Setting("release.due_days", int, 30, "Days to answer a release request", (), 1, 90),
-        Setting("release.fee_per_page_cents", int, 0, "Copy fee per page (cents)", (), 0, 10_000),
         Setting(
-            "release.flat_fee_cents",
+            "release.due_soon_days", int, 5, "Requests count as due soon within days", (), 1, 30
+        ),
+        Setting("release.fee_per_page_cents", int, 25, "Copy fee per page (cents)", (), 0, 10_000),
+        Setting("release.fee_base_cents", int, 0, "Base fee per request (cents)", (), 0, 100_000),
+        Setting(
+            "release.fee_patient_electronic_cents",
             int,
             650,
             "Flat fee for a patient's own electronic copy (cents)",
             (),
             0,
             100_000,
+        ),
+        Setting(
+            "release.require_authorization_always",
+            bool,
+            False,
+            "Require a signed authorization for every release",
         ),
         Setting(
             "scan.remove_originals", bool, False, "Remove imported files after they are stored"

@@ -14,7 +14,6 @@ from datetime import date
 from typing import BinaryIO
 
 from clinicrecords.db import release as sql
-from clinicrecords.db import settings_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.patients import get as get_patient_row
 from clinicrecords.db.patients import id_by_mrn
@@ -30,21 +29,14 @@ from clinicrecords.release.packet import (
     write_packet,
 )
 from clinicrecords.session import Session
+from clinicrecords.settings import get_setting
 from clinicrecords.timeutil import today
 
+
 # Settings (JSON values in the settings table) and their defaults.
-DEFAULTS = {
-    "release.due_days": 30,
-    "release.due_soon_days": 5,
-    "release.fee_per_page_cents": 25,
-    "release.fee_base_cents": 0,
-    "release.fee_patient_electronic_cents": 650,
-    "release.require_authorization_always": False,
-}
-
-
 def setting(conn: Connection, key: str):  # noqa: ANN201 - JSON value
-    return settings_sql.get(conn, key, DEFAULTS.get(key))
+    """A clinic setting; its type and default are declared once, in ``clinicrecords.settings``."""
+    return get_setting(conn, key)
 
 
 def _date(text: str | None) -> date | None:
