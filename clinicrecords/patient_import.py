@@ -7,17 +7,26 @@ fine; all-or-nothing lets the office fix the file and run it again. ``skip_bad=T
 the good rows and reports the rest. Either way a re-import never adds a patient twice: each
 row is keyed by (source, source id): Synthea's ``Id``, else the mapped MRN, else a hash of the
 demographics.
+
+Reading the file (``read_csv_text``, ``sniff_delimiter``): files come from Synthea, from a
+practice-management export, or re-saved by a spreadsheet, so the character encoding and the
+separator are found, not assumed; when they cannot be found with confidence the file is refused
+with a sentence saying what to do, never imported as mojibake.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from charset_normalizer import from_bytes
 
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.errors import BadInput
@@ -39,7 +48,22 @@ SYNTHEA_MAP = {
 }
 TARGETS = (*patients_sql.FIELDS, "source_id")
 MAX_REPORTED = 50
+MAX_FILE_BYTES = 256 * 1024 * 1024  # ~1 million patients; more is not a clinic's patient list
 _SYNTHEA_DIGITS = re.compile(r"\d+$")
+DELIMITERS = (",", ";", "\t", "|")
+# BOMs are definitive: a spreadsheet's "Unicode text" is UTF-16 with one. UTF-32 is tested
+# before UTF-16 because its little-endian BOM starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# When several legacy code pages read a file equally well (common: a names file has too little
+# text for charset-normalizer's language models to decide), the one a clinic's PC most likely
+# wrote wins: Windows Western, then Central European and Cyrillic, then the old Mac and DOS ones.
+_PREFERRED = ("cp1252", "cp1250", "cp1251", "iso8859_15", "latin_1", "mac_roman", "cp850", "cp437")
 
 
 @dataclass
@@ -54,12 +78,18 @@ class ImportResult:
     already_present: int = 0
     bad_rows: list[RowProblem] = field(default_factory=list)
     imported: bool = True  # False: nothing written because of bad rows
+    encoding: str = "utf-8"  # how the file was read (said in the output, so a wrong guess shows)
+    delimiter: str = ","
+    bad_count: int = 0  # every bad row; ``bad_rows`` keeps the first MAX_REPORTED
 
     def as_dict(self) -> dict:
         return {
             "added": self.added,
             "already_present": self.already_present,
             "imported": self.imported,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "bad_count": self.bad_count,
             "bad_rows": [{"line": p.line, "message": p.message} for p in self.bad_rows],
         }
 
@@ -105,15 +135,22 @@ def import_patients_csv(
 ) -> ImportResult:
     session.require("patient.import")
     try:
+        if Path(path).stat().st_size > MAX_FILE_BYTES:
+            raise BadInput(
+                f"The CSV file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: "
+                "that is not a patient list. Check that the right file was chosen."
+            )
         raw = Path(path).read_bytes()
     except OSError:
         raise BadInput("The CSV file cannot be read.") from None
+    text, encoding = read_csv_text(raw)
+    wanted = set(mapping.values()) if mapping else SYNTHEA_REQUIRED
+    delimiter = sniff_delimiter(text, wanted)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = set(reader.fieldnames or [])
+        header = set(reader.fieldnames or [])
+    except csv.Error:
+        raise BadInput(_csv_error_message(1)) from None
     if mapping:
         source = "csv"
         missing = [c for c in mapping.values() if c not in header]
@@ -130,10 +167,17 @@ def import_patients_csv(
         if needed not in mapping:
             raise BadInput(f"The column mapping must name a column for '{needed}'.")
 
-    result = ImportResult()
+    result = ImportResult(encoding=encoding, delimiter=delimiter)
     good: list[tuple[int, PatientInput, str]] = []
     seen: set[str] = set()
-    for row in reader:
+    while True:
+        first_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise BadInput(_csv_error_message(first_line)) from None
         line = reader.line_num
         try:
             cell = {t: (row.get(c) or "").strip() for t, c in mapping.items()}
@@ -176,6 +220,7 @@ def import_patients_csv(
         seen.add(key)
         good.append((line, p, key))
 
+    result.bad_count = len(result.bad_rows)
     if result.bad_rows and not skip_bad:
         result.imported = False
         result.bad_rows = result.bad_rows[:MAX_REPORTED]
@@ -208,3 +253,140 @@ def import_patients_csv(
 
     lookup.invalidate(session.store)
     return result
+
+
+_UNKNOWN_ENCODING = (
+    "The character encoding of the CSV file cannot be recognised. Save it as CSV UTF-8 and "
+    "run the import again."
+)
+
+
+def _csv_error_message(line: int) -> str:
+    return (
+        f"Line {line} of the CSV cannot be read: a field is longer than "
+        f"{csv.field_size_limit() // 1024} KB, or a quotation mark is never closed. "
+        "Nothing was imported; fix the file and run it again."
+    )
+
+
+def read_csv_text(raw: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read in; BadInput when that cannot be told.
+
+    A byte-order mark decides. Otherwise UTF-8 (what Synthea and most programs write) is taken
+    when every byte reads as UTF-8. A file where some lines are UTF-8 with accents and others
+    are not is refused with those lines' numbers: such a file was pieced together from two
+    programs, and reading it either way garbles one part ("Zoë" → "ZoÃ«") with no error.
+    Anything else is a legacy code page (a spreadsheet's "CSV" on Windows) or UTF-16 without a
+    mark, which charset-normalizer identifies; see ``_legacy_encoding`` for how ties are broken.
+    """
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return _no_nul(raw.decode(name)), name.replace("-sig", "")
+            except UnicodeDecodeError:
+                raise BadInput(
+                    "The CSV file starts with a Unicode mark but is damaged further on; "
+                    "save it again from the program that made it."
+                ) from None
+    if b"\x00" not in raw:
+        try:
+            return raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+        _refuse_mixed_encodings(raw)
+    encoding = _legacy_encoding(raw)
+    try:
+        return _no_nul(raw.decode(encoding)), encoding
+    except UnicodeDecodeError:
+        raise BadInput(_UNKNOWN_ENCODING) from None
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise BadInput(
+            "The CSV file has NUL bytes: it is not a text file. Save it as CSV (UTF-8) and "
+            "run the import again."
+        )
+    return text
+
+
+def _refuse_mixed_encodings(raw: bytes) -> None:
+    """Refuse a file whose accented lines are part UTF-8, part something else."""
+    utf8_lines: list[int] = []
+    other_lines: list[int] = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_lines.append(number)
+        except UnicodeDecodeError:
+            other_lines.append(number)
+    if not utf8_lines or not other_lines:
+        return
+    odd = other_lines if len(other_lines) <= len(utf8_lines) else utf8_lines
+    shown = ", ".join(str(n) for n in odd[:10])
+    if len(odd) > 10:
+        shown += f" and {len(odd) - 10} more"
+    which = f"line {shown} is" if len(odd) == 1 else f"lines {shown} are"
+    raise BadInput(
+        f"The CSV file mixes two character encodings: {which} written differently "
+        "from the rest (often rows pasted in from another program), so accented letters "
+        "would be garbled. Nothing was imported; save the file as CSV UTF-8 and run it again."
+    )
+
+
+def _legacy_encoding(raw: bytes) -> str:
+    """The code page charset-normalizer finds; among equally good ones, the most plausible.
+
+    A names file is short text with few accents, so several code pages read it with no
+    "chaos" at all (cp1250 turns "Niño" into "Nińo" as cleanly as cp1252 reads it right).
+    Candidates within a hair of the least chaos are compared by how many of their non-ASCII
+    characters are not letters ("£ukasz" from a Polish cp1250 file read as cp1252 has a pound
+    sign where a letter belongs), then by what clinic PCs most often write (``_PREFERRED``).
+    """
+    if b"\x00" in raw:  # UTF-16/32 without a mark: lines cannot be told apart as bytes
+        sample = raw[:1_000_000]
+    else:  # only the lines with accents tell code pages apart
+        sample = b"\n".join(line for line in raw.split(b"\n") if not line.isascii())[:1_000_000]
+    matches = list(from_bytes(sample))
+    if not matches:
+        raise BadInput(_UNKNOWN_ENCODING)
+    least = min(m.percent_chaos for m in matches)
+    candidates: list[str] = []
+    for m in matches:
+        if m.percent_chaos <= least + 1.0:
+            candidates += [c for c in [m.encoding, *m.could_be_from_charset] if c not in candidates]
+
+    def rank(name: str) -> tuple[int, int, int]:
+        try:
+            text = sample.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            return (1 << 30, 0, 0)
+        odd = sum(
+            1
+            for ch in text
+            if ord(ch) > 127 and unicodedata.category(ch)[0] not in "LM" and not ch.isspace()
+        )
+        pref = _PREFERRED.index(name) if name in _PREFERRED else len(_PREFERRED)
+        return (odd, pref, candidates.index(name))
+
+    return min(candidates, key=rank)
+
+
+def sniff_delimiter(text: str, wanted: set[str]) -> str:
+    """The separator: the one that splits the header into the columns we need, else what
+    ``csv.Sniffer`` finds, else a comma. A spreadsheet outside the US saves "CSV" with ``;``
+    (the comma is its decimal mark), and "text" exports use tabs."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    for delimiter in DELIMITERS:
+        try:
+            names = next(csv.reader([first], delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        if wanted <= set(names):
+            return delimiter
+    try:
+        return csv.Sniffer().sniff(text[:65536], delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        return ","

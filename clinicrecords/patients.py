@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,17 +34,68 @@ class PatientInput:
 
 _NAME_OK = re.compile(r"^[^\d@#$%^*_=+<>{}\[\]|\\/]+$")
 
+# Longest value each field may hold. Generous for real data (the longest names in national
+# registries are well under 100 characters), and small enough that a broken CSV, whose one
+# "field" swallowed the rest of the file, is refused rather than saved as a name.
+MAX_LENGTH = {
+    "family name": 100,
+    "given name": 100,
+    "middle name": 100,
+    "phone number": 40,
+    "address": 200,
+    "city": 100,
+    "state": 50,
+    "ZIP code": 20,
+    "MRN": 32,
+}
+
+# Characters that are invisible or reorder what is shown: control characters (Cc), format
+# characters (Cf: zero-width U+200B-U+200F, bidi embeddings and overrides U+202A-U+202E,
+# isolates U+2066-U+2069, U+FEFF, soft hyphen...), line/paragraph separators, private use and
+# lone surrogates. In a name they make two charts look alike on screen while search and
+# duplicate checks see different strings, or flip how a name (or a whole table row) reads.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
+
+
+def has_invisible(value: str) -> bool:
+    return any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value)
+
+
+def _check_text(label: str, value: str) -> None:
+    if has_invisible(value):
+        raise BadInput(
+            f"The {label} has an invisible or control character (such as a zero-width space "
+            "or a text-direction mark); type it again."
+        )
+    limit = MAX_LENGTH[label]
+    if len(value) > limit:
+        raise BadInput(f"The {label} is longer than {limit} characters.")
+
 
 def validate(p: PatientInput) -> PatientInput:
-    """Normalise and check a registration; raises BadInput naming the field (no values)."""
+    """Normalise and check a registration; raises BadInput naming the field (no values).
+
+    Every way a chart is written (the registration form, the command line, CSV import, edits)
+    passes here, so a name with hidden characters or of absurd length is refused everywhere.
+    """
     family, given = p.family.strip(), p.given.strip()
     if not family:
         raise BadInput("The family name is required.")
     if not given:
         raise BadInput("The given name is required.")
     for label, value in (("family name", family), ("given name", given), ("middle name", p.middle)):
+        _check_text(label, value)
         if value and not _NAME_OK.match(value):
             raise BadInput(f"The {label} has characters a name cannot have.")
+    for label, value in (
+        ("phone number", p.phone),
+        ("address", p.address),
+        ("city", p.city),
+        ("state", p.state),
+        ("ZIP code", p.zip),
+        ("MRN", p.mrn),
+    ):
+        _check_text(label, value.strip())
     if not isinstance(p.dob, date):
         raise BadInput("The date of birth is required.")
     if p.dob > today():

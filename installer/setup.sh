@@ -13,7 +13,7 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 APT_PACKAGES=(
   python3 python3-venv python3-dev
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
-  poppler-utils sane-utils
+  poppler-utils qpdf sane-utils
   libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xkb1 libnss3 fonts-dejavu-core

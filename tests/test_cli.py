@@ -10,6 +10,7 @@ from pathlib import Path
 
 from clinicrecords.synthetic import generate_patients, write_synthea_csv
 from tests.conftest import PASSPHRASE, PASSWORD
+from tests.helpers import assert_qpdf_check
 
 
 def run(
@@ -49,6 +50,7 @@ def test_init_import_search_backup_restore_verify(tmp_path: Path) -> None:
     from pypdf import PdfReader
 
     sheet_text = PdfReader(str(tmp_path / "sheet.pdf")).pages[0].extract_text()
+    assert_qpdf_check(tmp_path / "sheet.pdf")
     assert "Recovery key" in sheet_text and "clinicrecords key recover" in sheet_text
 
     people = generate_patients(40, seed=11)

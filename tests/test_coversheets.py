@@ -12,6 +12,7 @@ from clinicrecords.coversheets import cover_sheets_pdf
 from clinicrecords.errors import BadInput
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.scan.barcodes import read_cover_sheet
+from tests.helpers import assert_qpdf_check
 from tests.test_cli import run
 
 
@@ -20,6 +21,7 @@ def test_cover_sheets_carry_the_chart_and_type_and_are_audited(admin_session) ->
         admin_session, PatientInput(family="Sheet", given="Cora", dob=date(1971, 2, 3))
     )
     data = cover_sheets_pdf(admin_session, p.id, ["lab", "imaging"])
+    assert_qpdf_check(data)
     pdf = pdfium.PdfDocument(data)
     assert len(pdf) == 2
     codes = [
@@ -59,3 +61,4 @@ def test_coversheet_command(store_dir, cli_env, tmp_path, admin_session) -> None
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["sheets"] == 1 and len(pdfium.PdfDocument(str(out))) == 1
+    assert_qpdf_check(out)

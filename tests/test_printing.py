@@ -22,6 +22,7 @@ from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import service
 from clinicrecords.session import Session
 from clinicrecords.ui.printing import render_pdf_to_printer
+from tests.helpers import assert_qpdf_check
 from tests.test_release_service import page_jpeg, page_png
 
 pytestmark = pytest.mark.gui
@@ -46,6 +47,7 @@ def packet(admin_session: Session, tmp_path: Path) -> tuple[Path, int]:
     with open(out, "wb") as fh:
         result = service.build_packet(admin_session, req.id, fh)
     assert result.pages == result.front_pages + 3
+    assert_qpdf_check(out)
     return out, result.pages
 
 
@@ -56,6 +58,7 @@ def test_render_onto_pdf_printer(qapp, packet: tuple[Path, int], tmp_path: Path)
     printer.setOutputFileName(str(tmp_path / "printed.pdf"))
     printer.setResolution(150)  # keeps the rasterised pages small and the test quick
     assert render_pdf_to_printer(path, printer) == pages
+    assert_qpdf_check(tmp_path / "printed.pdf")
     reader = pypdf.PdfReader(tmp_path / "printed.pdf")
     assert len(reader.pages) == pages
     # Every page was painted (a blank page would be a tiny content stream with no image).

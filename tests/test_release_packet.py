@@ -17,6 +17,7 @@ from clinicrecords.release.packet import (
     PacketSpec,
     write_packet,
 )
+from tests.helpers import assert_qpdf_check
 
 
 def scan(fmt: str, mode: str = "L", **save) -> bytes:
@@ -70,6 +71,7 @@ def test_every_page_numbered_in_order_with_footer(tmp_path: Path) -> None:
     out = tmp_path / "p.pdf"
     with open(out, "wb") as fh:
         result = write_packet(fh, spec, iter(pages))
+    assert_qpdf_check(out)
     reader = pypdf.PdfReader(out)
     assert len(reader.pages) == result.pages == result.front_pages + 4
     assert result.front_pages >= 3  # a long letter spills over, then the index
@@ -89,3 +91,21 @@ def test_names_outside_winansi_lose_accents_not_letters() -> None:
 
     assert winansi_text("Łukasz Nguyễn-Müller") == "Lukasz Nguyen-Müller"
     assert pdf_string("Đặng (Zoë)") == b"(Dang \\(Zo\xeb\\))"
+
+
+def test_qpdf_check_catches_a_damaged_packet(tmp_path: Path) -> None:
+    """The structural check every packet test runs has teeth: a packet whose cross-reference
+    table is not where the trailer says (the kind of slip a writer change makes) fails it."""
+    import pytest
+
+    spec = PacketSpec("R00007", Letterhead("Maple Clinic"), [LetterLine("Dear requester,")], [])
+    out = tmp_path / "p.pdf"
+    with open(out, "wb") as fh:
+        write_packet(fh, spec, iter([PacketPage(load=lambda: scan("PNG", "1"), dpi=100)]))
+    assert_qpdf_check(out)
+    data = out.read_bytes()
+    xref = data.rindex(b"\nxref\n") + 1
+    damaged = data.replace(b"startxref\n%d" % xref, b"startxref\n%d" % (xref + 3))
+    assert damaged != data
+    with pytest.raises(AssertionError, match="qpdf --check"):
+        assert_qpdf_check(damaged)

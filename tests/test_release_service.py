@@ -19,6 +19,7 @@ from clinicrecords.release import accounting, service
 from clinicrecords.release.service import AuthorizationInput
 from clinicrecords.session import Session
 from clinicrecords.timeutil import today
+from tests.helpers import assert_qpdf_check
 
 FULL = frozenset({"all"})
 
@@ -88,6 +89,7 @@ def packet(session: Session, request_id: int, tmp_path: Path) -> pypdf.PdfReader
     out = tmp_path / "packet.pdf"
     with open(out, "wb") as fh:
         service.build_packet(session, request_id, fh)
+    assert_qpdf_check(out)
     return pypdf.PdfReader(out)
 
 
@@ -267,6 +269,7 @@ def test_accounting_includes_and_excludes_per_rule(
 
     pdf = tmp_path / "acct.pdf"
     accounting.write_accounting_pdf(report, pdf, "Test Clinic")
+    assert_qpdf_check(pdf)
     text = pypdf.PdfReader(pdf).pages[0].extract_text()
     assert "court order 26-1" in text and "Lee" not in text
 
@@ -298,6 +301,7 @@ def test_cli_create_pdf_send_accounting(
     assert all(h["reason"] for h in made["held_back"])
     out = tmp_path / "p.pdf"
     pdf = run("pdf", made["request_id"], "--out", str(out))
+    assert_qpdf_check(out)
     reader = pypdf.PdfReader(out)
     assert len(reader.pages) == pdf["pages"]
     assert f"{made['request_id']}-0001" in reader.pages[0].extract_text()

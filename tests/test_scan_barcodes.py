@@ -22,6 +22,7 @@ from clinicrecords.scan.barcodes import (
     read_cover_sheet,
     split_batch,
 )
+from tests.helpers import assert_qpdf_check
 from tests.scanfixtures import add_noise, blank_scan, rasterise, scanned_page
 
 SHEETS = [
@@ -41,6 +42,7 @@ def cover_images(sheets_pdf: bytes) -> list[Image.Image]:
 
 
 def test_sheet_pdf_has_one_page_per_sheet_and_says_what_it_is(sheets_pdf: bytes, tmp_path) -> None:
+    assert_qpdf_check(sheets_pdf)
     reader = PdfReader(io.BytesIO(sheets_pdf))
     assert len(reader.pages) == 2
     text = reader.pages[0].extract_text()
@@ -49,6 +51,7 @@ def test_sheet_pdf_has_one_page_per_sheet_and_says_what_it_is(sheets_pdf: bytes,
     path = tmp_path / "sheets.pdf"
     cover_sheet_pdf(path, SHEETS[:1])
     assert path.read_bytes().startswith(b"%PDF")
+    assert_qpdf_check(path)
 
 
 def test_both_codes_read_back(cover_images: list[Image.Image]) -> None:

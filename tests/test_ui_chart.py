@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.ui.main_window import MainWindow
-from tests.helpers import png_page
+from tests.helpers import assert_qpdf_check, png_page
 
 pytestmark = pytest.mark.gui
 
@@ -324,6 +324,7 @@ def test_cover_sheet_printed_from_the_chart_by_keyboard(qtbot, window, patient, 
     with qtbot.waitSignal(view.cover_sheets_printed, timeout=30000) as printed:
         qtbot.keyClick(view, Qt.Key_P, Qt.ControlModifier | Qt.ShiftModifier)
     assert printed.args == [1]
+    assert_qpdf_check(out)
     image = pdfium.PdfDocument(str(out))[0].render(scale=200 / 72).to_pil().convert("L")
     code = read_cover_sheet(image)
     assert code is not None and (code.mrn, code.doc_type) == (patient.mrn, "lab")

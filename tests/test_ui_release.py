@@ -19,6 +19,7 @@ from clinicrecords.session import Session
 from clinicrecords.timeutil import today
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.release_view import TAB_ACCOUNTING, ReleasePage
+from tests.helpers import assert_qpdf_check
 from tests.test_release_service import make_chart, page_png, valid_auth
 
 pytestmark = pytest.mark.gui
@@ -173,6 +174,7 @@ def test_preview_save_print_send_and_accounting(
     qtbot.waitUntil(lambda: page.packet.model.rowCount() > 0 and not page.packet.busy, timeout=WAIT)
     data = page.packet.preview_data
     assert data is not None
+    assert_qpdf_check(data)
     # the preview never lies unencrypted in the data folder
     assert not any(f.suffix == ".pdf" for f in release.store.data_dir.rglob("*"))
     reader = pypdf.PdfReader(io.BytesIO(data))
@@ -204,6 +206,7 @@ def test_preview_save_print_send_and_accounting(
         qtbot.keyClick(page, Qt.Key_P, Qt.ControlModifier)
     assert printed.args == [len(reader.pages)]
     assert len(pypdf.PdfReader(printed_to).pages) == len(reader.pages)
+    assert_qpdf_check(printed_to)
     printed_rows = (
         release.db.connection()
         .execute("SELECT detail FROM audit_log WHERE action = 'release.print'")
@@ -235,6 +238,7 @@ def test_preview_save_print_send_and_accounting(
     qtbot.keyClick(page, Qt.Key_S, Qt.ControlModifier | Qt.ShiftModifier)
     qtbot.waitUntil(lambda: pdf.exists() and "Saved" in acct.status.text(), timeout=WAIT)
     assert "continuing care" in pypdf.PdfReader(pdf).pages[0].extract_text()
+    assert_qpdf_check(pdf)
     # The log shows it sent; Esc goes back to the log.
     qtbot.keyClick(page, Qt.Key_Escape)
     assert page.log_table.hasFocus()

@@ -13,6 +13,7 @@ from clinicrecords.store import Store
 from clinicrecords.ui.dialogs import FirstRunDialog, LoginDialog
 from clinicrecords.ui.main_window import MainWindow
 from tests.conftest import PASSWORD, USERS
+from tests.helpers import assert_qpdf_check
 
 pytestmark = pytest.mark.gui
 
@@ -44,6 +45,7 @@ def test_first_run_creates_store_admin_and_recovery_sheet(qtbot, tmp_path: Path)
     dlg.buttons.accepted.emit()
     assert dlg.session is not None and dlg.session.user.role == "admin"
     assert dlg.sheet_path and dlg.sheet_path.exists()
+    assert_qpdf_check(dlg.sheet_path)
     dlg.store.close()
     Store.open(tmp_path / "new-clinic", "a long recovery phrase").close()
 

@@ -79,14 +79,19 @@ def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     result = import_patients_csv(ctx.session(), args.file, mapping, args.skip_bad, args.date_order)
     lines = [f"line {b.line}: {b.message}" for b in result.bad_rows]
     if result.imported:
-        lines.append(f"Added {result.added} patient(s); {result.already_present} already present.")
-    else:
         lines.append(
-            f"Nothing was imported: {len(result.bad_rows)} bad row(s). Fix them, or "
-            "use --skip-bad to import the good rows."
+            f"Added {result.added} patient(s); {result.already_present} already present "
+            f"(read as {result.encoding})."
         )
     ctx.emit(result.as_dict(), "\n".join(lines))
-    return 0 if result.imported else 2
+    if not result.imported:
+        # The rows are listed on stdout (or in the JSON); the refusal itself is the one line
+        # on stderr and exit status 2 that every refused command gives, so a script sees it.
+        raise BadInput(
+            f"Nothing was imported: {result.bad_count} bad row(s), listed with their line "
+            "numbers. Fix them, or use --skip-bad to import the good rows."
+        )
+    return 0
 
 
 def run_list(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
@@ -107,7 +108,7 @@ def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     story: list[Any] = [
-        Paragraph(clinic_name or "Accounting of disclosures", styles["Title"]),
+        Paragraph(_esc(clinic_name) or "Accounting of disclosures", styles["Title"]),
         Paragraph("Accounting of disclosures of health information", styles["Heading2"]),
         Paragraph(
             f"Patient: {_esc(report.patient_name)}, date of birth {report.patient_dob}, "
@@ -181,4 +182,7 @@ def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for a ReportLab ``Paragraph``, which parses its input as markup: every string that
+    a person or a scan wrote goes through here, or a clinic name with ``<`` stops the report
+    and one with ``<b>`` or ``&amp;`` prints as something else than what was typed."""
+    return escape(text)

@@ -41,6 +41,11 @@ PLACEHOLDERS = frozenset(
 )
 
 
+# Placeholders whose value the program writes as letter lines ('- ' bullets): only these are
+# read for markers; every other value (names, addresses, purposes) is text, printed as typed.
+_FORMATTED = frozenset({"$enclosed", "${enclosed}"})
+
+
 @dataclass(frozen=True, slots=True)
 class LetterLine:
     """One paragraph of the letter as the packet lays it out."""
@@ -88,8 +93,17 @@ def render_letter(template: str, values: dict[str, str]) -> list[LetterLine]:
         text = piece.substitute(filled)
         if piece.get_identifiers() and not text.strip():
             continue  # a line made only of empty placeholders
-        for part in text.split("\n"):
-            lines.append(_line(part))
+        if raw.strip() in _FORMATTED:  # the program's own list: its '- ' lines are bullets
+            lines.extend(_line(part) for part in text.split("\n"))
+            continue
+        # '## ' and '- ' are the template's markers, read from the template line itself: a
+        # requester named "- Lee" or an address line "## 4" is printed as written.
+        kind = _line(raw)
+        marker = 3 if kind.bold else 2 if kind.bullet else 0  # len("## "), len("- ")
+        parts = Template(raw[marker:]).substitute(filled).split("\n")
+        first = parts[0].strip() if marker else parts[0].rstrip()
+        lines.append(LetterLine(first, bold=kind.bold, bullet=kind.bullet))
+        lines.extend(LetterLine(part.rstrip()) for part in parts[1:])
     return lines
 
 

@@ -33,6 +33,7 @@ from clinicrecords.admin_review import Account
 from clinicrecords.domain import ROLES
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -56,7 +57,7 @@ def make_table(model: RowsModel, name: str, stretch: int = -1) -> QTableView:
 
 
 def message_label(name: str, error: bool = False) -> QLabel:
-    label = QLabel("")
+    label = plain_label()  # messages may quote what was typed (a user name)
     label.setObjectName(name)
     label.setWordWrap(True)
     if error:

@@ -8,7 +8,6 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QStackedWidget,
@@ -23,6 +22,7 @@ from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart_view import ChartView
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -43,7 +43,7 @@ class ChartLookupPage(QWidget):
         self.new_button.setObjectName("newPatientButton")
         self.new_button.clicked.connect(self.new_patient)
         self.new_button.setVisible(session.can("patient.create"))
-        self.status = QLabel("")
+        self.status = plain_label()
         self.status.setObjectName("searchStatus")
         self.model: RowsModel[lookup.SearchResult] = RowsModel(
             [

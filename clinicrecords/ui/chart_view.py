@@ -44,6 +44,7 @@ from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import PageViewer
+from clinicrecords.ui.plaintext import plain_label, plain_tooltip
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -157,10 +158,10 @@ class ChartView(QWidget):
         self.current_doc: charts.ChartDocument | None = None
 
         # --- header: the two identifiers, big --------------------------------------------
-        self.name_label = QLabel("")
+        self.name_label = plain_label()
         self.name_label.setObjectName("chartHeader")
         self.name_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.details_label = QLabel("")
+        self.details_label = plain_label()
         self.details_label.setObjectName("chartDetails")
         self.details_label.setWordWrap(True)
         big = QFont(self.font())
@@ -216,7 +217,7 @@ class ChartView(QWidget):
         self.text_box.setPlaceholderText("Words in the chart's text, then Enter (Ctrl+Shift+F)")
         self.text_box.setClearButtonEnabled(True)
         self.text_box.returnPressed.connect(self._search_text)
-        self.text_status = QLabel("")
+        self.text_status = plain_label()
         self.text_status.setObjectName("chartTextStatus")
         self.text_model: RowsModel[charts.TextHit] = RowsModel(
             [
@@ -252,7 +253,7 @@ class ChartView(QWidget):
             ]
         )
         self.release_table = read_only_table("releaseHistory", self.release_model, stretch=2)
-        self.release_note = QLabel("")
+        self.release_note = plain_label()
         self.release_note.setObjectName("releaseNote")
         self.release_note.setWordWrap(True)
         rel_tab = QWidget()
@@ -279,7 +280,7 @@ class ChartView(QWidget):
         self.unmerge_button = QPushButton("Undo selected merge")
         self.unmerge_button.setObjectName("unmergeButton")
         self.unmerge_button.clicked.connect(self._unmerge)
-        self.merge_status = QLabel("")
+        self.merge_status = plain_label()
         self.merge_status.setObjectName("mergeStatus")
         self.merge_status.setWordWrap(True)
         merge_tab = QWidget()
@@ -427,8 +428,12 @@ class ChartView(QWidget):
                 item = QStandardItem(text)
                 item.setData(d.id, DOC_ROLE)
                 item.setToolTip(
-                    " · ".join(
-                        x for x in (d.document.title, d.document.author, d.document.facility) if x
+                    plain_tooltip(
+                        " · ".join(
+                            x
+                            for x in (d.document.title, d.document.author, d.document.facility)
+                            if x
+                        )
                     )
                 )
                 pages = QStandardItem(str(len(d.pages)))

@@ -22,6 +22,7 @@ from clinicrecords.errors import ClinicError
 from clinicrecords.recovery_sheet import write_recovery_sheet
 from clinicrecords.session import Session
 from clinicrecords.store import Store
+from clinicrecords.ui.plaintext import plain_label
 
 
 class _FormDialog(QDialog):
@@ -36,7 +37,7 @@ class _FormDialog(QDialog):
             self.layout_.addWidget(label)
         self.form = QFormLayout()
         self.layout_.addLayout(self.form)
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")

@@ -13,7 +13,6 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from clinicrecords.scan.types import Suggestions
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%d %b %Y", "%b %d %Y", "%Y%m%d")
@@ -65,7 +65,7 @@ class IndexForm(QWidget):
         super().__init__(parent)
         self.session = session
         self.setObjectName("indexForm")
-        self.confidence = QLabel("")
+        self.confidence = plain_label()
         self.confidence.setObjectName("confidenceLabel")
         self.confidence.setWordWrap(True)
         self.patient = QLineEdit()
@@ -96,7 +96,7 @@ class IndexForm(QWidget):
         self.file_button = QPushButton("File document  (Enter)")
         self.file_button.setObjectName("fileButton")
         self.file_button.clicked.connect(self.file_requested)
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("formError")
         self.error.setStyleSheet("color:#b00020;")
         self.error.setWordWrap(True)

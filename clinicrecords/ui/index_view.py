@@ -42,6 +42,7 @@ from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index_canvas import Highlight, PageCanvas
 from clinicrecords.ui.index_form import IndexForm, parse_date
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import TaskHandle, run_in_background
 
@@ -178,7 +179,7 @@ class ScanIndexPage(QWidget):
         self.progress.setFormat("Reading pages: %v of %m steps")
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.status = QLabel("")
+        self.status = plain_label()
         self.status.setObjectName("indexStatus")
         self.status.setWordWrap(True)
 

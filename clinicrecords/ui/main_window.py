@@ -20,6 +20,7 @@ from clinicrecords.db import settings_sql
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.idle import IdleWatcher
+from clinicrecords.ui.plaintext import plain_label
 
 DEFAULT_IDLE_MINUTES = 5
 
@@ -74,9 +75,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         u = self.session.user
-        self.user_label = QLabel(f"Signed in: {u.full_name or u.username} ({u.role})")
+        self.user_label = plain_label(f"Signed in: {u.full_name or u.username} ({u.role})")
         self.user_label.setObjectName("userLabel")
-        self.dir_label = QLabel(f"Data: {self.session.store.data_dir}")
+        self.dir_label = plain_label(f"Data: {self.session.store.data_dir}")
         self.dir_label.setObjectName("dataDirLabel")
         self.emergency_label = QLabel("")
         self.emergency_label.setObjectName("emergencyLabel")

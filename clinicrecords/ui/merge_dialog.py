@@ -26,6 +26,7 @@ from clinicrecords.domain import Patient
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -101,7 +102,7 @@ class MergeDialog(QDialog):
         )
         self.confirm = QCheckBox("I compared both charts: they are the same person")
         self.confirm.setObjectName("mergeConfirm")
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")

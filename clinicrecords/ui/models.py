@@ -7,6 +7,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from clinicrecords.ui.plaintext import plain_tooltip
+
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
 
@@ -39,7 +41,10 @@ class RowsModel(QAbstractTableModel, Generic[T]):
         obj = self.rows[index.row()]
         if role in (Qt.DisplayRole, Qt.ToolTipRole):
             value = self.columns[index.column()][1](obj)
-            return "" if value is None else str(value)
+            text = "" if value is None else str(value)
+            # Cells are drawn as plain text; tooltips would take names or OCR text that look
+            # like HTML for markup.
+            return plain_tooltip(text) if role == Qt.ToolTipRole else text
         if role == Qt.UserRole:
             return obj
         return None

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from clinicrecords import charts
 from clinicrecords.domain import PageRef
 from clinicrecords.session import Session
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.workers import run_in_background
 
 ZOOM_STEP = 1.25
@@ -113,7 +114,7 @@ class PageViewer(QWidget):
 
         # Messages (no document, restricted, failed) lie over the view, so the view keeps the
         # keyboard focus and PageDown still moves on past a restricted document.
-        self.message = QLabel("Choose a document to see its pages.", self.view)
+        self.message = plain_label("Choose a document to see its pages.", self.view)
         self.message.setObjectName("pageMessage")
         self.message.setAlignment(Qt.AlignCenter)
         self.message.setWordWrap(True)
@@ -125,7 +126,7 @@ class PageViewer(QWidget):
         )
         self.message.setProperty("restricted", False)
 
-        self.caption = QLabel("")
+        self.caption = plain_label()
         self.caption.setObjectName("pageCaption")
         self.zoom_label = QLabel("")
         self.zoom_label.setObjectName("zoomLabel")

@@ -30,6 +30,7 @@ from clinicrecords.patients import PatientInput, validate
 from clinicrecords.search.dates import parse_dob
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -89,7 +90,7 @@ class RegistrationDialog(QDialog):
         self.form.addRow("State", row)
         self.mrn = self._field("MRN", "mrnEdit", "leave empty: the next clinic number is given")
 
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")

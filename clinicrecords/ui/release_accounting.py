@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from clinicrecords.release import accounting
 from clinicrecords.session import Session
 from clinicrecords.settings import get_setting
+from clinicrecords.ui.plaintext import esc, plain_label, rich_label
 from clinicrecords.ui.release_models import disclosures_model
 from clinicrecords.ui.workers import run_in_background
 
@@ -44,7 +44,7 @@ class AccountingPanel(QWidget):
         self.report: accounting.AccountingReport | None = None
         self._generation = 0
 
-        self.heading = QLabel("")
+        self.heading = rich_label()
         self.heading.setObjectName("accountingHeading")
         self.heading.setWordWrap(True)
         self.show_all = QCheckBox("Show &all disclosures, not only those the law requires")
@@ -64,7 +64,7 @@ class AccountingPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setSectionResizeMode(self.model.columnCount() - 1, QHeaderView.Stretch)
-        self.status = QLabel("")
+        self.status = plain_label()
         self.status.setObjectName("accountingStatus")
         self.status.setWordWrap(True)
 
@@ -114,7 +114,7 @@ class AccountingPanel(QWidget):
         self.model.set_rows(list(report.shown))
         legal = sum(1 for d in report.disclosures if d.in_accounting)
         self.heading.setText(
-            f"<b>{report.patient_name}</b>, born {report.patient_dob.strftime('%m/%d/%Y')}: "
+            f"<b>{esc(report.patient_name)}</b>, born {report.patient_dob.strftime('%m/%d/%Y')}: "
             f"disclosures {report.since} to {report.until}. {legal} in the legal accounting, "
             f"{len(report.disclosures)} in all."
         )

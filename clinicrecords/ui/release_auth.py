@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from clinicrecords.release import rules
 from clinicrecords.release.service import AuthorizationInput
 from clinicrecords.timeutil import today
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.release_data import RequestDetail, sensitive_categories
 from clinicrecords.ui.release_forms import date_edit, pydate, qdate
 
@@ -103,7 +103,7 @@ class AuthorizationPanel(QScrollArea):
         self.categories: dict[str, QCheckBox] = {}
         self._set_categories([(c, rules.category_label(c)) for c in rules.SENSITIVE_CATEGORIES])
 
-        self.problems = QLabel("")
+        self.problems = plain_label()
         self.problems.setObjectName("authProblems")
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #b00020;")

@@ -38,6 +38,7 @@ from clinicrecords.session import Session
 from clinicrecords.timeutil import today
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
+from clinicrecords.ui.plaintext import esc, plain_label, rich_label
 from clinicrecords.ui.workers import run_in_background
 
 REQUESTER_LABELS = {
@@ -104,7 +105,7 @@ class NewRequestDialog(QDialog):
         self.patient_table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self._choose(cur.row())
         )
-        self.patient_label = QLabel("No patient chosen yet.")
+        self.patient_label = rich_label("No patient chosen yet.")
         self.patient_label.setObjectName("requestPatientLabel")
 
         self.requester_type = QComboBox()
@@ -163,7 +164,7 @@ class NewRequestDialog(QDialog):
         form.addRow("", self.include_sensitive)
         form.addRow("Watermark", self.watermark)
 
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
@@ -239,7 +240,8 @@ class NewRequestDialog(QDialog):
         self.patient = result.patient
         p = result.patient
         self.patient_label.setText(
-            f"Patient: <b>{p.display_name}</b>, born {p.dob.strftime('%m/%d/%Y')}, MRN {p.mrn}"
+            f"Patient: <b>{esc(p.display_name)}</b>, born {p.dob.strftime('%m/%d/%Y')}, "
+            f"MRN {esc(p.mrn)}"
         )
 
     # --- dates ---------------------------------------------------------------------------
@@ -316,7 +318,7 @@ class ReasonDialog(QDialog):
         label.setWordWrap(True)
         self.reason = QLineEdit()
         self.reason.setObjectName("reasonEdit")
-        self.error = QLabel("")
+        self.error = plain_label()
         self.error.setStyleSheet("color: #b00020;")
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self._submit)

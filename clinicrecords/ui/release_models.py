@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from clinicrecords.release.model import Disclosure, SelectedPage
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.plaintext import plain_tooltip
 from clinicrecords.ui.release_data import LogRow
 
 Index = QModelIndex | QPersistentModelIndex
@@ -217,7 +218,7 @@ class SelectionModel(QAbstractTableModel):
             if col == 4:
                 return s.reason
         if role == Qt.ToolTipRole:
-            return s.reason or "Goes out in the packet."
+            return plain_tooltip(s.reason) or "Goes out in the packet."
         if role == Qt.ForegroundRole and not s.included:
             return QBrush(QColor("#8a1c1c") if self._locked(s) else QColor("#5f6368"))
         if role == Qt.UserRole:

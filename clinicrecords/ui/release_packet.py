@@ -21,7 +21,6 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QListView,
     QProgressBar,
     QPushButton,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from clinicrecords.session import Session
 from clinicrecords.ui import release_data
+from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.printing import ask_printer, render_pdf_to_printer
 from clinicrecords.ui.workers import TaskHandle, run_in_background
 
@@ -137,7 +137,7 @@ class PacketPanel(QWidget):
         self.progress.setObjectName("packetProgress")
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.status = QLabel("Build a preview to see the packet as the recipient will.")
+        self.status = plain_label("Build a preview to see the packet as the recipient will.")
         self.status.setObjectName("packetStatus")
         self.status.setWordWrap(True)
 

@@ -29,6 +29,7 @@ from clinicrecords.errors import BadInput
 from clinicrecords.release import rules
 from clinicrecords.search.dates import parse_dob
 from clinicrecords.ui import release_data
+from clinicrecords.ui.plaintext import plain_label, rich_label
 from clinicrecords.ui.release_data import RequestDetail
 from clinicrecords.ui.release_models import HeldBackFilter, SelectionModel
 from clinicrecords.ui.tables import read_only_table
@@ -117,7 +118,7 @@ class PagesPanel(QWidget):
         self.exclude_note.setPlaceholderText(
             "Why pages you untick are not needed (kept with the request; optional)"
         )
-        self.selection_summary = QLabel("")
+        self.selection_summary = plain_label()
         self.selection_summary.setObjectName("selectionSummary")
 
         self.held_model = HeldBackFilter(self)
@@ -125,7 +126,7 @@ class PagesPanel(QWidget):
         self.held_table = read_only_table("heldBackTable", self.held_model, widths=PAGE_WIDTHS)
         self.held_table.hideColumn(0)
         self.held_table.setWordWrap(True)
-        self.held_label = QLabel("")
+        self.held_label = rich_label()
         self.held_label.setObjectName("heldBackLabel")
 
         layout = QVBoxLayout(self)

@@ -40,6 +40,7 @@ from clinicrecords.release import rules, service
 from clinicrecords.session import Session
 from clinicrecords.ui import release_data
 from clinicrecords.ui.bus import ChangeBus
+from clinicrecords.ui.plaintext import esc, make_plain, plain_label, rich_label
 from clinicrecords.ui.release_accounting import AccountingPanel
 from clinicrecords.ui.release_auth import AuthorizationPanel
 from clinicrecords.ui.release_data import LogData, RequestDetail
@@ -172,7 +173,7 @@ class ReleasePage(QWidget):
         self.header.setObjectName("requestHeader")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.RichText)
-        self.blockers = QLabel("")
+        self.blockers = rich_label()
         self.blockers.setObjectName("sendBlockers")
         self.blockers.setWordWrap(True)
 
@@ -208,7 +209,7 @@ class ReleasePage(QWidget):
         self.cancel_button = QPushButton("&Cancel request… (Ctrl+Shift+D)")
         self.cancel_button.setObjectName("cancelRequestButton")
         self.cancel_button.clicked.connect(lambda: self.close_request("cancelled"))
-        self.message = QLabel("")
+        self.message = plain_label()
         self.message.setObjectName("releaseMessage")
         self.message.setWordWrap(True)
         actions = QHBoxLayout()
@@ -227,12 +228,12 @@ class ReleasePage(QWidget):
     def _build_fees_tab(self) -> QWidget:
         tab = QWidget()
         tab.setObjectName("feesTab")
-        self.fee_amount = QLabel("")
+        self.fee_amount = rich_label()
         self.fee_amount.setObjectName("feeAmount")
-        self.fee_note = QLabel("")
+        self.fee_note = plain_label()
         self.fee_note.setObjectName("feeNote")
         self.fee_note.setWordWrap(True)
-        self.fee_basis = QLabel("")
+        self.fee_basis = plain_label()
         self.fee_basis.setWordWrap(True)
         self.fee_waived = QCheckBox("&Waive the fee")
         self.fee_waived.setObjectName("feeWaived")
@@ -422,22 +423,22 @@ class ReleasePage(QWidget):
         who = r.requester_name + (f", {r.requester_org}" if r.requester_org else "")
         basis = rules.BASES[r.basis]
         self.header.setText(
-            f"<span style='font-size:13pt'><b>{r.code}</b> &nbsp; {_esc(p.display_name)}</span>"
-            f" &nbsp; born {p.dob.strftime('%m/%d/%Y')} &nbsp; MRN {_esc(p.mrn)}<br>"
-            f"From <b>{_esc(who)}</b> ({r.requester_type}); purpose: {_esc(r.purpose)}; "
+            f"<span style='font-size:13pt'><b>{r.code}</b> &nbsp; {esc(p.display_name)}</span>"
+            f" &nbsp; born {p.dob.strftime('%m/%d/%Y')} &nbsp; MRN {esc(p.mrn)}<br>"
+            f"From <b>{esc(who)}</b> ({r.requester_type}); purpose: {esc(r.purpose)}; "
             f"basis: {basis.label}<br>Received {r.received_on.isoformat()}, {due}; "
             f"status: <b>{STATUS_LABELS.get(r.status, r.status)}</b>"
-            + (f" ({_esc(r.status_reason)})" if r.status_reason else "")
+            + (f" ({esc(r.status_reason)})" if r.status_reason else "")
         )
         if not is_open:
             if r.status == "sent":
                 text = f"Sent {(r.sent_at or '')[:10]}; recorded in the accounting of disclosures."
             else:
-                text = f"This request was {r.status}: {_esc(r.status_reason)}"
+                text = f"This request was {r.status}: {esc(r.status_reason)}"
             self.blockers.setText(text)
             self.blockers.setStyleSheet("background:#eceff1;padding:4px;")
         elif detail.blockers:
-            self.blockers.setText("<b>Cannot send yet:</b> " + _esc(" ".join(detail.blockers)))
+            self.blockers.setText("<b>Cannot send yet:</b> " + esc(" ".join(detail.blockers)))
             self.blockers.setStyleSheet("background:#fde2e1;color:#7a0012;padding:4px;")
         else:
             self.blockers.setText(f"<b>Ready to send:</b> {r.pages_out} pages go out.")
@@ -533,6 +534,7 @@ class ReleasePage(QWidget):
             self,
         )
         box.setObjectName("sendConfirm")
+        make_plain(box)  # the requester's name, as typed
         box.setDefaultButton(QMessageBox.No)
         box.button(QMessageBox.Yes).setText("&Yes, mark as sent")
         self.send_confirm = box
@@ -601,7 +603,3 @@ def _packet_inputs(d: RequestDetail | None) -> tuple | None:
     r = d.request
     return (r.id, r.status, r.fee_cents, r.fee_waived, r.watermark, tuple(d.selection),
             tuple(d.blockers))  # fmt: skip
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
