@@ -39,7 +39,7 @@ from typing import Any
 
 from PIL import Image
 
-from clinicrecords import lookup, page_access
+from clinicrecords import lookup, page_access, settings
 from clinicrecords.db import documents_sql, ingest_sql, settings_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.domain import DocType
@@ -62,7 +62,6 @@ from clinicrecords.session import Session
 log = logging.getLogger(__name__)
 
 CLASSIFIER_KEY = "scan.doctype_classifier"
-DATE_ORDER_KEY = "clinic.date_order"
 _CLASSIFIER_CACHE = "doctype_classifier"
 SEQ_PER_FILE = 10_000  # seq = file's place in the batch * this + page number in the file
 
@@ -186,9 +185,7 @@ def _learned(session: Session, text: str, code: str) -> DocTypeClassifier:
 
 
 def date_order_for(session: Session) -> str:
-    with session.db.read() as conn:
-        value = settings_sql.get(conn, DATE_ORDER_KEY, "MDY")
-    return value if value in ("MDY", "DMY") else "MDY"
+    return settings.date_order(session)
 
 
 # -- 1. import -----------------------------------------------------------------------------
@@ -240,7 +237,7 @@ def import_files(
     session: Session,
     paths: Sequence[str | Path],
     source: str = "import",
-    remove_originals: bool = False,
+    remove_originals: bool | None = None,
     batch_id: int | None = None,
     label: str = "",
 ) -> IngestReport:
@@ -249,9 +246,12 @@ def import_files(
     A file that cannot be read is kept (as it came) and reported with its reason; the other
     files go on. A file whose bytes were imported before is not stored again.
     ``remove_originals`` deletes a stored (or duplicate) original after its copy is
-    committed; a failed file's original is always left where it is, for the clerk to fix.
+    committed (None: as the clinic's ``scan.remove_originals`` setting says); a failed file's
+    original is always left where it is, for the clerk to fix.
     """
     session.require("scan.ingest")
+    if remove_originals is None:
+        remove_originals = bool(settings.get_setting(session, "scan.remove_originals"))
     results: list[FileResult] = []
     for raw in paths:
         path = Path(raw)
