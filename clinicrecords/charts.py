@@ -1,10 +1,10 @@
 """Opening a chart: its identifiers, documents grouped by type and date, thumbnails, text
 search inside its OCR text, its merges and its release history.
 
-Every opening is audited (``chart.open``); every full page view is audited by
-``documents.read_page``. Thumbnails are small PNGs made from the page bytes and kept only in
-this process's memory (a bounded cache on the store), never on disk; they are shown as part
-of the chart that ``chart.open`` already recorded.
+Every opening is audited (``chart.open``); every page view and every thumbnail is checked and
+audited by ``page_access.open_page``, the one path for reading a page. Thumbnails are small
+PNGs made from the page bytes and kept only in this process's memory (a bounded cache on the
+store), never on disk.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import date
 
 from PIL import Image, ImageOps
 
-from clinicrecords import documents
+from clinicrecords import documents, page_access
 from clinicrecords.db import charts_sql, documents_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.domain import Document, PageRef, Patient
@@ -116,7 +116,7 @@ def open_chart(session: Session, patient_id: int) -> ChartView:
             for p in (patients_sql.get(conn, i) for i in charts_sql.merged_into(conn, patient.id))
             if p is not None
         )
-    can_sensitive = session.can("document.read_sensitive")
+    can_sensitive = session.can(page_access.SENSITIVE_PERMISSION)  # page_access's rule
     groups = _group(doc_rows, page_rows, can_sensitive)
     releases, note = release_history(session, [patient.id, *(p.id for p in merged_from)])
     view = ChartView(patient, groups, releases, note, merged_from, opened_as, can_sensitive)
@@ -232,16 +232,11 @@ def search_chart_text(
     query = fts_query(text)
     if not query:
         raise BadInput("Type a word to look for in the chart's text.")
-    can_sensitive = session.can("document.read_sensitive")
     with session.db.read() as conn:
         rows = documents_sql.search_text(conn, patient_id, query, limit)
-        hidden = set()
-        if not can_sensitive:
-            hidden = {
-                r["page_id"]
-                for r in rows
-                if (documents_sql.page(conn, r["page_id"]) or {}).get("sensitive")
-            }
+        pages = documents_sql.pages_for_access(conn, [r["page_id"] for r in rows])
+    # the page access rule, unaudited: what may not be read is left out, not refused
+    hidden = {p["id"] for p in pages if not page_access.may_read(session, p)}
     hits = [
         TextHit(r["page_id"], r["document_id"], " ".join(r["snippet"].split()))
         for r in rows
@@ -303,25 +298,23 @@ def make_thumbnail(data: bytes, rotation: int = 0, size: int = THUMB_PX) -> byte
 def thumbnail(session: Session, page_id: int, size: int = THUMB_PX) -> bytes:
     """A page's thumbnail (PNG bytes), from memory when made before in this session's store.
 
-    Sensitive pages need ``document.read_sensitive`` like the page itself; the UI shows a
-    placeholder instead of calling this for restricted documents.
+    Checked and audited (``page.thumbnail``) like the page itself, by
+    ``page_access.open_page``: a thumbnail shows the page. The UI shows a placeholder instead
+    of calling this for restricted documents.
     """
-    session.require("document.read")
-    with session.db.read() as conn:
-        row = documents_sql.page(conn, page_id)
-    if row is None:
-        raise NotFound("That page does not exist.")
-    if row["sensitive"]:
-        session.require("document.read_sensitive")
-    key = (row["sha256"], int(row["rotation"]), size)
-    cache = _cache(session)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    data = session.pages.get(row["blob_id"], row["sha256"])
-    thumb = make_thumbnail(data, int(row["rotation"]), size)
-    cache.put(key, thumb)
-    return thumb
+
+    def load(row: dict) -> bytes:
+        key = (row["sha256"], int(row["rotation"]), size)
+        cache = _cache(session)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        data = session.pages.get(row["blob_id"], row["sha256"])
+        thumb = make_thumbnail(data, int(row["rotation"]), size)
+        cache.put(key, thumb)
+        return thumb
+
+    return page_access.open_page(session, page_id, "thumbnail", load)
 
 
 def page_image(session: Session, page_id: int) -> bytes:

@@ -21,6 +21,7 @@ from clinicrecords.db import settings_sql
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.errors import AuthError
 from clinicrecords.session import Session
+from clinicrecords.settings import set_setting
 from clinicrecords.store import PASSPHRASE_ENV, Store, is_store
 
 DEMO_PASSPHRASE = "demo-clinic-passphrase"
@@ -79,9 +80,9 @@ def build_demo(
         for name, role, full in DEMO_USERS:
             if name != admin_name:
                 auth.add_user(session, name, role, password, full)
+        set_setting(session, "clinic.address", "12 Maple Street, Springfield, ST 00000")
+        set_setting(session, "clinic.phone", "(555) 010-2000")
         with store.db.write() as conn:
-            settings_sql.put(conn, "clinic.address", "12 Maple Street, Springfield, ST 00000")
-            settings_sql.put(conn, "clinic.phone", "(555) 010-2000")
             settings_sql.put(conn, "demo", True)
     else:
         phrase = os.environ.get(PASSPHRASE_ENV) or DEMO_PASSPHRASE

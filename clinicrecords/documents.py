@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from PIL import Image
 
+from clinicrecords import page_access
 from clinicrecords.db import documents_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.domain import Document, PageRef
@@ -138,21 +140,13 @@ def page_ref(row: dict) -> PageRef:
     )
 
 
-def read_page(session: Session, page_id: int, purpose: str = "view") -> bytes:
-    """A page's image bytes, checked against its recorded SHA-256. Audited as a page view."""
-    session.require("document.read")
-    with session.db.read() as conn:
-        row = documents_sql.page(conn, page_id)
-    if row is None:
-        raise NotFound("That page does not exist.")
-    if row["sensitive"]:
-        session.require("document.read_sensitive")
-    data = session.pages.get(row["blob_id"], row["sha256"])
-    session.audit(
-        "page." + purpose,
-        "page",
+def read_page(session: Session, page_id: int, purpose: str = "view", **detail: Any) -> bytes:
+    """A page's image bytes, checked against its recorded SHA-256. Checked and audited (as
+    ``page.<purpose>``) by ``page_access.open_page``, like every other read of a page."""
+    return page_access.open_page(
+        session,
         page_id,
-        patient_id=row["patient_id"],
-        document_id=row["document_id"],
+        purpose,
+        lambda row: session.pages.get(row["blob_id"], row["sha256"]),
+        **detail,
     )
-    return data

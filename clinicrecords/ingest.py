@@ -39,7 +39,7 @@ from typing import Any
 
 from PIL import Image
 
-from clinicrecords import lookup
+from clinicrecords import lookup, page_access, settings
 from clinicrecords.db import documents_sql, ingest_sql, settings_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.domain import DocType
@@ -62,7 +62,6 @@ from clinicrecords.session import Session
 log = logging.getLogger(__name__)
 
 CLASSIFIER_KEY = "scan.doctype_classifier"
-DATE_ORDER_KEY = "clinic.date_order"
 _CLASSIFIER_CACHE = "doctype_classifier"
 SEQ_PER_FILE = 10_000  # seq = file's place in the batch * this + page number in the file
 
@@ -186,9 +185,7 @@ def _learned(session: Session, text: str, code: str) -> DocTypeClassifier:
 
 
 def date_order_for(session: Session) -> str:
-    with session.db.read() as conn:
-        value = settings_sql.get(conn, DATE_ORDER_KEY, "MDY")
-    return value if value in ("MDY", "DMY") else "MDY"
+    return settings.date_order(session)
 
 
 # -- 1. import -----------------------------------------------------------------------------
@@ -240,7 +237,7 @@ def import_files(
     session: Session,
     paths: Sequence[str | Path],
     source: str = "import",
-    remove_originals: bool = False,
+    remove_originals: bool | None = None,
     batch_id: int | None = None,
     label: str = "",
 ) -> IngestReport:
@@ -249,9 +246,12 @@ def import_files(
     A file that cannot be read is kept (as it came) and reported with its reason; the other
     files go on. A file whose bytes were imported before is not stored again.
     ``remove_originals`` deletes a stored (or duplicate) original after its copy is
-    committed; a failed file's original is always left where it is, for the clerk to fix.
+    committed (None: as the clinic's ``scan.remove_originals`` setting says); a failed file's
+    original is always left where it is, for the clerk to fix.
     """
     session.require("scan.ingest")
+    if remove_originals is None:
+        remove_originals = bool(settings.get_setting(session, "scan.remove_originals"))
     results: list[FileResult] = []
     for raw in paths:
         path = Path(raw)
@@ -1045,34 +1045,36 @@ def batch_files(session: Session, batch_id: int) -> list[dict]:
 
 
 def page_image(session: Session, page_id: int) -> bytes:
-    """An unfiled page's image for the indexing screen; checked and audited as a page view."""
-    session.require("scan.ingest")
-    with session.db.read() as conn:
-        row = documents_sql.page(conn, page_id)
-    if row is None:
-        raise NotFound("That page does not exist.")
-    data = session.pages.get(row["blob_id"], row["sha256"])
-    session.audit("page.view", "page", page_id, batch_id=row["batch_id"], purpose="index")
-    return data
+    """A page's image for the indexing screen. Checked and audited by ``page_access``: an
+    unfiled page needs ``scan.ingest``, a filed one the chart's rules (sensitive types)."""
+    return page_access.open_page(
+        session,
+        page_id,
+        "view",
+        lambda row: session.pages.get(row["blob_id"], row["sha256"]),
+        purpose="index",
+    )
 
 
 def page_words(session: Session, page_id: int) -> list[Word]:
-    session.require("scan.ingest")
-    with session.db.read() as conn:
-        row = conn.execute("SELECT ocr_words FROM pages WHERE id = ?", (page_id,)).fetchone()
-    return _words_from_json(row[0] if row else None)
+    """A page's OCR words (with their boxes); checked and audited like its image."""
+    return page_access.open_page(
+        session, page_id, "words", lambda row: _words_from_json(row["ocr_words"])
+    )
 
 
 def rotate_page(session: Session, page_id: int, degrees: int) -> int:
-    """Turn a page for display (clockwise); returns its new rotation."""
+    """Turn a page still to be filed (clockwise); returns its new rotation."""
     session.require("scan.ingest")
+    if degrees % 90:
+        raise BadInput("A page can only be turned by a quarter turn at a time.")
     with session.db.write() as conn:
-        row = conn.execute("SELECT rotation FROM pages WHERE id = ?", (page_id,)).fetchone()
-        if row is None:
-            raise NotFound("That page does not exist.")
-        new = (int(row[0]) + degrees) % 360
+        (row,) = page_access.batch_pages_to_change(conn, [page_id])
+        new = (int(row["rotation"]) + degrees) % 360
         ingest_sql.set_page_rotation(conn, page_id, new)
-        session.audit("page.rotate", "page", page_id, conn=conn, rotation=new)
+        session.audit(
+            "page.rotate", "page", page_id, conn=conn, batch_id=row["batch_id"], rotation=new
+        )
     return new
 
 
@@ -1080,9 +1082,7 @@ def delete_pages(session: Session, page_ids: Sequence[int], restore: bool = Fals
     """Set pages aside (status ``deleted``; the image is kept and can be restored)."""
     session.require("scan.ingest")
     with session.db.write() as conn:
-        rows = ingest_sql.pages_by_id(conn, list(page_ids))
-        if any(r["status"] == "filed" for r in rows):
-            raise BadInput("A page already filed in a chart cannot be set aside here.")
+        rows = page_access.batch_pages_to_change(conn, page_ids)
         for r in rows:
             if restore:
                 status = (
@@ -1096,15 +1096,21 @@ def delete_pages(session: Session, page_ids: Sequence[int], restore: bool = Fals
         session.audit(
             "page.restore" if restore else "page.set_aside",
             "pages",
-            ",".join(str(i) for i in page_ids),
+            ",".join(str(r["id"]) for r in rows),
             conn=conn,
         )
 
 
 def reorder_pages(session: Session, batch_id: int, order: Sequence[int]) -> None:
+    """Put a batch's pages (all still to be filed, all of this batch) in the given order."""
     session.require("scan.ingest")
+    order = list(order)
+    if len(set(order)) != len(order):
+        raise BadInput("A page is listed twice in the new order.")
     with session.db.write() as conn:
-        ingest_sql.set_page_seq(conn, list(order))
+        page_access.batch_pages_to_change(conn, order, batch_id)
+        ingest_sql.set_page_seq(conn, order)
+        session.audit("page.reorder", "batch", batch_id, conn=conn, pages=order)
 
 
 def load_batch_state(session: Session, batch_id: int) -> dict[str, Any]:

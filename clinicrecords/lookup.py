@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clinicrecords import settings
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.domain import Patient
 from clinicrecords.search import PatientIndex
@@ -54,7 +55,7 @@ def search_patients(session: Session, query: str, limit: int = 20) -> list[Searc
     session.require("patient.read")
     index = index_for(session.store)
     out = []
-    for hit in index.search(query, limit=limit):
+    for hit in index.search(query, limit=limit, order=settings.date_order(session)):
         patient = index.get(hit.patient_id)
         if patient is not None:
             out.append(SearchResult(patient, hit.score, tuple(hit.matched)))

@@ -1,7 +1,11 @@
 """Clinic settings, declared once with their types and defaults; every change is audited.
 
 Values live (encrypted) in the database's settings table, so a restored backup brings the
-clinic's configuration with it.
+clinic's configuration with it. This registry is the only way to read or write them: reading
+an undeclared key is a programming error (``KeyError``), not a silent default, so a setting
+saved under one name cannot be read under another. Each declared setting changes what the
+program does (``tests/test_settings.py`` proves it for every one). The program's own state in
+the same table (store id, MRN counter, audit head) is ``db.settings_sql.get`` / ``put``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class Setting:
     choices: tuple[Any, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    edit_permission: str = "settings.edit"
 
 
 SETTINGS: dict[str, Setting] = {
@@ -59,19 +64,48 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "scan.remove_originals", bool, False, "Remove imported files after they are stored"
         ),
-        Setting("scan.watch_folder", str, "", "Scan-to-folder directory to watch"),
+        Setting(
+            "scan.watch_folder",
+            str,
+            "",
+            "Scan-to-folder directory to watch",
+            edit_permission="scan.ingest",  # chosen on the index screen by whoever scans
+        ),
     )
 }
 
 
+DATE_ORDERS = ("MDY", "DMY")
+
+
+def _spec(key: str) -> Setting:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise KeyError(f"{key!r} is not a declared setting (clinicrecords.settings)") from None
+
+
 def get_setting(session_or_conn: Any, key: str) -> Any:
-    spec = SETTINGS[key]
+    """A declared setting's value (its default until an administrator changes it)."""
+    spec = _spec(key)
     if isinstance(session_or_conn, Session):
         with session_or_conn.db.read() as conn:
-            value = settings_sql.get(conn, key, spec.default)
+            value = settings_sql.read_declared(conn, key, spec.default)
     else:
-        value = settings_sql.get(session_or_conn, key, spec.default)
+        value = settings_sql.read_declared(session_or_conn, key, spec.default)
     return value
+
+
+def date_order(session_or_conn: Any) -> str:
+    """The clinic's day/month order ("MDY" or "DMY") for every date read from paper or typed:
+    scan suggestions, chart lookup, date fields in forms, patient import."""
+    value = get_setting(session_or_conn, "locale.date_order")
+    return value if value in DATE_ORDERS else SETTINGS["locale.date_order"].default
+
+
+def initial_setting(conn: Any, key: str, value: Any) -> None:
+    """A setting's first value, written while a store is made (no one is signed in yet)."""
+    settings_sql.write_declared(conn, key, coerce(_spec(key), value))
 
 
 def coerce(spec: Setting, value: Any) -> Any:
@@ -95,17 +129,19 @@ def coerce(spec: Setting, value: Any) -> Any:
 
 
 def set_setting(session: Session, key: str, value: Any) -> Any:
-    session.require("settings.edit")
     if key not in SETTINGS:
+        session.require("settings.edit")
         raise BadInput(f"There is no setting called '{key}'.")
-    value = coerce(SETTINGS[key], value)
+    spec = SETTINGS[key]
+    session.require(spec.edit_permission)
+    value = coerce(spec, value)
     with session.db.write() as conn:
-        old = settings_sql.get(conn, key, SETTINGS[key].default)
-        settings_sql.put(conn, key, value)
+        old = settings_sql.read_declared(conn, key, spec.default)
+        settings_sql.write_declared(conn, key, value)
         session.audit("settings.change", "setting", key, conn=conn, old=old, new=value)
     return value
 
 
 def all_settings(session: Session) -> dict[str, Any]:
     with session.db.read() as conn:
-        return {k: settings_sql.get(conn, k, s.default) for k, s in SETTINGS.items()}
+        return {k: settings_sql.read_declared(conn, k, s.default) for k, s in SETTINGS.items()}

@@ -73,7 +73,9 @@ class Store:
             migrate(conn, data_dir / DB_NAME, keys.derive_keys(master).database)
             conn.execute("BEGIN IMMEDIATE")
             settings_sql.put(conn, "store.id", store_id)
-            settings_sql.put(conn, "clinic.name", clinic_name)
+            from clinicrecords.settings import initial_setting  # (settings imports store)
+
+            initial_setting(conn, "clinic.name", clinic_name)
             conn.execute("COMMIT")
         finally:
             conn.close()

@@ -107,14 +107,13 @@ def test_clerk_cannot_create_or_send(session_for: Callable[[str], Session], char
 
 
 def test_due_date_uses_setting(release: Session, admin_session: Session, chart: dict) -> None:
-    from clinicrecords.db import settings_sql
+    from clinicrecords.settings import set_setting
 
     req = service.create_request(
         release, chart["patient"].id, "X", "Y", received_on=date(2026, 1, 1)
     )
     assert req.due_on == date(2026, 1, 31)
-    with admin_session.db.write() as conn:
-        settings_sql.put(conn, "release.due_days", 10)
+    set_setting(admin_session, "release.due_days", 10)
     req = service.create_request(
         release, chart["patient"].id, "X", "Y", received_on=date(2026, 1, 1)
     )

@@ -6,7 +6,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from clinicrecords import lookup
+from clinicrecords import lookup, settings
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.domain import Patient
 from clinicrecords.errors import BadInput
@@ -30,7 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="import the good rows even when some are bad (default: all or nothing)",
     )
-    p.add_argument("--date-order", choices=("MDY", "DMY"), default="MDY")
+    p.add_argument(
+        "--date-order",
+        choices=("MDY", "DMY"),
+        default=None,
+        help="day/month order of the file's dates (default: the clinic's locale.date_order)",
+    )
     p.set_defaults(handler=run_import)
 
     p = add_common(pat.add_parser("list", help="list charts"))
@@ -76,7 +81,9 @@ def patient_json(p: Patient) -> dict:
 
 def run_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     mapping = parse_mapping(args.map) if args.map else None
-    result = import_patients_csv(ctx.session(), args.file, mapping, args.skip_bad, args.date_order)
+    session = ctx.session()
+    order = args.date_order or settings.date_order(session)
+    result = import_patients_csv(session, args.file, mapping, args.skip_bad, order)
     lines = [f"line {b.line}: {b.message}" for b in result.bad_rows]
     if result.imported:
         lines.append(

@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.db import settings_sql
 from clinicrecords.errors import BadInput
 from clinicrecords.release import accounting as acct
 from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
+from clinicrecords.settings import get_setting
 
 
 def _day(text: str) -> date:
@@ -329,8 +329,7 @@ def run_accounting(args: argparse.Namespace, ctx: CommandContext) -> int:
     patient_id = service.patient_id_for_mrn(session, args.patient)
     report = acct.accounting(session, patient_id, include_all=args.all)
     if args.pdf:
-        with session.db.read() as conn:
-            clinic = settings_sql.get(conn, "clinic.name", "") or ""
+        clinic = str(get_setting(session, "clinic.name") or "")
         acct.write_accounting_pdf(report, args.pdf, clinic)
     text = [f"Accounting of disclosures {report.since} to {report.until}:"]
     text += [

@@ -26,7 +26,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--remove-originals",
         action="store_true",
-        help="delete each original once its copy is committed to the store",
+        default=None,
+        help="delete each original once its copy is committed to the store "
+        "(default: the clinic's scan.remove_originals setting)",
+    )
+    p.add_argument(
+        "--keep-originals",
+        dest="remove_originals",
+        action="store_false",
+        default=None,
+        help="leave the originals where they are, whatever the setting says",
     )
     p.add_argument(
         "--no-process",
@@ -128,7 +137,7 @@ def run_suggest(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _ingest_and_report(
-    ctx: CommandContext, paths: list[Path], source: str, remove: bool, process: bool
+    ctx: CommandContext, paths: list[Path], source: str, remove: bool | None, process: bool
 ) -> int:
     session = ctx.session()
     report = ingest.import_files(session, paths, source=source, remove_originals=remove)

@@ -105,6 +105,24 @@ def page(conn: Connection, page_id: int) -> dict | None:
     return None if row is None else dict(row)
 
 
+def pages_for_access(conn: Connection, page_ids: list[int]) -> list[dict]:
+    """What the page access rule needs for many pages at once (a release packet)."""
+    out: list[dict] = []
+    for i in range(0, len(page_ids), 500):  # well under SQLite's bound-parameter limit
+        chunk = page_ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        out += [
+            dict(r)
+            for r in conn.execute(
+                "SELECT p.id, p.batch_id, p.document_id, p.status, d.patient_id, t.sensitive "
+                "FROM pages p LEFT JOIN documents d ON d.id = p.document_id "
+                f"LEFT JOIN doc_types t ON t.code = d.doc_type WHERE p.id IN ({marks})",
+                tuple(chunk),
+            )
+        ]
+    return out
+
+
 def doc_types(conn: Connection) -> list[dict]:
     return [dict(r) for r in conn.execute("SELECT * FROM doc_types ORDER BY label")]
 

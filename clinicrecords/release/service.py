@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import BinaryIO
 
+from clinicrecords import page_access
 from clinicrecords.db import release as sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.patients import get as get_patient_row
@@ -494,7 +495,16 @@ def build_packet(
         # made for review cannot pass for the real release.
         mark = "DRAFT - NOT FOR RELEASE"
         spec = replace(spec, watermark=f"{mark} {spec.watermark}".strip())
-    session.audit("release.packet", "release_request", req["code"], pages=count, draft=draft)
+    # the page access rule for every page going out, and the packet's one audit row
+    page_access.open_pages(
+        session,
+        [p["page_id"] for p in pages],
+        "release.packet",
+        "release_request",
+        req["code"],
+        pages=count,
+        draft=draft,
+    )
     store = session.pages
     packet_pages = (
         PacketPage(

@@ -407,9 +407,14 @@ class PatientIndex:
 
     # ----- search -----------------------------------------------------------------------
 
-    def search(self, query: str, limit: int = 20, today: date | None = None) -> list[SearchHit]:
-        """Ranked charts for a search-box string (names, DOB, MRN, phone in any mix)."""
-        parsed = parse_query(query, self._order, today)
+    def search(
+        self, query: str, limit: int = 20, today: date | None = None, order: str | None = None
+    ) -> list[SearchHit]:
+        """Ranked charts for a search-box string (names, DOB, MRN, phone in any mix).
+
+        ``order`` ("MDY"/"DMY") reads a typed date; the clinic's setting can change while the
+        index lives, so the caller passes it with each query (default: the index's own)."""
+        parsed = parse_query(query, order or self._order, today)
         if parsed.empty:
             return []
         with self._lock:

@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import ingest
+from clinicrecords import ingest, settings
 from clinicrecords.changes import Changes
-from clinicrecords.db import documents_sql, settings_sql
+from clinicrecords.db import documents_sql
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
@@ -86,7 +86,7 @@ def _import_and_process(
     session: Session,
     paths: list[str],
     source: str = "import",
-    remove: bool = False,
+    remove: bool | None = None,  # None: the clinic's scan.remove_originals setting
     progress=None,
     cancel=None,
 ):  # type: ignore[no-untyped-def]
@@ -129,7 +129,10 @@ class ScanIndexPage(QWidget):
 
         with session.db.read() as conn:
             types = [(t["code"], t["label"]) for t in documents_sql.doc_types(conn)]
+            self.date_order = settings.date_order(conn)  # how a typed date is read
         self._build(types)
+        if self.date_order == "DMY":
+            self.form.doc_date.setPlaceholderText("YYYY-MM-DD or DD/MM/YYYY")
         self._build_shortcuts()
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
@@ -573,7 +576,7 @@ class ScanIndexPage(QWidget):
             self.form.patient.setFocus()
             return
         try:
-            doc_date = parse_date(v["doc_date"])
+            doc_date = parse_date(v["doc_date"], self.date_order)
         except ValueError:
             self.form.error.setText("The date is not one the program can read; use YYYY-MM-DD.")
             self.form.doc_date.setFocus()
@@ -725,7 +728,9 @@ class ScanIndexPage(QWidget):
         self.status.setText(message)
         self.refresh_batches()
 
-    def import_paths(self, paths: list[str], source: str = "import", remove: bool = False) -> None:
+    def import_paths(
+        self, paths: list[str], source: str = "import", remove: bool | None = None
+    ) -> None:
         self._start(_import_and_process, self.session, paths, source, remove)
 
     def import_dialog(self) -> None:
@@ -763,13 +768,10 @@ class ScanIndexPage(QWidget):
             self.start_watching(folder)
 
     def _save_watch_folder(self, folder: str) -> None:
-        self.session.require("scan.ingest")
-        with self.session.db.write() as conn:
-            settings_sql.put(conn, WATCH_KEY, folder)
+        settings.set_setting(self.session, WATCH_KEY, folder)  # audited
 
     def _start_watching_saved_folder(self) -> None:
-        with self.session.db.read() as conn:
-            folder = settings_sql.get(conn, WATCH_KEY)
+        folder = settings.get_setting(self.session, WATCH_KEY)
         if folder and Path(folder).is_dir():
             self.start_watching(folder)
 
@@ -795,7 +797,7 @@ class ScanIndexPage(QWidget):
             self.session,
             [path],
             "folder",
-            False,
+            None,
             on_done=lambda r: self.refresh_batches(),
             on_error=self.status.setText,
         )

@@ -16,13 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import auth
-from clinicrecords.db import settings_sql
 from clinicrecords.session import Session
+from clinicrecords.settings import get_setting
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.idle import IdleWatcher
 from clinicrecords.ui.plaintext import plain_label
-
-DEFAULT_IDLE_MINUTES = 5
 
 
 class MainWindow(QMainWindow):
@@ -58,7 +56,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_shortcuts()
 
-        minutes = self._setting("security.idle_minutes", DEFAULT_IDLE_MINUTES)
+        minutes = get_setting(self.session, "security.idle_minutes")
         self.idle = IdleWatcher(float(minutes), self)
         self.idle.idle.connect(self.lock)
         QApplication.instance().installEventFilter(self.idle)
@@ -66,12 +64,8 @@ class MainWindow(QMainWindow):
 
     # --- chrome ----------------------------------------------------------------------------
 
-    def _setting(self, key: str, default: object) -> object:
-        with self.session.db.read() as conn:
-            return settings_sql.get(conn, key, default)
-
     def _clinic_name(self) -> str:
-        return str(self._setting("clinic.name", "Clinic"))
+        return str(get_setting(self.session, "clinic.name"))
 
     def _build_status_bar(self) -> None:
         u = self.session.user

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import duplicates
+from clinicrecords import duplicates, settings
 from clinicrecords.domain import Patient
 from clinicrecords.errors import BadInput, ClinicError
 from clinicrecords.patients import PatientInput, validate
@@ -37,17 +37,21 @@ from clinicrecords.ui.workers import run_in_background
 SEX_CHOICES = (("U", "Unknown"), ("F", "Female"), ("M", "Male"), ("X", "X / another"))
 
 
-def parse_form_dob(text: str) -> date:
-    """A DOB typed in any common form; a future date is named as such, not as unreadable."""
+def parse_form_dob(text: str, order: str = "MDY") -> date:
+    """A DOB typed in any common form, day and month in the clinic's ``order``; a future date
+    is named as such, not as unreadable."""
     text = text.strip()
     if not text:
         raise BadInput("The date of birth is required.")
-    found = parse_dob(text)
+    found = parse_dob(text, order)
     if found:
         return found[0].value
-    if parse_dob(text, today=date(9999, 12, 31)):
+    if parse_dob(text, order, today=date(9999, 12, 31)):
         raise BadInput("The date of birth cannot be in the future.")
-    raise BadInput("The date of birth is not a date the program can read (try MM/DD/YYYY).")
+    raise BadInput(f"The date of birth is not a date the program can read (try {_FORM[order]}).")
+
+
+_FORM = {"MDY": "MM/DD/YYYY", "DMY": "DD/MM/YYYY"}
 
 
 class RegistrationDialog(QDialog):
@@ -62,12 +66,15 @@ class RegistrationDialog(QDialog):
         self.checked: PatientInput | None = None
         self.candidates: list[duplicates.DuplicateCandidate] = []
         self.busy = False
+        self.date_order = settings.date_order(session)
 
         self.form = QFormLayout()
         self.family = self._field("Family name *", "familyEdit")
         self.given = self._field("Given name *", "givenEdit")
         self.middle = self._field("Middle name", "middleEdit")
-        self.dob = self._field("Date of birth *", "dobEdit", "MM/DD/YYYY, or any common form")
+        self.dob = self._field(
+            "Date of birth *", "dobEdit", f"{_FORM[self.date_order]}, or any common form"
+        )
         self.sex = QComboBox()
         self.sex.setObjectName("sexCombo")
         for code, label in SEX_CHOICES:
@@ -232,7 +239,7 @@ class RegistrationDialog(QDialog):
             )
 
         try:
-            dob = parse_form_dob(self.dob.text())
+            dob = parse_form_dob(self.dob.text(), self.date_order)
         except BadInput:
             validate(make(date(2000, 1, 1)))  # a name error, if any, comes first
             raise

@@ -22,7 +22,7 @@ from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import PacketResult
 from clinicrecords.session import Session
-from clinicrecords.settings import get_setting
+from clinicrecords.settings import date_order, get_setting
 from clinicrecords.taxonomy import DEFAULT_DOC_TYPES
 
 
@@ -44,6 +44,7 @@ class LogData:
     rows: list[LogRow]
     due: list[LogRow]
     due_days: int
+    date_order: str = "MDY"  # how typed dates are read (locale.date_order)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def load_log(session: Session) -> LogData:
         rows,
         [row for row in rows if row.code in due_codes],
         int(get_setting(session, "release.due_days")),
+        date_order(session),
     )
 
 

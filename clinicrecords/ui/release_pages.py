@@ -42,8 +42,9 @@ PAGE_WIDTHS = (
 )  # measured; the reason stretches
 
 
-def parse_day(text: str, what: str) -> date | None:
-    """A date typed in any common form ('2024-03-01', '3/1/24'); blank means none."""
+def parse_day(text: str, what: str, order: str = "MDY") -> date | None:
+    """A date typed in any common form ('2024-03-01', '3/1/24'), day and month in the
+    clinic's ``order``; blank means none."""
     text = text.strip()
     if not text:
         return None
@@ -51,7 +52,7 @@ def parse_day(text: str, what: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         pass
-    found = parse_dob(text)
+    found = parse_dob(text, order)
     if not found:
         raise BadInput(f"'{text}' is not a date I can read for the {what} (try YYYY-MM-DD).")
     return found[0].value
@@ -65,6 +66,7 @@ class PagesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pagesTab")
+        self.date_order = "MDY"  # the clinic's locale.date_order, set when the log loads
         scope = QGroupBox("What was asked for")
         self.date_from = QLineEdit()
         self.date_from.setObjectName("scopeFrom")
@@ -149,8 +151,8 @@ class PagesPanel(QWidget):
 
     def scope(self) -> tuple[date | None, date | None, list[str], bool]:
         """The dates, types and sensitive choice as typed (BadInput for an unreadable date)."""
-        date_from = parse_day(self.date_from.text(), "start of the date range")
-        date_to = parse_day(self.date_to.text(), "end of the date range")
+        date_from = parse_day(self.date_from.text(), "start of the date range", self.date_order)
+        date_to = parse_day(self.date_to.text(), "end of the date range", self.date_order)
         types = [
             self.types_model.item(i).data(Qt.UserRole)
             for i in range(self.types_model.rowCount())

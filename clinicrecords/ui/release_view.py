@@ -328,6 +328,7 @@ class ReleasePage(QWidget):
         if generation != self._log_generation:
             return
         self.due_days = data.due_days
+        self.pages_panel.date_order = data.date_order
         current = self.request_id
         self.log_model.set_rows(data.rows)
         self.due_model.set_rows(data.due)
