@@ -342,3 +342,19 @@ def test_init_on_a_full_sheet_disk_keeps_the_store_and_says_how_to_get_the_sheet
         assert (stick / "sheet.pdf").read_bytes().startswith(b"%PDF")
     finally:
         subprocess.run(["umount", str(stick)], check=False)
+
+
+def test_damaged_key_file_has_its_own_message_not_wrong_passphrase(store_dir: Path) -> None:
+    path = store_dir / "keyfile.json"
+    doc = json.loads(path.read_text())
+    wrapped = doc["wrapped_key"]
+    doc["wrapped_key"] = wrapped[:9] + ("A" if wrapped[9] != "A" else "B") + wrapped[10:]
+    path.write_text(json.dumps(doc, indent=2))
+    r = run(
+        ["--data-dir", str(store_dir), "--user", "admin", "patients", "list"],
+        {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD},
+    )
+    assert r.returncode == 3 and r.stderr.strip().count("\n") == 0
+    assert "key file (keyfile.json) is damaged" in r.stderr
+    assert "restore keyfile.json from a backup" in r.stderr and "recovery key" in r.stderr
+    assert "passphrase is not correct" not in r.stderr
