@@ -316,9 +316,8 @@ def test_init_on_a_full_sheet_disk_keeps_the_store_and_says_how_to_get_the_sheet
     if mounted.returncode != 0:
         pytest.skip("mounting a small tmpfs is not permitted here")
     try:
-        with open(stick / "filler", "wb") as fh:
-            with contextlib.suppress(OSError):
-                fh.write(b"\0" * 1_000_000)
+        with open(stick / "filler", "wb") as fh, contextlib.suppress(OSError):
+            fh.write(b"\0" * 1_000_000)
         r = _init(tmp_path, "--recovery-sheet", str(stick / "sheet.pdf"))
         assert r.returncode == 7, r.stderr
         assert "disk is full" in r.stderr and "key sheet --recovery-sheet" in r.stderr
