@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from clinicrecords import devlog
 from clinicrecords.commands import CommandContext, add_common
@@ -19,9 +20,17 @@ AREAS = ("admin", "patients", "charts", "scan", "release")
 UNEXPECTED_EXIT = 70
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with file names scrubbed from its complaints ("unrecognized arguments:
+    Smith_John.pdf"): they go to stderr, and from there into cron mail."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(devlog.scrub_paths(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = add_common(
-        argparse.ArgumentParser(
+        _Parser(
             prog="clinicrecords",
             description="ClinicRecords: offline, encrypted records desk for small clinics.",
         )
@@ -55,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         code = args.handler(args, ctx)
         return int(code or 0)
     except ClinicError as exc:
-        sys.stderr.write(f"clinicrecords: {exc.message}\n")
+        # Sentences refer to files by role or number; scrubbing here catches any that slips.
+        sys.stderr.write(f"clinicrecords: {devlog.scrub_paths(exc.message)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("clinicrecords: interrupted; nothing half-written was kept.\n")

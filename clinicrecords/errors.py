@@ -21,6 +21,27 @@ class ClinicError(Exception):
         return self.message
 
 
+def cannot_write(what: str, exc: OSError) -> ClinicError:
+    """An OSError met while writing a file the user named, as one sentence naming the file by
+    its role ("the cover sheets"), never by its path: files are often named after the patient,
+    and stderr ends up in cron mail and logs."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"The disk is full: {what} could not be written. Free some space.")
+    reason = {
+        errno.EISDIR: "the name given is a folder",
+        errno.ENOENT: "its folder does not exist",
+        errno.ENOTDIR: "part of the path given is not a folder",
+        errno.EACCES: "there is no permission to write there",
+        errno.EPERM: "there is no permission to write there",
+        errno.EROFS: "that disk is read-only",
+        errno.EEXIST: "a file of that name already exists",
+        errno.ENAMETOOLONG: "the name given is too long",
+    }.get(exc.errno or 0, f"the system refused ({exc.strerror or 'error'})")
+    return BadInput(f"{what[:1].upper()}{what[1:]} could not be written: {reason}.")
+
+
 class StoreError(ClinicError):
     """The data directory cannot be opened or is damaged."""
 

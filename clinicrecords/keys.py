@@ -32,7 +32,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from clinicrecords.db.pagestore import write_atomically
-from clinicrecords.errors import BadInput, KeyFileCorrupt, KeyFileMissing, WrongPassphrase
+from clinicrecords.errors import (
+    BadInput,
+    DiskFull,
+    KeyFileCorrupt,
+    KeyFileMissing,
+    WrongPassphrase,
+)
 
 KEYFILE_NAME = "keyfile.json"
 KEYFILE_FORMAT = "clinicrecords-keyfile"
@@ -103,9 +109,23 @@ def write_keyfile(data_dir: Path, master: bytes, passphrase: str, store_id: str)
         "wrapped_key": _b64(wrapped),
         "key_check": hashlib.sha256(b"check" + master).hexdigest()[:16],
     }
+    doc["checksum"] = keyfile_checksum(doc)
     path = data_dir / KEYFILE_NAME
     write_atomically(path, (json.dumps(doc, indent=2) + "\n").encode())
     return path
+
+
+def keyfile_checksum(doc: dict) -> str:
+    """SHA-256 of the key file's canonical content (every field but this one).
+
+    Why: AES-GCM refuses a damaged wrapped key exactly as it refuses a wrong passphrase, so
+    without this a flipped bit would send the clinic hunting for the right passphrase. It is a
+    plain hash, not a MAC: it tells damage from a wrong passphrase; it does not stop someone who
+    edits the file on purpose (AES-GCM still does: the master key cannot be changed unnoticed).
+    """
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -115,9 +135,27 @@ class KeyFile:
     nonce: bytes
     wrapped: bytes
     key_check: str
+    # True: the checksum matches; False: it does not (the file is damaged); None: a key file
+    # written before checksums, where damage and a wrong passphrase cannot be told apart.
+    intact: bool | None = True
+
+
+DAMAGED_MESSAGE = (
+    f"The key file ({KEYFILE_NAME}) is damaged: restore {KEYFILE_NAME} from a backup, or use "
+    "the recovery key from the recovery sheet ('clinicrecords key recover')."
+)
+# Bounds on the Argon2 parameters a key file may ask for: a damaged number must not make the
+# unlock allocate gigabytes or run for minutes before the damage is reported.
+_KDF_BOUNDS = {"time_cost": (1, 64), "memory_cost": (8, 1 << 21), "parallelism": (1, 64)}
+_SIZES = {"salt": 16, "nonce": 12, "wrapped_key": 48}
 
 
 def read_keyfile(data_dir: Path) -> KeyFile:
+    """Parse and check the key file's structure before any passphrase is tried.
+
+    Everything that can be checked without the passphrase is checked here (JSON, fields, sizes,
+    Argon2 bounds, the store id's form, the checksum), so damage is reported as damage.
+    """
     path = data_dir / KEYFILE_NAME
     if not path.exists():
         raise KeyFileMissing(
@@ -126,37 +164,87 @@ def read_keyfile(data_dir: Path) -> KeyFile:
             "('clinicrecords key recover')."
         )
     try:
-        doc = json.loads(path.read_text("utf-8"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KeyFileCorrupt(
+            f"The key file ({KEYFILE_NAME}) cannot be read ({exc.strerror or 'read error'}): "
+            f"check the data folder's permissions, or restore {KEYFILE_NAME} from a backup."
+        ) from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
         if doc.get("format") != KEYFILE_FORMAT or doc.get("version") != 1:
             raise ValueError("not a key file")
         kdf = doc["kdf"]
         if kdf["name"] != "argon2id":
             raise ValueError("unknown kdf")
-        return KeyFile(
-            store_id=str(doc["store_id"]),
-            kdf={k: int(kdf[k]) for k in ("time_cost", "memory_cost", "parallelism")}
-            | {"salt": _unb64(kdf["salt"])},
-            nonce=_unb64(doc["nonce"]),
-            wrapped=_unb64(doc["wrapped_key"]),
-            key_check=str(doc["key_check"]),
-        )
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise KeyFileCorrupt(
-            f"The key file ({KEYFILE_NAME}) is damaged. Copy it back from a backup, or write "
-            "a new one with the recovery key from the recovery sheet ('clinicrecords key "
-            "recover')."
-        ) from exc
+        params = {k: kdf[k] for k in _KDF_BOUNDS}
+        for k, (low, high) in _KDF_BOUNDS.items():
+            if type(params[k]) is not int or not low <= params[k] <= high:
+                raise ValueError("kdf parameter out of bounds")
+        store_id = doc["store_id"]
+        if not isinstance(store_id, str) or str(uuid.UUID(store_id)) != store_id:
+            raise ValueError("not a store id")
+        key_check = doc["key_check"]
+        if not isinstance(key_check, str) or len(key_check) != 16:
+            raise ValueError("bad key check")
+        int(key_check, 16)
+        blobs = {k: _unb64(kdf[k] if k == "salt" else doc[k]) for k in _SIZES}
+        if any(len(blobs[k]) != n for k, n in _SIZES.items()):
+            raise ValueError("wrong size")
+        intact = None if "checksum" not in doc else doc["checksum"] == keyfile_checksum(doc)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise KeyFileCorrupt(DAMAGED_MESSAGE) from exc
+    return KeyFile(
+        store_id=store_id,
+        kdf=params | {"salt": blobs["salt"]},
+        nonce=blobs["nonce"],
+        wrapped=blobs["wrapped_key"],
+        key_check=key_check,
+        intact=intact,
+    )
 
 
 def unwrap_master(keyfile: KeyFile, passphrase: str) -> bytes:
+    """The master key, or why not: a damaged key file is told apart from a wrong passphrase.
+
+    A file whose checksum fails is still tried (the damage may be in a field the unwrap does not
+    use); only if the unwrap then fails is it reported as damaged.
+    """
     kek = _kek(passphrase, keyfile.kdf["salt"], keyfile.kdf)
     try:
         master = AESGCM(kek).decrypt(keyfile.nonce, keyfile.wrapped, keyfile.store_id.encode())
     except InvalidTag:
+        if keyfile.intact is False:
+            raise KeyFileCorrupt(DAMAGED_MESSAGE) from None
+        if keyfile.intact is None:
+            raise WrongPassphrase(
+                "The recovery passphrase is not correct (or the key file, written by an older "
+                "version without a checksum, is damaged). Nothing was opened or changed."
+            ) from None
         raise WrongPassphrase(
             "The recovery passphrase is not correct. Nothing was opened or changed."
         ) from None
     return master
+
+
+def add_checksum(data_dir: Path) -> bool:
+    """Give a key file written before checksums its checksum, so later damage is named as such.
+
+    Called after the file has opened the store (so its content is known good). Best effort: a
+    read-only data folder keeps the old file, which still opens.
+    """
+    path = data_dir / KEYFILE_NAME
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+        if "checksum" in doc:
+            return False
+        doc["checksum"] = keyfile_checksum(doc)
+        write_atomically(path, (json.dumps(doc, indent=2) + "\n").encode())
+    except (OSError, ValueError, DiskFull):
+        return False
+    return True
 
 
 def key_matches(keyfile: KeyFile, master: bytes) -> bool:

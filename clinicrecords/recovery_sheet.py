@@ -3,21 +3,131 @@
 It holds the recovery key (the master key itself, grouped for reading). Whoever holds this
 sheet and a copy of the data can read every record, so it is printed once and kept locked away,
 like the key to the paper-records room.
+
+Because of that it is written only where the person chose (never a default folder, never the
+data folder), only to a new file readable by its owner alone, or it goes straight to a printer
+from memory (:func:`recovery_sheet_pdf`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
+from clinicrecords.errors import BadInput, cannot_write
 from clinicrecords.timeutil import utc_now
 
+DEFAULT_NAME = "clinicrecords-recovery-sheet.pdf"
+WHAT = "the recovery sheet"
+LOCK_AWAY = (
+    "Print it now and lock the paper away (a safe, never beside the PC); then delete the file, "
+    "or keep the file only on a USB stick that is itself locked away."
+)
 
-def write_recovery_sheet(path: Path, clinic_name: str, store_id: str, recovery_key: str) -> Path:
-    c = canvas.Canvas(str(path), pagesize=letter)
+
+def sheet_destination(chosen: Path, data_dir: Path, may_replace: bool = False) -> Path:
+    """The file the person chose for the sheet (a folder gets the default name), or why not.
+
+    Refuses, without writing anything: anywhere inside the data folder (whoever copies the
+    folder would hold the key with the records it opens), a missing folder, and an existing
+    file unless ``may_replace`` (a save dialog that already asked): an old sheet is never
+    overwritten behind the person's back.
+    """
+    path = Path(chosen).expanduser()
+    if path.is_dir():
+        path = path / DEFAULT_NAME
+    target = path.resolve()
+    home = Path(data_dir).expanduser().resolve()
+    if target == home or home in target.parents:
+        raise BadInput(
+            "The recovery sheet must not be saved in the data folder: whoever copies the folder "
+            "would hold the key with the records. Choose another place; nothing was written."
+        )
+    if not may_replace and (path.exists() or path.is_symlink()):
+        raise BadInput(
+            "A file of that name already exists where the recovery sheet would go; choose a new "
+            "name (an old sheet is never overwritten). Nothing was written."
+        )
+    if not path.parent.is_dir():
+        raise BadInput(
+            "The folder chosen for the recovery sheet does not exist. Nothing was written."
+        )
+    return path
+
+
+class _SheetFile:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.written = False
+
+    def write(self, payload: bytes) -> None:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(self.fd, view) :]
+        os.fsync(self.fd)
+        self.written = True
+
+
+@contextlib.contextmanager
+def reserved_sheet(path: Path, replace: bool = False) -> Iterator[_SheetFile]:
+    """Create the sheet's file (owner-only, new) before the key exists; remove it on failure.
+
+    Why first: a place that cannot be written is found before a store is created whose only
+    recovery key would then have nowhere to go. With ``replace`` (a save dialog asked), the
+    sheet is written beside the old file and takes its place only once complete, so a failure
+    leaves the old file as it was.
+    """
+    target = Path(path)
+    work = target.with_name(f".{target.name}.part") if replace else target
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        if replace:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(work)  # a leftover from an earlier failed attempt
+        fd = os.open(work, flags, 0o600)
+    except OSError as exc:
+        raise cannot_write(WHAT, exc) from None
+    sheet = _SheetFile(fd)
+    try:
+        try:
+            yield sheet
+        finally:
+            os.close(fd)
+        if replace and sheet.written:
+            try:
+                os.replace(work, target)
+            except OSError as exc:
+                raise cannot_write(WHAT, exc) from None
+    finally:
+        if work != target or not sheet.written:
+            with contextlib.suppress(OSError):
+                os.unlink(work)
+
+
+def write_recovery_sheet(
+    path: Path, clinic_name: str, store_id: str, recovery_key: str, replace: bool = False
+) -> Path:
+    """Write the sheet to a file the person chose (see :func:`sheet_destination`)."""
+    pdf = recovery_sheet_pdf(clinic_name, store_id, recovery_key)
+    with reserved_sheet(path, replace) as sheet:
+        try:
+            sheet.write(pdf)
+        except OSError as exc:
+            raise cannot_write(WHAT, exc) from None
+    return path
+
+
+def recovery_sheet_pdf(clinic_name: str, store_id: str, recovery_key: str) -> bytes:
+    """The sheet as PDF bytes, held in memory (for a printer, or a file the person chose)."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter)
     c.setTitle("ClinicRecords recovery sheet")
     w, h = letter
     y = h - inch
@@ -65,4 +175,4 @@ def write_recovery_sheet(path: Path, clinic_name: str, store_id: str, recovery_k
     c.drawString(inch, 0.6 * inch, "CONFIDENTIAL: security material for the clinic's records.")
     c.showPage()
     c.save()
-    return path
+    return buf.getvalue()

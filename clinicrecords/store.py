@@ -36,6 +36,29 @@ def is_store(data_dir: Path) -> bool:
     return (data_dir / DB_NAME).exists() or (data_dir / keys.KEYFILE_NAME).exists()
 
 
+def _heal_keyfile(
+    data_dir: Path, keyfile: keys.KeyFile, master: bytes, passphrase: str | None
+) -> None:
+    """After the key file has opened the store: rewrite it if damaged, seal it if old.
+
+    Why: a key file whose checksum (or key check) is wrong but which still unwrapped has damage
+    in a field the unwrap does not need; left alone, the next unlock that needs the checksum
+    would call it damaged. The passphrase just proved itself, so a fresh file is written. A key
+    file from before checksums gains one, so that later damage is named as damage.
+    """
+    import contextlib
+    import logging
+
+    from clinicrecords.errors import ClinicError
+
+    if passphrase and (keyfile.intact is False or not keys.key_matches(keyfile, master)):
+        with contextlib.suppress(OSError, ClinicError):  # a read-only folder still opens
+            keys.write_keyfile(data_dir, master, passphrase, keyfile.store_id)
+            logging.getLogger("clinicrecords").warning("a damaged key file was rewritten")
+    elif keyfile.intact is None:
+        keys.add_checksum(data_dir)
+
+
 class Store:
     """An unlocked store. Create with :meth:`create` or :meth:`open`; close when done."""
 
@@ -126,6 +149,7 @@ class Store:
             raise StoreCorrupt(
                 "The key file and the records database belong to different clinic stores."
             )
+        _heal_keyfile(data_dir, keyfile, master, None if from_keyring else passphrase)
         migrate(conn, store.db.path, store.db.key)
         return store
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -151,3 +152,210 @@ def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     Store.open(store_dir, "a brand new passphrase").close()
+
+
+def test_key_recover_reads_the_recovery_key_from_standard_input(store_dir: Path) -> None:
+    """Not on the command line, where it would stay in the shell's history."""
+    from clinicrecords.store import Store
+
+    s = Store.open(store_dir, PASSPHRASE)
+    recovery = s.recovery_key()
+    s.close()
+    (store_dir / "keyfile.json").unlink()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICRECORDS_")}
+    env["CLINICRECORDS_PASSPHRASE"] = "a brand new passphrase"
+    r = subprocess.run(
+        [sys.executable, "-m", "clinicrecords", "--data-dir", str(store_dir), "key", "recover"],
+        input=recovery + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "keyfile.json" in r.stdout and "Lock the recovery sheet away" in r.stdout
+    Store.open(store_dir, "a brand new passphrase").close()
+
+
+# --- defect 11: key material only where the person chose --------------------------------
+
+
+def _init(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    env = {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD}
+    return run(
+        ["--data-dir", str(tmp_path / "clinic"), "init", "--admin", "boss", *extra], env, work
+    )
+
+
+def test_init_without_a_place_for_the_recovery_sheet_refuses_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    r = _init(tmp_path)
+    assert r.returncode == 2
+    assert "--recovery-sheet" in r.stderr and "master key" in r.stderr
+    assert r.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "clinic").exists()
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_init_refuses_a_recovery_sheet_in_the_data_folder_or_over_a_file(tmp_path: Path) -> None:
+    (tmp_path / "clinic").mkdir()
+    r = _init(tmp_path, "--recovery-sheet", str(tmp_path / "clinic" / "sheet.pdf"))
+    assert r.returncode == 2 and "data folder" in r.stderr
+    assert list((tmp_path / "clinic").iterdir()) == []
+
+    old = tmp_path / "old-sheet.pdf"
+    old.write_bytes(b"an older sheet")
+    r = _init(tmp_path, "--recovery-sheet", str(old))
+    assert r.returncode == 2 and "already exists" in r.stderr
+    assert old.read_bytes() == b"an older sheet"
+    assert list((tmp_path / "clinic").iterdir()) == []
+
+    r = _init(tmp_path, "--recovery-sheet", str(tmp_path / "no-such-folder" / "sheet.pdf"))
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    assert list((tmp_path / "clinic").iterdir()) == []
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_init_writes_the_sheet_only_where_asked_owner_only_and_says_so(tmp_path: Path) -> None:
+    stick = tmp_path / "usb-stick"
+    stick.mkdir()
+    r = _init(tmp_path, "--recovery-sheet", str(stick))
+    assert r.returncode == 0, r.stderr
+    sheet = stick / "clinicrecords-recovery-sheet.pdf"
+    assert sheet.read_bytes().startswith(b"%PDF")
+    if os.name == "posix":
+        assert sheet.stat().st_mode & 0o777 == 0o600
+    assert str(sheet) in r.stdout and "lock the paper away" in r.stdout
+    assert "delete the file" in r.stdout
+    assert list((tmp_path / "work").iterdir()) == []  # nothing in the current folder
+    from pypdf import PdfReader
+
+    from clinicrecords.keys import decode_recovery_key
+    from clinicrecords.store import Store
+
+    lines = PdfReader(str(sheet)).pages[0].extract_text().splitlines()
+    start = lines.index("Recovery key") + 1
+    printed = " ".join(lines[start : start + 3])  # 14 groups, six to a line
+    with Store.open(tmp_path / "clinic", PASSPHRASE) as store:
+        assert decode_recovery_key(printed) == decode_recovery_key(store.recovery_key())
+
+
+def test_key_sheet_rewrites_the_sheet_only_where_asked_and_is_audited(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    env = {
+        "CLINICRECORDS_PASSPHRASE": PASSPHRASE,
+        "CLINICRECORDS_PASSWORD": PASSWORD,
+        "CLINICRECORDS_USER": "admin",
+    }
+    work = tmp_path / "work"
+    work.mkdir()
+    r = run(["--data-dir", str(store_dir), "key", "sheet"], env, work)
+    assert r.returncode == 2 and "--recovery-sheet" in r.stderr
+    r = run(
+        ["--data-dir", str(store_dir), "key", "sheet", "--recovery-sheet", str(tmp_path / "s.pdf")],
+        env,
+        work,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
+    assert list(work.iterdir()) == []
+    r = run(["--data-dir", str(store_dir), "audit", "list", "--json"], env)
+    assert any(row["action"] == "key.recovery_sheet" for row in json.loads(r.stdout)["rows"])
+    r = run(
+        [
+            "--data-dir",
+            str(store_dir),
+            "--user",
+            "clerk1",
+            "key",
+            "sheet",
+            "--recovery-sheet",
+            str(tmp_path / "clerk.pdf"),
+        ],
+        env,
+    )
+    assert r.returncode == 5 and not (tmp_path / "clerk.pdf").exists()
+
+
+def test_demo_writes_no_key_material_outside_its_data_folder(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    r = run(
+        [
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "demo",
+            "--patients",
+            "3",
+            "--charts-with-documents",
+            "0",
+        ],
+        {"XDG_STATE_HOME": str(tmp_path / "state")},
+        work,
+    )
+    assert r.returncode == 0, r.stderr
+    assert list(work.iterdir()) == []
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_init_on_a_full_sheet_disk_keeps_the_store_and_says_how_to_get_the_sheet(
+    tmp_path: Path,
+) -> None:
+    """The sheet's place is reserved before the store exists; if the sheet then cannot be
+    written (the USB stick is full), the store is still finished and the message says how to
+    write the sheet; no empty or half file is left to be mistaken for a sheet."""
+    import pytest
+
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(stick)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs is not permitted here")
+    try:
+        with open(stick / "filler", "wb") as fh, contextlib.suppress(OSError):
+            fh.write(b"\0" * 1_000_000)
+        r = _init(tmp_path, "--recovery-sheet", str(stick / "sheet.pdf"))
+        assert r.returncode == 7, r.stderr
+        assert "disk is full" in r.stderr and "key sheet --recovery-sheet" in r.stderr
+        assert r.stderr.strip().count("\n") == 0
+        assert not (stick / "sheet.pdf").exists()
+        (stick / "filler").unlink()
+        r = run(
+            [
+                "--data-dir",
+                str(tmp_path / "clinic"),
+                "--user",
+                "boss",
+                "key",
+                "sheet",
+                "--recovery-sheet",
+                str(stick / "sheet.pdf"),
+            ],
+            {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD},
+        )
+        assert r.returncode == 0, r.stderr
+        assert (stick / "sheet.pdf").read_bytes().startswith(b"%PDF")
+    finally:
+        subprocess.run(["umount", str(stick)], check=False)
+
+
+def test_damaged_key_file_has_its_own_message_not_wrong_passphrase(store_dir: Path) -> None:
+    path = store_dir / "keyfile.json"
+    doc = json.loads(path.read_text())
+    wrapped = doc["wrapped_key"]
+    doc["wrapped_key"] = wrapped[:9] + ("A" if wrapped[9] != "A" else "B") + wrapped[10:]
+    path.write_text(json.dumps(doc, indent=2))
+    r = run(
+        ["--data-dir", str(store_dir), "--user", "admin", "patients", "list"],
+        {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD},
+    )
+    assert r.returncode == 3 and r.stderr.strip().count("\n") == 0
+    assert "key file (keyfile.json) is damaged" in r.stderr
+    assert "restore keyfile.json from a backup" in r.stderr and "recovery key" in r.stderr
+    assert "passphrase is not correct" not in r.stderr

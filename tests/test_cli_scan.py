@@ -79,7 +79,7 @@ def test_suggest_refuses_a_bad_file_with_one_line(capsys, cli_env, with_quincy, 
     bad.write_bytes(b"not a pdf at all")
     code, out, err = run(capsys, with_quincy, "suggest", str(bad))
     assert code == 2 and out is None
-    assert err.count("\n") == 1 and "scan.pdf" in err
+    assert err.count("\n") == 1 and "scan.pdf" not in err  # files by role, never by name
 
 
 def test_ingest_reports_stored_duplicate_and_failed(

@@ -59,11 +59,121 @@ def test_corrupt_key_file(store_dir: Path) -> None:
         Store.open(store_dir, PASSPHRASE)
 
 
-def test_tampered_wrapped_key_reads_as_wrong_passphrase(store_dir: Path) -> None:
+def _edit_keyfile(store_dir: Path, edit) -> None:  # type: ignore[no-untyped-def]
     path = store_dir / keys.KEYFILE_NAME
     doc = json.loads(path.read_text())
-    doc["store_id"] = "someone-else"
-    path.write_text(json.dumps(doc))
+    edit(doc)
+    path.write_text(json.dumps(doc, indent=2))
+
+
+def _swap_b64_char(text: str, at: int = 5) -> str:
+    return text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "wrapped_key byte",
+        "salt byte",
+        "nonce byte",
+        "time_cost",
+        "truncated",
+        "bad json",
+        "field renamed",
+        "store id",
+        "not an object",
+    ],
+)
+def test_damaged_key_file_is_reported_as_damaged_not_as_a_wrong_passphrase(
+    store_dir: Path, damage: str
+) -> None:
+    path = store_dir / keys.KEYFILE_NAME
+    if damage == "wrapped_key byte":
+        _edit_keyfile(store_dir, lambda d: d.update(wrapped_key=_swap_b64_char(d["wrapped_key"])))
+    elif damage == "salt byte":
+        _edit_keyfile(store_dir, lambda d: d["kdf"].update(salt=_swap_b64_char(d["kdf"]["salt"])))
+    elif damage == "nonce byte":
+        _edit_keyfile(store_dir, lambda d: d.update(nonce=_swap_b64_char(d["nonce"], 2)))
+    elif damage == "time_cost":
+        _edit_keyfile(store_dir, lambda d: d["kdf"].update(time_cost=d["kdf"]["time_cost"] + 1))
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:-30])
+    elif damage == "bad json":
+        raw = bytearray(path.read_bytes())
+        raw[raw.index(b":")] = ord(";")
+        path.write_bytes(bytes(raw))
+    elif damage == "field renamed":
+        _edit_keyfile(store_dir, lambda d: d.update(nonse=d.pop("nonce")))
+    elif damage == "store id":
+        _edit_keyfile(store_dir, lambda d: d.update(store_id=d["store_id"][:-1] + "x"))
+    elif damage == "not an object":
+        path.write_text("[1, 2, 3]")
+    with pytest.raises(KeyFileCorrupt) as err:
+        Store.open(store_dir, PASSPHRASE)
+    message = str(err.value)
+    assert "key file" in message and "damaged" in message and "recovery key" in message
+    assert "passphrase is not correct" not in message
+
+
+def test_random_bit_flips_in_the_key_file_never_read_as_a_wrong_passphrase(
+    store_dir: Path,
+) -> None:
+    """Any single flipped bit: the store opens (the bit was in a field the unwrap does not
+    need, and the file is rewritten whole) or the file is called damaged; never 'wrong
+    passphrase', never an unexpected error."""
+    import random
+
+    path = store_dir / keys.KEYFILE_NAME
+    good = path.read_bytes()
+    rng = random.Random(12)
+    outcomes = {"opened": 0, "damaged": 0}
+    for position in rng.sample(range(len(good)), 14):
+        raw = bytearray(good)
+        raw[position] ^= 1 << rng.randrange(8)
+        path.write_bytes(bytes(raw))
+        try:
+            Store.open(store_dir, PASSPHRASE).close()
+        except KeyFileCorrupt:
+            outcomes["damaged"] += 1
+            continue
+        outcomes["opened"] += 1
+        assert keys.read_keyfile(store_dir).intact is True  # rewritten, not left damaged
+    path.write_bytes(good)
+    assert outcomes["damaged"] >= 7, outcomes
+
+
+def test_damage_outside_the_wrapped_key_opens_and_rewrites_the_key_file(store_dir: Path) -> None:
+    _edit_keyfile(store_dir, lambda d: d.update(written_at="2000-01-01T00:00:00+00:00"))
+    assert keys.read_keyfile(store_dir).intact is False
+    Store.open(store_dir, PASSPHRASE).close()
+    assert keys.read_keyfile(store_dir).intact is True
+    Store.open(store_dir, PASSPHRASE).close()
+
+
+def test_key_file_without_checksum_still_opens_and_gains_one(store_dir: Path) -> None:
+    """Key files written before checksums open as before; a wrong passphrase on one says that
+    damage cannot be ruled out; the first good unlock adds the checksum."""
+    _edit_keyfile(store_dir, lambda d: d.pop("checksum"))
+    assert keys.read_keyfile(store_dir).intact is None
+    with pytest.raises(WrongPassphrase, match="not correct"):
+        Store.open(store_dir, "not the passphrase at all")
+    assert "checksum" not in json.loads((store_dir / keys.KEYFILE_NAME).read_text())
+    Store.open(store_dir, PASSPHRASE).close()
+    assert keys.read_keyfile(store_dir).intact is True
+    _edit_keyfile(store_dir, lambda d: d.update(wrapped_key=_swap_b64_char(d["wrapped_key"])))
+    with pytest.raises(KeyFileCorrupt):
+        Store.open(store_dir, PASSPHRASE)
+
+
+def test_deliberately_edited_key_file_still_cannot_be_unwrapped(store_dir: Path) -> None:
+    """The checksum is not a MAC: an edit with a recomputed checksum is caught by AES-GCM,
+    which cannot tell it from a wrong passphrase."""
+
+    def edit(doc: dict) -> None:
+        doc["store_id"] = "00000000-0000-4000-8000-000000000000"
+        doc["checksum"] = keys.keyfile_checksum(doc)
+
+    _edit_keyfile(store_dir, edit)
     with pytest.raises(WrongPassphrase):
         Store.open(store_dir, PASSPHRASE)
 

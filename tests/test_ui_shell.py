@@ -29,9 +29,42 @@ def window(qtbot, admin_session):
     w.close()
 
 
-def test_first_run_creates_store_admin_and_recovery_sheet(qtbot, tmp_path: Path) -> None:
+def _fill_first_run(qtbot, dlg: FirstRunDialog) -> None:
+    qtbot.keyClicks(dlg.clinic, "Birch Lane Clinic")
+    qtbot.keyClicks(dlg.phrase1, "a long recovery phrase")
+    qtbot.keyClicks(dlg.phrase2, "a long recovery phrase")
+    qtbot.keyClicks(dlg.pw1, "admin-password")
+    qtbot.keyClicks(dlg.pw2, "admin-password")
+
+
+def test_first_run_asks_where_the_recovery_sheet_goes_and_cancel_creates_nothing(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     dlg = FirstRunDialog(tmp_path / "new-clinic")
-    dlg.sheet_dir = tmp_path
+    qtbot.addWidget(dlg)
+    asked: list[int] = []
+    dlg.ask_sheet_path = lambda: asked.append(1)  # the person cancels the save dialog
+    _fill_first_run(qtbot, dlg)
+    dlg.buttons.accepted.emit()
+    assert asked and "Choose where to save the recovery sheet" in dlg.error.text()
+    assert dlg.store is None and not (tmp_path / "new-clinic").exists()
+    dlg.ask_sheet_path = lambda: tmp_path / "new-clinic" / "sheet.pdf"
+    dlg.buttons.accepted.emit()
+    assert "data folder" in dlg.error.text() and dlg.store is None
+    assert not (tmp_path / "new-clinic").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing in the current folder
+
+
+def test_first_run_creates_store_admin_and_recovery_sheet(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stick").mkdir()
+    old_sheet = tmp_path / "stick" / "sheet.pdf"
+    old_sheet.write_bytes(b"old")  # the save dialog asked before replacing it
+    dlg = FirstRunDialog(tmp_path / "new-clinic")
+    dlg.ask_sheet_path = lambda: old_sheet
     qtbot.addWidget(dlg)
     qtbot.keyClicks(dlg.clinic, "Birch Lane Clinic")
     qtbot.keyClicks(dlg.phrase1, "a long recovery phrase")
@@ -44,8 +77,10 @@ def test_first_run_creates_store_admin_and_recovery_sheet(qtbot, tmp_path: Path)
     qtbot.keyClicks(dlg.pw2, "admin-password")
     dlg.buttons.accepted.emit()
     assert dlg.session is not None and dlg.session.user.role == "admin"
-    assert dlg.sheet_path and dlg.sheet_path.exists()
-    assert_qpdf_check(dlg.sheet_path)
+    assert dlg.sheet_path == old_sheet and old_sheet.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-clinic", "stick"]
+    assert [p.name for p in (tmp_path / "stick").iterdir()] == ["sheet.pdf"]
+    assert_qpdf_check(old_sheet)
     dlg.store.close()
     Store.open(tmp_path / "new-clinic", "a long recovery phrase").close()
 
@@ -162,3 +197,33 @@ def test_lock_hides_open_forms_and_brings_them_back(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.locked, timeout=3000)
     assert form.isVisible()
     form.reject()
+
+
+def test_reprinting_the_recovery_sheet_goes_to_the_printer_and_writes_no_file(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
+    """File ▸ Print recovery sheet renders from memory: the only copy of the key written
+    anywhere is what the chosen printer produces (here a print-to-file the person chose)."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    from clinicrecords.ui import printing
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    printed = tmp_path / "printer-output.pdf"
+
+    def chosen_printer(*args, **kwargs) -> QPrinter:
+        printer = QPrinter(QPrinter.HighResolution)
+        printer.setOutputFormat(QPrinter.PdfFormat)
+        printer.setOutputFileName(str(printed))
+        return printer
+
+    monkeypatch.setattr(printing, "ask_printer", chosen_printer)
+    window.recovery_sheet()
+    assert printed.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "home", "printer-output.pdf"]
+    assert list((tmp_path / "home").iterdir()) == []
+    with window.session.db.read() as conn:
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions[-1] == "key.recovery_sheet"

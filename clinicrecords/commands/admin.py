@@ -9,8 +9,14 @@ from pathlib import Path
 
 from clinicrecords import auth, backup, keys
 from clinicrecords.commands import PASSWORD_ENV, CommandContext, add_common
-from clinicrecords.errors import BadInput, PassphraseRequired
-from clinicrecords.recovery_sheet import write_recovery_sheet
+from clinicrecords.errors import BadInput, ClinicError, PassphraseRequired, cannot_write
+from clinicrecords.recovery_sheet import (
+    LOCK_AWAY,
+    recovery_sheet_pdf,
+    reserved_sheet,
+    sheet_destination,
+    write_recovery_sheet,
+)
 from clinicrecords.store import PASSPHRASE_ENV, Store
 
 
@@ -22,12 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--admin", required=True, help="user name of the first administrator")
     p.add_argument("--admin-name", default="", help="the administrator's full name")
     p.add_argument("--clinic-name", default="Our Clinic")
-    p.add_argument(
-        "--recovery-sheet",
-        type=Path,
-        default=None,
-        help="where to write the recovery sheet PDF (default: current folder)",
-    )
+    _add_sheet_option(p)
     p.set_defaults(handler=run_init)
 
     p = add_common(sub.add_parser("demo", help="create (or fill) a synthetic demo clinic"))
@@ -56,8 +57,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="key_cmd", metavar="ACTION"
     )
     p = add_common(key.add_parser("recover", help="write a new key file from the recovery key"))
-    p.add_argument("--recovery-key", default=None, help="(prompted when omitted)")
+    p.add_argument(
+        "--recovery-key",
+        default=None,
+        help="(better left out: a key typed here stays in the shell's history; it is asked "
+        "for, or read from standard input, when omitted)",
+    )
     p.set_defaults(handler=run_key_recover)
+    p = add_common(key.add_parser("sheet", help="write the recovery sheet again (administrators)"))
+    _add_sheet_option(p)
+    p.set_defaults(handler=run_key_sheet)
     p = add_common(key.add_parser("change-passphrase", help="choose a new recovery passphrase"))
     p.set_defaults(handler=run_key_change)
     p = add_common(key.add_parser("remember", help="keep the key in this PC's keyring"))
@@ -121,33 +130,83 @@ def _new_passphrase(ctx: CommandContext) -> str:
     )
 
 
+def _add_sheet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--recovery-sheet",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to save the recovery sheet PDF, which holds the master key: a new file, or "
+        "a folder such as a USB stick (required; never the data folder)",
+    )
+
+
+NO_SHEET_PLACE = (
+    "Say where to save the recovery sheet with --recovery-sheet PATH (a new file, or a folder "
+    "such as a USB stick): it holds the master key in clear, so it is never saved anywhere "
+    "by default. Nothing was written."
+)
+
+
+def _sheet_place(args: argparse.Namespace, ctx: CommandContext) -> Path:
+    """Why required: a default folder (the current one, say) would leave the key to every record
+    wherever the command happened to run: a shared folder, a synced one, a backup's source."""
+    if args.recovery_sheet is None:
+        raise BadInput(NO_SHEET_PLACE)
+    return sheet_destination(args.recovery_sheet, ctx.data_dir)
+
+
 def run_init(args: argparse.Namespace, ctx: CommandContext) -> int:
+    sheet = _sheet_place(args, ctx)  # before anything is asked or created
     phrase = _new_passphrase(ctx)
     password = ctx.password(args.admin)
     auth._check_new_account(args.admin, "admin", password)
-    store, recovery_key = Store.create(ctx.data_dir, phrase, args.clinic_name)
-    try:
-        admin = auth.create_first_admin(store, args.admin, password, args.admin_name)
-        sheet = (
-            args.recovery_sheet
-            or Path.cwd() / f"clinicrecords-recovery-sheet-{store.store_id[:8]}.pdf"
-        )
-        write_recovery_sheet(sheet, args.clinic_name, store.store_id, recovery_key)
-        ctx.emit(
-            {
-                "data_dir": str(ctx.data_dir),
-                "store_id": store.store_id,
-                "admin": admin.username,
-                "recovery_sheet": str(sheet),
-                "keyring": store.in_keyring,
-            },
-            f"Created an encrypted clinic store in {ctx.data_dir}\n"
-            f"Administrator: {admin.username}\n"
-            f"Recovery sheet: {sheet}\n"
-            "Print the recovery sheet, lock it away, then delete the file.",
-        )
-    finally:
-        store.close()
+    with reserved_sheet(sheet) as out:
+        store, recovery_key = Store.create(ctx.data_dir, phrase, args.clinic_name)
+        try:
+            sheet_error: ClinicError | None = None
+            try:
+                out.write(recovery_sheet_pdf(args.clinic_name, store.store_id, recovery_key))
+            except OSError as exc:
+                sheet_error = cannot_write("the recovery sheet", exc)
+            admin = auth.create_first_admin(store, args.admin, password, args.admin_name)
+            if sheet_error is not None:
+                sheet_error.message += (
+                    " The clinic store itself was created: write the sheet with "
+                    "'clinicrecords key sheet --recovery-sheet PATH'."
+                )
+                raise sheet_error
+            ctx.emit(
+                {
+                    "data_dir": str(ctx.data_dir),
+                    "store_id": store.store_id,
+                    "admin": admin.username,
+                    "recovery_sheet": str(sheet),
+                    "keyring": store.in_keyring,
+                },
+                f"Created an encrypted clinic store in {ctx.data_dir}\n"
+                f"Administrator: {admin.username}\n"
+                f"The recovery sheet (it holds the master key) was saved to {sheet}\n" + LOCK_AWAY,
+            )
+        finally:
+            store.close()
+    return 0
+
+
+def run_key_sheet(args: argparse.Namespace, ctx: CommandContext) -> int:
+    sheet = _sheet_place(args, ctx)
+    session = ctx.session()
+    session.require("settings.edit")
+    store = session.store
+    from clinicrecords.settings import get_setting
+
+    clinic = str(get_setting(session, "clinic.name") or "")
+    write_recovery_sheet(sheet, clinic, store.store_id, store.recovery_key())
+    session.audit("key.recovery_sheet", "store", store.store_id)
+    ctx.emit(
+        {"recovery_sheet": str(sheet)},
+        f"The recovery sheet (it holds the master key) was saved to {sheet}\n" + LOCK_AWAY,
+    )
     return 0
 
 
@@ -210,10 +269,16 @@ def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.db import settings_sql
     from clinicrecords.db.connection import open_connection
 
-    text = args.recovery_key or (getpass.getpass("Recovery key: ") if sys.stdin.isatty() else None)
-    if not text:
-        raise BadInput("Give the recovery key from the recovery sheet (--recovery-key).")
-    master = keys.decode_recovery_key(text)
+    text = args.recovery_key
+    if not text and sys.stdin is not None:
+        # Asked for, or read from standard input: never needs to sit in the shell's history.
+        text = getpass.getpass("Recovery key: ") if sys.stdin.isatty() else sys.stdin.readline()
+    if not text or not text.strip():
+        raise BadInput(
+            "Give the recovery key from the recovery sheet: type it when asked, or pass it on "
+            "standard input."
+        )
+    master = keys.decode_recovery_key(text.strip())
     db_key = keys.derive_keys(master).database
     conn = open_connection(ctx.data_dir / "clinic.db", db_key)  # proves the key opens this store
     try:
@@ -231,7 +296,11 @@ def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
             audit.append(c, None, "(recovery)", "key.recover", "store", store_id)
     finally:
         store.close()
-    ctx.emit({"ok": True}, "A new key file was written. The store opens with the new passphrase.")
+    ctx.emit(
+        {"ok": True, "key_file": str(ctx.data_dir / keys.KEYFILE_NAME)},
+        f"A new key file was written in the data folder ({keys.KEYFILE_NAME}). The store opens "
+        "with the new passphrase. Lock the recovery sheet away again: it still opens the store.",
+    )
     return 0
 
 

@@ -275,6 +275,10 @@ def run_pdf(args: argparse.Namespace, ctx: CommandContext) -> int:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, out)
+    except OSError as exc:
+        from clinicrecords.errors import cannot_write
+
+        raise cannot_write("the release packet", exc) from None
     finally:
         tmp.unlink(missing_ok=True)
     ctx.emit(
@@ -330,7 +334,12 @@ def run_accounting(args: argparse.Namespace, ctx: CommandContext) -> int:
     report = acct.accounting(session, patient_id, include_all=args.all)
     if args.pdf:
         clinic = str(get_setting(session, "clinic.name") or "")
-        acct.write_accounting_pdf(report, args.pdf, clinic)
+        try:
+            acct.write_accounting_pdf(report, args.pdf, clinic)
+        except OSError as exc:
+            from clinicrecords.errors import cannot_write
+
+            raise cannot_write("the accounting PDF", exc) from None
     text = [f"Accounting of disclosures {report.since} to {report.until}:"]
     text += [
         f"  {d.disclosed_on}  {d.request_code}  {d.recipient}  {d.purpose}  {d.pages} pages"

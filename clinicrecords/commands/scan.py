@@ -221,12 +221,16 @@ def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
 def run_coversheet(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.coversheets import cover_sheets_pdf
     from clinicrecords.db.pagestore import write_atomically
+    from clinicrecords.errors import cannot_write
     from clinicrecords.patients import patient_by_mrn
 
     session = ctx.session()
     patient = patient_by_mrn(session, args.mrn)
     data = cover_sheets_pdf(session, patient.id, args.types)
-    write_atomically(args.out, data)
+    try:
+        write_atomically(args.out, data)
+    except OSError as exc:
+        raise cannot_write("the cover sheets", exc) from None
     ctx.emit(
         {"out": str(args.out), "sheets": len(args.types)},
         f"Wrote {len(args.types)} cover sheet(s) to {args.out}.",

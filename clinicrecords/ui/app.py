@@ -110,8 +110,29 @@ def _excepthook(exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
         sys.stderr.write(f"clinicrecords: {message}\n")
 
 
+def route_qt_messages():  # type: ignore[no-untyped-def]
+    """Qt's own warnings (which can name a file: "cannot open …/Smith.pdf") go to the developer
+    log through its patient-data filter, not to the terminal. Returns the previous handler."""
+    import logging
+
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    log = logging.getLogger("clinicrecords.qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }
+
+    def handler(mode, context, message) -> None:  # type: ignore[no-untyped-def]
+        log.log(levels.get(mode, logging.ERROR), "%s", message)
+
+    return qInstallMessageHandler(handler)
+
+
 def run(data_dir: Path) -> int:
     devlog.setup()
+    route_qt_messages()
     sys.excepthook = _excepthook
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ClinicRecords")

@@ -386,25 +386,19 @@ class MainWindow(QMainWindow):
         )
 
     def recovery_sheet(self) -> None:
-        from pathlib import Path
-
-        from PySide6.QtWidgets import QFileDialog
-
-        from clinicrecords.recovery_sheet import write_recovery_sheet
+        """Print the recovery sheet straight from memory: the master key is written to no file
+        (a PDF file only if the person picks "print to file" in the print dialog)."""
+        from clinicrecords.recovery_sheet import recovery_sheet_pdf
+        from clinicrecords.ui.printing import ask_printer, render_pdf_to_printer
 
         self.session.require("settings.edit")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the recovery sheet", str(Path.home() / "recovery-sheet.pdf"), "PDF (*.pdf)"
-        )
-        if path:
-            store = self.session.store
-            write_recovery_sheet(
-                Path(path), self._clinic_name(), store.store_id, store.recovery_key()
-            )
-            self.session.audit("key.recovery_sheet", "store", store.store_id)
-            from clinicrecords.ui.printing import print_pdf
-
-            print_pdf(Path(path), self)
+        printer = ask_printer(self, "Print the recovery sheet", "ClinicRecords recovery sheet")
+        if printer is None:
+            return
+        store = self.session.store
+        pdf = recovery_sheet_pdf(self._clinic_name(), store.store_id, store.recovery_key())
+        render_pdf_to_printer(pdf, printer)
+        self.session.audit("key.recovery_sheet", "store", store.store_id)
 
 
 SHORTCUTS_HELP = """\
