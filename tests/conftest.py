@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ import pytest
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["OMP_THREAD_LIMIT"] = "1"
+# The developer log of commands run in-process goes to a throwaway folder, not the real home.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="clinicrecords-test-state-")
 
 from clinicrecords import auth  # noqa: E402
 from clinicrecords.session import Session  # noqa: E402
