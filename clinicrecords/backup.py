@@ -35,7 +35,7 @@ from pathlib import Path
 
 from clinicrecords import audit, keys
 from clinicrecords.db import documents_sql
-from clinicrecords.db.connection import DatabaseError, open_connection, open_snapshot
+from clinicrecords.db.connection import DatabaseError, open_copy_target, open_snapshot
 from clinicrecords.db.migrate import latest_version, schema_version
 from clinicrecords.db.pagestore import PageStore, fsync_dir
 from clinicrecords.errors import (
@@ -135,7 +135,9 @@ def backup(
         raise BadInput("Keep at least one backup in the folder.")
     if dest.exists() and not _is_backup_folder(dest):
         raise BadInput("Back up into an empty folder or into an earlier backup of this store.")
-    dest.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        dest.mkdir(parents=True)
+        fsync_dir(dest.parent)  # the new folder's own name must survive a power cut too
     with _folder_lock(dest, exclusive=True):
         scan = _scan(dest)
         previous = _previous_manifest(scan, store)
@@ -158,7 +160,12 @@ def backup(
                 raise DiskFull(message) from exc
             raise
         result.notes = notes + result.notes
-        result.generations_kept, result.pages_pruned = _prune(dest, store, keep, result)
+        try:
+            result.generations_kept, result.pages_pruned = _prune(dest, store, keep, result)
+        except OSError:  # the new generation is complete: removing old ones can wait
+            result.notes.append(
+                "Older backups in this folder could not be removed now; the next backup will."
+            )
     session.audit(
         "backup.done",
         "store",
@@ -194,7 +201,7 @@ class _GenerationWriter:
         stamp = utc_now().replace("-", "").replace(":", "")
         self.name = f"{seq:06d}-{stamp}"
         self.partial = dest / GENERATIONS_DIR / (self.name + PARTIAL_SUFFIX)
-        self.bytes_still_needed: int | None = None
+        self.blobs: list[str] = []  # what the snapshot names, once it is taken
 
     def write(self) -> BackupResult:
         store, dest = self.store, self.dest
@@ -205,7 +212,7 @@ class _GenerationWriter:
 
         # 1. The database: a consistent encrypted snapshot (SQLite's online backup API).
         db_path = self.partial / DB_NAME
-        target = open_connection(db_path, store.db.key)
+        target = open_copy_target(db_path, store.db.key)
         source = store.db.new_connection()
         try:
             source.backup(target)
@@ -219,6 +226,7 @@ class _GenerationWriter:
                 "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
             ).fetchone()
             warning = check_audit_anchor(target, self.previous)
+            self.blobs = blobs
             target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         finally:
             target.close()
@@ -241,13 +249,11 @@ class _GenerationWriter:
                         raise
                     unavailable.append(blob_id)
                 else:
-                    self.bytes_still_needed = _remaining_bytes(store, blobs[i:])
                     _write_durably(bk_pages.path_for(blob_id), raw, synced)
                     copied += 1
                     repaired += state == "damaged"
             if self.progress and i % 200 == 0:
                 self.progress(i, len(blobs))
-        self.bytes_still_needed = None
         _write_durably(
             self.partial / keys.KEYFILE_NAME,
             (store.data_dir / keys.KEYFILE_NAME).read_bytes(),
@@ -310,11 +316,14 @@ def _backed_up_state(pages: PageStore, blob_id: str) -> str:
     return "ok"
 
 
-def _remaining_bytes(store: Store, blobs: list[str]) -> int:
-    total = 0
+def _bytes_needed(store: Store, dest: Path, blobs: list[str]) -> int:
+    """What a new generation still needs on the backup disk: a database copy and the pages the
+    folder does not hold yet (counted once the disk is full, not while copying)."""
+    total = store.db.path.stat().st_size
     for blob_id in blobs:
         with contextlib.suppress(OSError):
-            total += store.pages.path_for(blob_id).stat().st_size
+            if not (dest / PAGES_DIR / blob_id[:2] / blob_id).exists():
+                total += store.pages.path_for(blob_id).stat().st_size
     return total
 
 
@@ -353,9 +362,13 @@ def _is_disk_full(exc: BaseException) -> bool:
 
 
 def _disk_full_message(writer: _GenerationWriter, has_previous: bool) -> str:
+    """Called after the unfinished generation was removed, so 'free' is what the disk has."""
     need = ""
-    if writer.bytes_still_needed:
-        need = f" (about {writer.bytes_still_needed / 1e6:.0f} MB more is needed)"
+    with contextlib.suppress(OSError):
+        more = _bytes_needed(writer.store, writer.dest, writer.blobs)
+        more -= shutil.disk_usage(writer.dest).free
+        if more > 0:
+            need = f" (about {max(1, round(more / 1e6))} MB more is needed)"
     kept = (
         "The previous backup in that folder is intact."
         if has_previous
@@ -672,8 +685,8 @@ def restore(
     src, data_dir = Path(src), Path(data_dir)
     if data_dir.exists() and any(data_dir.iterdir()):
         raise BadInput("Restore into an empty folder: this one already holds files.")
-    if not src.is_dir():
-        raise StoreError("That folder is not a ClinicRecords backup.")
+    if not src.is_dir() or not ((src / GENERATIONS_DIR).is_dir() or (src / MANIFEST).exists()):
+        raise StoreError("That folder is not a complete ClinicRecords backup.")
     with _folder_lock(src, exclusive=False):
         scan = _scan(src)
         candidates = scan.complete

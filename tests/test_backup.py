@@ -364,6 +364,34 @@ def test_restore_with_damaged_pages_restores_the_rest_and_names_the_documents(
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_a_page_missing_from_the_store_keeps_its_good_backup_copy_or_is_reported(
+    store, admin_session, tmp_path: Path
+) -> None:
+    """The store lost a page file. A folder that holds a good copy keeps it (the next backup
+    relies on it); a new folder gets everything else and a warning (this crashed, exit 70)."""
+    _fill(admin_session)
+    bk = tmp_path / "bk"
+    backup.backup(admin_session, bk)
+    page_id, doc_id, blob = (
+        admin_session.db.connection()
+        .execute("SELECT id, document_id, blob_id FROM pages ORDER BY id LIMIT 1")
+        .fetchone()
+    )
+    store.pages.path_for(blob).unlink()
+    again = backup.backup(admin_session, bk)
+    assert again.warnings == [] and again.pages_unavailable == 0
+    restored, report = backup.restore(bk, tmp_path / "r", PASSPHRASE)
+    restored.close()
+    assert report.ok  # the backup still has the page the store lost
+
+    fresh = backup.backup(admin_session, tmp_path / "fresh")
+    assert fresh.pages_unavailable == 1 and fresh.pages_total == 6
+    assert any("missing or damaged in the data folder" in w for w in fresh.warnings)
+    result = backup.restore(tmp_path / "fresh", tmp_path / "r2", PASSPHRASE)
+    result.store.close()
+    assert result.lost_pages == {doc_id: 1} and result.report.unreadable == [("page", page_id)]
+
+
 def test_an_old_layout_backup_restores_and_is_kept_until_replaced(
     admin_session, tmp_path: Path
 ) -> None:

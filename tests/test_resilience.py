@@ -352,8 +352,20 @@ def test_a_full_backup_disk_keeps_the_previous_backup(
         r.stderr
     )
     assert "damaged" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "MB more is needed" in r.stderr
+    # with the disk filled to the last byte, even the database copy fails: the same answer
+    fd = os.open(small_disk / "ballast", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
     with pytest.raises(DiskFull, match="previous backup in that folder is intact"):
         backup.backup(admin_session, bk)
+    (small_disk / "ballast").unlink()
+    assert not list((bk / "generations").glob("*.partial")) if (bk / "generations").exists() else 1
 
     subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)
     done = backup.backup(admin_session, bk)

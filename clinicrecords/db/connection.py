@@ -131,3 +131,12 @@ def open_snapshot(path: Path, key: bytes) -> Connection:
         raise StoreCorrupt("A backed-up records database cannot be read: it is damaged.") from exc
     conn.row_factory = sqlcipher3.Row
     return conn
+
+
+def open_copy_target(path: Path, key: bytes) -> Connection:
+    """A keyed connection to a new, empty file that SQLite's backup API fills (a backup's
+    snapshot). Nothing is read or set first: on a full disk the copy itself fails with
+    SQLITE_FULL, which the caller reports as a full disk, not as a damaged database."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    return conn
