@@ -305,8 +305,8 @@ def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
         "\n".join(
             [
                 f"Backup written to {result.folder}: {result.pages_total} stored objects "
-                f"({result.pages_copied} copied this time{repaired}); the folder keeps the "
-                f"last {result.generations_kept} backup(s)."
+                f"({result.pages_copied} copied this time{repaired}); the folder now holds "
+                f"{result.generations_kept} complete backup(s), the newest {result.generation}."
             ]
             + [f"note: {n}" for n in result.notes]
             + [f"WARNING: {w}" for w in result.warnings]
