@@ -44,3 +44,39 @@ def assert_qpdf_check(pdf: Path | bytes) -> None:
 def _run_qpdf(qpdf: str, path: Path) -> None:
     r = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, f"qpdf --check {path.name}: exit {r.returncode}\n{r.stdout}{r.stderr}"
+
+
+def noise_page(seed: int, side: int = 400) -> bytes:
+    """A PNG that does not compress (random pixels): about side² bytes in the page store."""
+    import random
+
+    rng = random.Random(seed)
+    img = Image.frombytes("L", (side, side), rng.randbytes(side * side))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", dpi=(100, 100))
+    return buf.getvalue()
+
+
+def make_old_layout_backup(session, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """A backup folder as the single-generation version wrote it: clinic.db, keyfile.json and
+    a version-1 manifest at the top, pages/ beside them (made by a backup, then rearranged and
+    re-signed the way that version signed it)."""
+    import json
+    import shutil
+
+    from clinicrecords import backup
+
+    backup.backup(session, folder)
+    if not (folder / "generations").exists():  # run against the old version: it is that already
+        return
+    (gen,) = [p for p in (folder / "generations").iterdir() if "." not in p.name]
+    for name in ("clinic.db", "keyfile.json"):
+        (gen / name).rename(folder / name)
+    new = json.loads((gen / "manifest.json").read_text())
+    shutil.rmtree(folder / "generations")
+    (folder / ".lock").unlink()
+    keep = ("store_id", "created_at", "schema_version", "db_sha256", "pages", "audit_rows")
+    old = {k: new[k] for k in keep}
+    old |= {"format": "clinicrecords-backup", "version": 1, "audit_head": new["audit_head"]}
+    old["hmac"] = backup._sign(old, session.store.derived.manifest)
+    (folder / "manifest.json").write_text(json.dumps(old, indent=2))

@@ -328,3 +328,27 @@ def test_cover_sheet_printed_from_the_chart_by_keyboard(qtbot, window, patient, 
     image = pdfium.PdfDocument(str(out))[0].render(scale=200 / 72).to_pil().convert("L")
     code = read_cover_sheet(image)
     assert code is not None and (code.mrn, code.doc_type) == (patient.mrn, "lab")
+
+
+def test_a_page_whose_image_is_gone_shows_unavailable(
+    qtbot, window, patient, admin_session
+) -> None:
+    """What a restore from a backup with a damaged page file leaves: the page stays in the
+    chart; its thumbnail says 'Unavailable' and the viewer says the image is missing."""
+    conn = admin_session.db.connection()
+    page_id, blob = conn.execute(
+        "SELECT p.id, p.blob_id FROM pages p JOIN documents d ON d.id = p.document_id "
+        "WHERE d.doc_type = 'consult'"
+    ).fetchone()
+    admin_session.store.pages.path_for(blob).unlink()
+    page = window.chart_page
+    qtbot.keyClicks(page.search, "thistlewood 7/21/58")
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=5000)
+    qtbot.keyClick(page.search, Qt.Key_Return)
+    qtbot.waitUntil(lambda: page.showing_chart, timeout=5000)
+    view = page.chart_view
+    assert view.current_doc.document.doc_type == "consult"
+    qtbot.waitUntil(view.thumb_model.thumbnails_ready, timeout=5000)
+    assert view.thumb_model.pixmaps[page_id] is view.thumb_model.unavailable
+    qtbot.waitUntil(lambda: view.viewer.showing_message, timeout=5000)
+    assert "missing" in view.viewer.message.text()

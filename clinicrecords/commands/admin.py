@@ -74,9 +74,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = add_common(sub.add_parser("backup", help="write an encrypted, self-checking backup"))
     p.add_argument("dest", type=Path)
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=backup.KEEP_GENERATIONS,
+        help=f"complete backups to keep in the folder (default {backup.KEEP_GENERATIONS})",
+    )
     p.set_defaults(handler=run_backup)
     p = add_common(sub.add_parser("restore", help="restore a backup into an empty data folder"))
     p.add_argument("src", type=Path)
+    p.add_argument(
+        "--generation",
+        default=None,
+        help="restore this generation (a folder name under generations/) instead of the newest",
+    )
     p.set_defaults(handler=run_restore)
     p = add_common(
         sub.add_parser("verify", help="re-read every page; check schema and audit chain")
@@ -339,20 +350,34 @@ def run_key_remember(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
-    result = backup.backup(ctx.session(), args.dest)
+    result = backup.backup(ctx.session(), args.dest, keep=args.keep)
+    repaired = (
+        f", {result.pages_repaired} damaged cop{'y' if result.pages_repaired == 1 else 'ies'} "
+        "in the folder replaced"
+        if result.pages_repaired
+        else ""
+    )
     ctx.emit(
         {
             "backup": str(result.folder),
+            "generation": result.generation,
+            "generations_kept": result.generations_kept,
             "pages": result.pages_total,
             "pages_copied": result.pages_copied,
+            "pages_repaired": result.pages_repaired,
+            "pages_unavailable": result.pages_unavailable,
+            "pages_pruned": result.pages_pruned,
             "db_bytes": result.db_bytes,
             "warnings": result.warnings,
+            "notes": result.notes,
         },
         "\n".join(
             [
                 f"Backup written to {result.folder}: {result.pages_total} stored objects "
-                f"({result.pages_copied} copied this time)."
+                f"({result.pages_copied} copied this time{repaired}); the folder now holds "
+                f"{result.generations_kept} complete backup(s), the newest {result.generation}."
             ]
+            + [f"note: {n}" for n in result.notes]
             + [f"WARNING: {w}" for w in result.warnings]
         ),
     )
@@ -360,14 +385,56 @@ def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_restore(args: argparse.Namespace, ctx: CommandContext) -> int:
-    store, report = backup.restore(args.src, ctx.data_dir, ctx.passphrase())
-    store.close()
+    result = backup.restore(args.src, ctx.data_dir, ctx.passphrase(), generation=args.generation)
+    result.store.close()
+    report = result.report
+    lost = result.pages_lost + len(result.lost_files)
     ctx.emit(
-        {"restored_to": str(ctx.data_dir), **report.as_dict()},
-        f"Restored into {ctx.data_dir}; {report.checked_pages} stored objects and "
-        f"{report.audit_rows} audit rows verified.",
+        {
+            "restored_to": str(ctx.data_dir),
+            "backup_created": result.backup_created,
+            "generation": result.generation,
+            "restore_notes": result.notes,
+            "lost_pages": [
+                {"document_id": doc, "pages": n}
+                for doc, n in sorted(
+                    result.lost_pages.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)
+                )
+            ],
+            "lost_files": result.lost_files,
+            **report.as_dict(),
+        },
+        "\n".join(
+            [f"note: {n}" for n in result.notes]
+            + [
+                f"Restored into {ctx.data_dir}; {report.checked_pages} stored objects and "
+                f"{report.audit_rows} audit rows verified."
+            ]
+        ),
     )
+    if lost:
+        # Document ids and counts only: names, MRNs and file names stay out of cron logs.
+        sys.stderr.write(f"clinicrecords: {_lost_summary(result)}\n")
+        return 8
     return 0
+
+
+def _lost_summary(result: backup.RestoreResult) -> str:
+    parts = [
+        f"document {doc} ({n} page{'s' if n > 1 else ''})"
+        for doc, n in sorted((d, n) for d, n in result.lost_pages.items() if d is not None)
+    ]
+    if len(parts) > 20:
+        parts = parts[:20] + [f"{len(parts) - 20} more documents"]
+    if result.lost_pages.get(None):
+        parts.append(f"{result.lost_pages[None]} page(s) not filed yet")
+    if result.lost_files:
+        parts.append(f"{len(result.lost_files)} imported file(s)")
+    return (
+        f"{result.pages_lost + len(result.lost_files)} page image(s) were damaged or missing "
+        f"in the backup and were not restored: {', '.join(parts)}. Everything else was "
+        "restored; 'verify' lists them, and an older backup may still hold them."
+    )
 
 
 def run_verify(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -114,3 +114,29 @@ class Database:
                     conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def open_snapshot(path: Path, key: bytes) -> Connection:
+    """Open a backup's database read-only and untouched (``immutable``): no journal mode is set
+    and no -wal/-shm file is made, so the file keeps the checksum its manifest records."""
+    conn = sqlcipher3.connect(
+        f"{path.resolve().as_uri()}?immutable=1", uri=True, isolation_level=None,
+        check_same_thread=False,
+    )  # fmt: skip
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise StoreCorrupt("A backed-up records database cannot be read: it is damaged.") from exc
+    conn.row_factory = sqlcipher3.Row
+    return conn
+
+
+def open_copy_target(path: Path, key: bytes) -> Connection:
+    """A keyed connection to a new, empty file that SQLite's backup API fills (a backup's
+    snapshot). Nothing is read or set first: on a full disk the copy itself fails with
+    SQLITE_FULL, which the caller reports as a full disk, not as a damaged database."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    return conn

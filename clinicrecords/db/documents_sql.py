@@ -147,3 +147,15 @@ def search_text(conn: Connection, patient_id: int, fts_query: str, limit: int) -
         (fts_query, patient_id, limit),
     )
     return [dict(r) for r in cur]
+
+
+def page_documents(conn: Connection, page_ids: list[int]) -> dict[int, int | None]:
+    """Page id → its document id (None for a page not filed yet): a restore names the
+    documents whose page images it could not bring back."""
+    out: dict[int, int | None] = {}
+    for i in range(0, len(page_ids), 500):
+        chunk = page_ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(f"SELECT id, document_id FROM pages WHERE id IN ({marks})", chunk):
+            out[int(r[0])] = None if r[1] is None else int(r[1])
+    return out

@@ -68,16 +68,21 @@ class PageStore:
                 "A stored page is missing from the page store. Run 'verify' and restore from "
                 "a backup."
             ) from None
+        data = self.decrypt(blob_id, raw)
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise StoreCorrupt("A stored page does not match its recorded checksum.")
+        return data
+
+    def decrypt(self, blob_id: str, raw: bytes) -> bytes:
+        """Authenticate and decrypt an object's bytes, wherever they were read from (a backup
+        checks its copies with this: the GCM tag proves the bytes are those written here)."""
         if not raw.startswith(MAGIC) or len(raw) < len(MAGIC) + NONCE_LEN + 16:
             raise StoreCorrupt("A stored page is damaged (not a page-store object).")
         nonce = raw[len(MAGIC) : len(MAGIC) + NONCE_LEN]
         try:
-            data = self._aead.decrypt(nonce, raw[len(MAGIC) + NONCE_LEN :], blob_id.encode())
+            return self._aead.decrypt(nonce, raw[len(MAGIC) + NONCE_LEN :], blob_id.encode())
         except InvalidTag:
             raise StoreCorrupt("A stored page is damaged (its authentication failed).") from None
-        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-            raise StoreCorrupt("A stored page does not match its recorded checksum.")
-        return data
 
     def exists(self, blob_id: str) -> bool:
         return self.path_for(blob_id).exists()

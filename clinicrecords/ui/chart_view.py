@@ -75,6 +75,9 @@ class ThumbnailModel(QAbstractListModel):
         self._generation = 0
         self.placeholder = self._placeholder("…")
         self.locked = self._placeholder("Restricted")
+        # A page whose image is gone (damaged, or not restored from a damaged backup) stays in
+        # the chart; its thumbnail says so and the viewer shows why.
+        self.unavailable = self._placeholder("Unavailable")
 
     @staticmethod
     def _placeholder(text: str) -> QPixmap:
@@ -105,11 +108,17 @@ class ThumbnailModel(QAbstractListModel):
                     on_done=lambda data, r=row, pid=page.id: self._arrived(
                         generation, r, pid, data
                     ),
+                    on_error=lambda _message, r=row, pid=page.id: self._arrived(
+                        generation, r, pid, None
+                    ),
                 )
 
-    def _arrived(self, generation: int, row: int, page_id: int, data: bytes) -> None:
-        pm = QPixmap()
-        pm.loadFromData(data, "PNG")
+    def _arrived(self, generation: int, row: int, page_id: int, data: bytes | None) -> None:
+        if data is None:
+            pm = self.unavailable
+        else:
+            pm = QPixmap()
+            pm.loadFromData(data, "PNG")
         self.pixmaps[page_id] = pm
         if generation == self._generation:
             idx = self.index(row)
