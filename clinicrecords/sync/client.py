@@ -267,12 +267,11 @@ def _refresh_lookup(store: Store, patient_ids: set[int]) -> None:
 
 def refill_mrn_blocks(store: Store, pg: psycopg.Connection, state: SyncState) -> None:
     with store.db.read() as conn:
-        if not mrnblocks.needs_refill(conn):
-            return
+        size = mrnblocks.refill_size(conn)
+    if not size:
+        return
     with pg.transaction():
-        first, last = server_sql.reserve_mrn_block(
-            pg, state.clinic_id, state.workstation_id, mrnblocks.BLOCK_SIZE
-        )
+        first, last = server_sql.reserve_mrn_block(pg, state.clinic_id, state.workstation_id, size)
     # Lost if this PC dies right here: the numbers are skipped, never handed out twice.
     with store.db.write() as conn:
         sync_sql.add_mrn_block(conn, first, last)

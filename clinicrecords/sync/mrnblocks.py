@@ -61,5 +61,12 @@ def take_block_mrn(conn: Connection) -> str | None:
     return None
 
 
-def needs_refill(conn: Connection) -> bool:
-    return sync_sql.block_numbers_left(conn) < REFILL_BELOW
+def refill_size(conn: Connection) -> int:
+    """How many numbers to reserve now: 0, a block, or enough blocks to confirm every
+    provisional MRN (a big import offline) and still keep ``REFILL_BELOW`` in hand."""
+    left = sync_sql.block_numbers_left(conn)
+    wanted = len(sync_sql.provisional(conn)) + REFILL_BELOW
+    if left >= wanted:
+        return 0
+    blocks = -(-(wanted - left) // BLOCK_SIZE)
+    return blocks * BLOCK_SIZE
