@@ -36,8 +36,9 @@ def find_pg_bin() -> Path | None:
 class PgCluster:
     """One cluster; ``url(db)`` gives a libpq URL for a database on its socket."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, durable: bool = False) -> None:
         self.bin = bin_dir
+        self.durable = durable  # True: PostgreSQL's own defaults (fsync on), for benches
         self.root = Path(tempfile.mkdtemp(prefix="crpg-"))  # short: socket paths max ~107 chars
         self.data = self.root / "data"
         self.socket_dir = self.root
@@ -72,11 +73,10 @@ class PgCluster:
         )
 
     def start(self) -> None:
-        opts = (
-            f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=50 -c shared_buffers=32MB"
-        )
+        opts = f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
+        opts += "-c max_connections=50 -c shared_buffers=32MB"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", opts, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -118,11 +118,11 @@ class PgCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster() -> PgCluster:
+def start_cluster(durable: bool = False) -> PgCluster:
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    cluster = PgCluster(bin_dir)
+    cluster = PgCluster(bin_dir, durable)
     try:
         cluster.init()
         cluster.start()

@@ -136,8 +136,8 @@ def run_conflicts_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     ctx.emit(
         {"conflicts": [c.as_dict() for c in rows]},
         "\n".join(
-            f"{c.id}  {c.kind:9} {c.mrn:12} {c.field:8} kept {c.server!r}, replaced "
-            f"{c.local if not c.kept_here else '(other PC)'!r}"
+            f"{c.id}  {c.kind:9} {c.mrn:12} {c.field:8} kept {c.server!r}"
+            f"{' (this PC)' if c.kept_here else ''}, replaced {c.replaced!r}"
             for c in rows
         )
         or "No open conflicts.",

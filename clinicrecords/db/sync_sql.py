@@ -83,6 +83,10 @@ def advance(conn: Connection, cursor: int, lamport_seen: int) -> None:
     )
 
 
+def raise_wseq(conn: Connection, wseq: int) -> None:
+    conn.execute("UPDATE sync_state SET wseq = max(wseq, ?) WHERE id = 1", (wseq,))
+
+
 def set_last_sync(conn: Connection, when: str) -> None:
     conn.execute("UPDATE sync_state SET last_sync = ? WHERE id = 1", (when,))
 

@@ -91,6 +91,11 @@ def connect(url: str) -> psycopg.Connection:
                 "The clinic server refused the sign-in: check the user name and password in "
                 "the server address."
             ) from None
+        if "certificate" in text or "ssl" in text:
+            raise ServerRefused(
+                "The clinic server's certificate could not be verified for that address: check "
+                "the server name and the clinic's certificate (sslrootcert)."
+            ) from None
         if "does not exist" in text:
             raise ServerRefused("The clinic server has no database of that name.") from None
         raise ServerUnreachable(

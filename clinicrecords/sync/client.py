@@ -212,6 +212,10 @@ def pull(
                 sync_sql.mark_applied(conn, event.id, event.seq)
                 if event.own:
                     sync_sql.outbox_remove(conn, event.id)
+                elif event.workstation_id == current.workstation_id:
+                    # This PC's own later work, lost to a restore from backup: applied like
+                    # any other; its counter moves past it so new events do not reuse numbers.
+                    sync_sql.raise_wseq(conn, event.wseq)
                 lamport = max(lamport, event.lamport)
                 pulled += 1
             sync_sql.advance(conn, rows[-1].seq, lamport)
@@ -255,6 +259,9 @@ def _refresh_lookup(store: Store, patient_ids: set[int]) -> None:
         return
     from clinicrecords import lookup
 
+    if len(patient_ids) > 200:  # a big batch (a join): rebuilding on next use is cheaper
+        lookup.invalidate(store)
+        return
     with store.db.read() as conn:
         for pid in patient_ids:
             patient = patients_sql.get(conn, pid)

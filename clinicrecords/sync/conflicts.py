@@ -31,6 +31,7 @@ class Conflict:
     mrn: str
     field: str
     server: str  # the value the clinic's order kept (on every PC now)
+    replaced: str  # the value it replaced
     local: str  # this PC's value when it wrote one of the two, else the value replaced
     current: str
     kept_here: bool  # the kept value was written on this PC
@@ -56,6 +57,7 @@ def _view(conn, row: dict, workstation_id: str) -> Conflict:
         mrn=patient.mrn if patient else "",
         field=row["field"],
         server=row["kept"],
+        replaced=row["replaced"],
         local=row["kept"] if kept_here else row["replaced"],
         current=current,
         kept_here=kept_here,
