@@ -73,6 +73,11 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
     pg = address.connect(state.server_url)
     try:
         require_schema(pg)
+        if not server_sql.clinic_exists(pg, state.clinic_id):
+            raise ServerRefused(
+                "The clinic server does not hold this clinic (was its database replaced?): "
+                "nothing was sent; ask the administrator to restore the server's database."
+            )
         refill_mrn_blocks(store, pg, state)
         with store.db.write() as conn:  # charts made by paths that write no events yet
             capture.share_unshared_charts(conn)
@@ -185,7 +190,13 @@ def pull(
         rows = server_sql.events_after(pg, state.clinic_id, cursor, PULL_BATCH)
         if not rows:
             break
-        opened = [_open(key, state.clinic_id, row) for row in rows]
+        opened, refused = [], None
+        for row in rows:  # apply what opens; stop before the first event that does not
+            try:
+                opened.append(_open(key, state.clinic_id, row))
+            except ServerRefused as exc:
+                refused = exc
+                break
         blobs = [b for row, env in opened for b in ev.pages_named(env["type"], env["data"])]
         if blobs:
             fetch_pages(store, pg, state.clinic_id, blobs)
@@ -218,12 +229,15 @@ def pull(
                     sync_sql.raise_wseq(conn, event.wseq)
                 lamport = max(lamport, event.lamport)
                 pulled += 1
-            sync_sql.advance(conn, rows[-1].seq, lamport)
+            if opened:
+                sync_sql.advance(conn, opened[-1][0].seq, lamport)
         _refresh_lookup(store, applied.patients)
         applied_all.patients |= applied.patients
         applied_all.conflicts += applied.conflicts
         if progress:
             progress(pulled, max(total, pulled))
+        if refused is not None:
+            raise refused
     return pulled, applied_all
 
 
