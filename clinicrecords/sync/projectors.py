@@ -131,6 +131,8 @@ def _one_chart_per_mrn(
             kept_ws=state.workstation_id,
         )
         return mrn
+    if _yield_pending_mrn_edit(conn, holder, mrn, out):
+        return mrn
     _conflict(
         conn,
         out,
@@ -144,6 +146,18 @@ def _one_chart_per_mrn(
         kept_ws=event.workstation_id,
     )
     return yielded_mrn(mrn, uid)
+
+
+def _yield_pending_mrn_edit(conn: Connection, holder: int, mrn: str, out: Applied) -> bool:
+    """True when ``holder`` got ``mrn`` by an edit on this PC that the server has not ordered
+    yet: that edit comes later, so the holder yields now. Its conflict is recorded when the
+    edit comes back, under the edit's id, exactly as on every other PC."""
+    holder_uid = sync_sql.uid_of(conn, ev.PATIENT, holder)
+    if holder_uid is None or sync_sql.shadow_get(conn, ev.PATIENT, holder_uid, "mrn") is None:
+        return False
+    patients_sql.update(conn, holder, {"mrn": yielded_mrn(mrn, holder_uid)})
+    out.patients.add(holder)
+    return True
 
 
 def _yield_pending_source(conn: Connection, event: Event, holder: int, out: Applied) -> bool:
@@ -197,7 +211,11 @@ def set_patient_field(
 ) -> None:
     if name == "mrn":
         holder = sync_sql.patient_id_with_mrn(conn, value)
-        if holder is not None and holder != pid:
+        if (
+            holder is not None
+            and holder != pid
+            and not _yield_pending_mrn_edit(conn, holder, value, out)
+        ):
             _conflict(
                 conn,
                 out,

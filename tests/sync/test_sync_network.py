@@ -196,6 +196,24 @@ def test_one_mrn_typed_on_two_pcs_offline_becomes_a_conflict(clinic) -> None:
     assert len({(c[0].id, c[0].server, c[0].field) for c in conflicts}) == 1
 
 
+def test_one_mrn_given_to_two_charts_by_edits_offline_converges(clinic) -> None:
+    ws1 = clinic.attach_first()
+    a = ws1.register("Varga", "Anna", "1960-06-01")
+    b = ws1.register("Varga", "Bela", "1962-06-02")
+    ws2 = clinic.join("front-2")
+    ws3 = clinic.join("office")
+    ws1.edit(a.mrn, mrn="HAND-2")
+    ws2.edit(b.mrn, mrn="HAND-2")
+    ws3.sync()
+    clinic.sync_all()
+    charts = ws1.charts()
+    assert charts == ws2.charts() == ws3.charts()
+    assert charts["HAND-2"][1] == "Anna"  # first in the clinic's order
+    conflicts = [list_conflicts(ws.session) for ws in (ws1, ws2, ws3)]
+    assert all(len(c) == 1 and c[0].kind == "mrn" for c in conflicts)
+    assert len({(c[0].id, c[0].server) for c in conflicts}) == 1
+
+
 def test_a_sync_after_a_sync_pulls_nothing_again(clinic) -> None:
     ws1 = clinic.attach_first()
     for i in range(3):

@@ -30,8 +30,8 @@ class Workstation:
             self.session, PatientInput(family, given, date.fromisoformat(dob), **more)
         )
 
-    def edit(self, mrn: str, **changes: str) -> Patient:
-        return change_fields(self.session, patient_by_mrn(self.session, mrn).id, changes)
+    def edit(self, chart_mrn: str, **changes: str) -> Patient:
+        return change_fields(self.session, patient_by_mrn(self.session, chart_mrn).id, changes)
 
     def sync(self) -> SyncResult:
         return client.sync_once(self.store)
