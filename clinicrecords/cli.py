@@ -16,7 +16,7 @@ from clinicrecords import devlog
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.errors import ClinicError
 
-AREAS = ("admin", "patients", "charts", "scan", "release")
+AREAS = ("admin", "patients", "charts", "scan", "release", "sync")
 UNEXPECTED_EXIT = 70
 
 

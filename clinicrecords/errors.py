@@ -108,3 +108,15 @@ class DiskFull(ClinicError):
 
 class NotYetAvailable(ClinicError):
     exit_code = 2
+
+
+class ServerUnreachable(ClinicError):
+    """The clinic server does not answer; work on this PC goes on and is sent later."""
+
+    exit_code = 9
+
+
+class ServerRefused(ClinicError):
+    """The clinic server answered but cannot be used as it is (not set up, altered data)."""
+
+    exit_code = 10

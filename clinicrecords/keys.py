@@ -54,6 +54,7 @@ class DerivedKeys:
     page_enc: bytes
     page_name: bytes
     manifest: bytes
+    sync: bytes  # seals events sent to the clinic server (sync/seal.py)
 
 
 def new_master_key() -> bytes:
@@ -71,6 +72,7 @@ def derive_keys(master: bytes) -> DerivedKeys:
         page_enc=hk("clinicrecords/page-enc/v1"),
         page_name=hk("clinicrecords/page-name/v1"),
         manifest=hk("clinicrecords/backup-manifest/v1"),
+        sync=hk("clinicrecords/sync-events/v1"),
     )
 
 

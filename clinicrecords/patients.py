@@ -14,6 +14,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.domain import SEXES, Patient
 from clinicrecords.errors import BadInput, NotFound
 from clinicrecords.session import Session
+from clinicrecords.sync import capture, mrnblocks
 from clinicrecords.timeutil import today
 
 
@@ -123,9 +124,20 @@ def validate(p: PatientInput) -> PatientInput:
     )
 
 
+def first_free_mrn_number(conn: Connection) -> int:
+    return max(settings_sql.get(conn, "mrn.next", 1), patients_sql.max_mrn_number(conn) + 1)
+
+
 def next_mrn(conn: Connection) -> str:
-    """The clinic's next MRN: a counter kept in settings, never reused."""
-    n = max(settings_sql.get(conn, "mrn.next", 1), patients_sql.max_mrn_number(conn) + 1)
+    """The clinic's next MRN: a counter kept in settings, never reused.
+
+    On a clinic network the counter is the server's: MRNs come from this PC's reserved block,
+    or are provisional when it ran out offline (``sync/mrnblocks.py``).
+    """
+    networked = mrnblocks.take_mrn(conn)
+    if networked is not None:
+        return networked
+    n = first_free_mrn_number(conn)
     while True:
         candidate = mrn_rules.make_mrn(n)
         n += 1
@@ -143,7 +155,9 @@ def insert_validated(
             raise BadInput("That MRN is already in use by another chart.")
     else:
         fields["mrn"] = next_mrn(conn)
-    return patients_sql.insert(conn, fields, source, source_id)
+    pid = patients_sql.insert(conn, fields, source, source_id)
+    capture.patient_registered(conn, pid)  # the clinic network's event, same transaction
+    return pid
 
 
 def register_patient(session: Session, p: PatientInput) -> Patient:
@@ -175,9 +189,34 @@ def edit_patient(session: Session, patient_id: int, p: PatientInput) -> Patient:
         patients_sql.update(conn, patient_id, fields)
         session.audit("patient.edit", "patient", patient_id, conn=conn, fields=changed)
         patient = patients_sql.get(conn, patient_id)
-    assert patient is not None
+        assert patient is not None
+        capture.patient_fields_changed(conn, before, patient)
     notify_patient_changed(session, patient)
     return patient
+
+
+EDITABLE = ("family", "given", "middle", "dob", "sex", "phone", "address", "city", "state", "zip")
+
+
+def change_fields(session: Session, patient_id: int, changes: dict[str, str]) -> Patient:
+    """Change some fields of a chart, the rest as they are (``patients edit``, conflicts)."""
+    unknown = sorted(set(changes) - set(EDITABLE) - {"mrn"})
+    if unknown:
+        raise BadInput(f"These cannot be edited: {', '.join(unknown)}.")
+    session.require("patient.edit")
+    with session.db.write() as conn:  # read and write in one transaction: no lost update
+        current = patients_sql.get(conn, patient_id)
+        if current is None:
+            raise NotFound("That chart does not exist.")
+        values = {k: getattr(current, k) for k in (*EDITABLE, "mrn")}
+        for key, value in changes.items():
+            if key == "dob" and not isinstance(value, date):
+                try:
+                    value = date.fromisoformat(str(value).strip())
+                except ValueError:
+                    raise BadInput("Give the date of birth as YYYY-MM-DD.") from None
+            values[key] = value
+        return edit_patient(session, patient_id, PatientInput(**values))
 
 
 def get_patient(session: Session, patient_id: int) -> Patient:

@@ -18,6 +18,9 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xkb1 libnss3 fonts-dejavu-core
 )
+# The test suite starts its own throwaway PostgreSQL cluster (clinic network tests): it needs
+# the server binaries. Clinic PCs do not (psycopg brings its own client library).
+if [ "$mode" = "test" ]; then APT_PACKAGES+=(postgresql); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -11,7 +11,13 @@ from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.domain import Patient
 from clinicrecords.errors import BadInput
 from clinicrecords.patient_import import import_patients_csv, parse_mapping
-from clinicrecords.patients import PatientInput, list_patients, register_patient
+from clinicrecords.patients import (
+    PatientInput,
+    change_fields,
+    list_patients,
+    patient_by_mrn,
+    register_patient,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,6 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default="")
     p.add_argument("--mrn", default="")
     p.set_defaults(handler=run_add)
+
+    p = add_common(pat.add_parser("edit", help="change fields of a chart (others unchanged)"))
+    p.add_argument("mrn")
+    for name in ("family", "given", "middle", "dob", "sex", "phone", "address", "city", "state"):
+        p.add_argument(f"--{name}", default=None, help="YYYY-MM-DD" if name == "dob" else None)
+    p.add_argument("--zip", default=None)
+    p.set_defaults(handler=run_edit)
 
     p = add_common(sub.add_parser("search", help="find a chart: name, DOB, MRN or phone, any mix"))
     p.add_argument("query", nargs="+")
@@ -129,6 +142,17 @@ def run_add(args: argparse.Namespace, ctx: CommandContext) -> int:
         ),
     )
     ctx.emit(patient_json(p), f"Registered {p.display_name}, MRN {p.mrn}.")
+    return 0
+
+
+def run_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
+    fields = ("family", "given", "middle", "dob", "sex", "phone", "address", "city", "state", "zip")
+    changes = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
+    if not changes:
+        raise BadInput("Say what to change, e.g. --phone 555-0100.")
+    session = ctx.session()
+    p = change_fields(session, patient_by_mrn(session, args.mrn).id, changes)
+    ctx.emit(patient_json(p), f"Saved {p.display_name}, MRN {p.mrn}.")
     return 0
 
 
