@@ -35,11 +35,8 @@ def available_migrations() -> list[Migration]:
             found.append(Migration(int(m.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort(key=lambda mig: mig.number)
     numbers = [mig.number for mig in found]
-    # A gap is allowed (branches developed side by side reserve numbers: 0004_sync before
-    # 0003 exists); two files with one number, or a number below 1, never are. A number below
-    # one already released must never be added later: stores past it would skip it.
-    if len(set(numbers)) != len(numbers) or (numbers and numbers[0] < 1):
-        raise StoreError(f"The program's migrations are not numbered uniquely from 1: {numbers}")
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise StoreError(f"The program's migrations are not numbered 1..N: {numbers}")
     return found
 
 

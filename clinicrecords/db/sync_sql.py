@@ -1,4 +1,4 @@
-"""This PC's side of the clinic network: SQL for the sync_* tables (migration 0004).
+"""This PC's side of the clinic network: SQL for the sync_* tables (migration 0003).
 
 The protocol and its reasons are in ``clinicrecords/sync/__init__.py``.
 """

@@ -1,4 +1,4 @@
--- 0004: clinic network (DESIGN.md section 8, clinicrecords/sync/). Every table here is empty
+-- 0003: clinic network (DESIGN.md section 8, clinicrecords/sync/). Every table here is empty
 -- until the store attaches to a clinic server or joins one: a stand-alone PC is unchanged.
 
 -- One row when this PC is a workstation of a clinic network. The server address (with its
