@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from clinicrecords.dates import MONTHS
 from clinicrecords.mrn import is_valid_mrn
 from clinicrecords.scan.types import Box, Word
-from clinicrecords.search.dates import MONTHS
 from clinicrecords.search.normalize import fold
 
 # ---------------------------------------------------------------------------------------------

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicrecords.dates import date_candidates
 from clinicrecords.errors import BadInput
 from clinicrecords.release import rules
-from clinicrecords.search.dates import parse_dob
 from clinicrecords.ui import release_data
 from clinicrecords.ui.plaintext import plain_label, rich_label
 from clinicrecords.ui.release_data import RequestDetail
@@ -52,7 +52,7 @@ def parse_day(text: str, what: str, order: str = "MDY") -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         pass
-    found = parse_dob(text, order)
+    found = date_candidates(text, order, past_only=True)
     if not found:
         raise BadInput(f"'{text}' is not a date I can read for the {what} (try YYYY-MM-DD).")
     return found[0].value
