@@ -28,6 +28,8 @@ Decisions (each one a trade a clerk would make):
   Otherwise the latest not after the end of this year: the papers a records desk reads are about
   care given or booked within months, so a two-digit year beyond this year is last century's.
   `strict=True` refuses two-digit years (in a file there is no clerk to notice a wrong century).
+* A month-first date needs something between its day and a two-digit year: "in March 2019"
+  is a month (not March 20, 2019), "Mar1967" is not March 19; "Nov 231965" still reads.
 * Years before `MIN_YEAR` are not dates here: no chart holds a birth or a visit before 1880,
   and the floor lets `19670304` be read year-first while `03041967` cannot be.
 * Compact runs are read as MMDDYYYY / DDMMYYYY (8 digits) and MMDDYY / DDMMYY (6), `order`
@@ -72,6 +74,9 @@ for _i, _names in enumerate(
 
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SP = r"[\s,.\-/]*"
+# Between a month-first date's day and year something must stand, or else a four-digit year
+# ("Nov 231965"): "March 2019" is a month, not March 20, 2019, and "Mar1967" is not March 19.
+_SP1 = r"[\s,.\-/]+"
 # In priority order: all-digit shapes claim their characters first, so in "Mary May 5-31-1958"
 # the month word stays a name. The look-arounds keep a shape from starting or ending inside a
 # longer run of digits or of date punctuation ("12/3/2024/5", "555-03-04-67").
@@ -91,7 +96,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "month_day",
         re.compile(
-            rf"\b({_MONTH_RE})\.?{_SP}(\d{{1,2}})(?:st|nd|rd|th)?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
+            rf"\b({_MONTH_RE})\.?{_SP}(\d{{1,2}})(?:(?:st|nd|rd|th){_SP}|{_SP1}|(?=\d{{4}}(?!\d)))(\d{{4}}|\d{{2}})(?!\d)",
             re.I,
         ),
     ),

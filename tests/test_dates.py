@@ -38,6 +38,7 @@ FORMS = [
     ("March 4 1967", D, D),
     ("Mar 4, 67", D, D),
     ("mar-04-1967", D, D),
+    ("mar 041967", D, D),
     ("Sept 4th 1967", date(1967, 9, 4), date(1967, 9, 4)),
     ("ſep 4 1967", date(1967, 9, 4), date(1967, 9, 4)),  # long s: case-folds to "sep"
     ("03041967", D, SWAPPED),
@@ -74,6 +75,8 @@ NOT_DATES = [
     "01011850",
     "3/4/67 smith",  # a field holds one date and nothing else
     "²³",  # digits int() refuses
+    "March 2019",  # a month, not March 20, 2019
+    "Mar1967",  # nor March 19, 1967
 ]
 
 
@@ -179,6 +182,7 @@ def test_shapes_in_running_text() -> None:
     # A garbled date still claims its characters: it is not three numbers.
     assert [s.kind for s in date_shapes("2/30/1967")] == ["numeric"]
     assert date_shapes("555-03-04-67 and 12/3/2024/5") == []
+    assert date_shapes("symptoms since March 2019; statement Dec 2024") == []  # months
     assert date_shapes("DOB 03041967") == []
     assert [s.kind for s in date_shapes("DOB 03041967", compact=True)] == ["compact"]
 
