@@ -204,9 +204,9 @@ class DateShape:
     end: int
     parts: tuple[str, ...]
 
-    # Month words are looked up case-folded: the patterns match case-insensitively, and so
-    # "ſep" (long s) matches "sep", which .lower() would leave unfound.
     def _read(self, rules: _Rules) -> list[DateReading]:
+        """Month words are looked up case-folded: the patterns match case-insensitively, so
+        "ſep" (long s) matches "sep", which .lower() would leave unfound."""
         p = self.parts
         if self.kind == "iso":
             value = rules.make(int(p[0]), int(p[1]), int(p[2]))
