@@ -23,11 +23,11 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+from clinicrecords.dates import in_future, read_date
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.errors import BadInput
 from clinicrecords.patients import PatientInput, insert_validated, validate
@@ -107,20 +107,6 @@ def parse_mapping(text: str) -> dict[str, str]:
     return mapping
 
 
-def parse_csv_date(text: str, order: str = "MDY") -> date:
-    text = text.strip()
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
-    if m:
-        y, mo, d = (int(g) for g in m.groups())
-        return date(y, mo, d)
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
-    if m:
-        a, b, y = (int(g) for g in m.groups())
-        mo, d = (a, b) if order == "MDY" else (b, a)
-        return date(y, mo, d)
-    raise ValueError("not a date")
-
-
 def _sex(text: str) -> str:
     t = text.strip().upper()
     return {"FEMALE": "F", "MALE": "M", "F": "F", "M": "M", "X": "X", "": "U"}.get(t, "U")
@@ -181,10 +167,13 @@ def import_patients_csv(
         line = reader.line_num
         try:
             cell = {t: (row.get(c) or "").strip() for t, c in mapping.items()}
-            try:
-                dob = parse_csv_date(cell["dob"], date_order)
-            except ValueError:
-                raise BadInput("the date of birth is not a date") from None
+            # A file's dates are strict: one order, four-digit years (a row that reads only
+            # the other way means the file was written in the other order).
+            dob = read_date(cell["dob"], date_order, past_only=True, strict=True)
+            if dob is None:
+                if in_future(cell["dob"], date_order, strict=True):
+                    raise BadInput("the date of birth cannot be in the future")
+                raise BadInput("the date of birth is not a date")
             given, middle, family = cell.get("given", ""), cell.get("middle", ""), cell["family"]
             if source == "synthea":  # Synthea appends digits to names: "Jon123"
                 given, middle, family = (

@@ -11,7 +11,3 @@ def utc_now() -> str:
 
 def today() -> date:
     return datetime.now().date()
-
-
-def parse_iso_date(text: str) -> date:
-    return date.fromisoformat(text)

@@ -63,6 +63,37 @@ def test_bad_row_reported_with_line_number_and_nothing_imported(
     assert again.added == 0
 
 
+@pytest.mark.parametrize(
+    ("cell", "order", "outcome"),
+    [
+        ("1967-03-04", "MDY", date(1967, 3, 4)),
+        ("03/04/1967", "MDY", date(1967, 3, 4)),
+        ("03/04/1967", "DMY", date(1967, 4, 3)),
+        ("3.4.1967", "DMY", date(1967, 4, 3)),
+        ("4 Mar 1967", "MDY", date(1967, 3, 4)),
+        # One order for the whole file: a day over 12 in the month's place means the file
+        # was written in the other order, so the row is refused, not swapped.
+        ("13/04/1967", "MDY", "the date of birth is not a date"),
+        ("03/04/67", "MDY", "the date of birth is not a date"),  # no century guessed
+        ("03/04/2990", "MDY", "the date of birth cannot be in the future"),
+    ],
+)
+def test_dob_cells_are_read_by_the_date_reader_strictly(
+    admin_session, tmp_path: Path, cell: str, order: str, outcome: date | str
+) -> None:
+    path = tmp_path / "dob.csv"
+    path.write_text(f"Last,First,DOB\nOkafor,Nia,{cell}\n", encoding="utf-8")
+    mapping = parse_mapping("family=Last,given=First,dob=DOB")
+    result = import_patients_csv(admin_session, path, mapping, date_order=order)
+    if isinstance(outcome, date):
+        assert result.imported and result.added == 1
+        dob = admin_session.db.connection().execute("SELECT dob FROM patients").fetchone()[0]
+        assert dob == outcome.isoformat()
+    else:
+        assert not result.imported
+        assert [b.message for b in result.bad_rows] == [outcome]
+
+
 def test_unknown_csv_needs_a_mapping(admin_session, tmp_path: Path) -> None:
     import pytest
 

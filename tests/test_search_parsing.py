@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from clinicrecords.search.dates import is_near, parse_dob
+from clinicrecords.dates import date_candidates, is_near
 from clinicrecords.search.nicknames import are_equivalent, equivalents, table_size
 from clinicrecords.search.normalize import (
     fold,
@@ -19,6 +19,11 @@ from clinicrecords.search.query import parse_query
 
 TODAY = date(2026, 6, 1)
 D = date(1967, 3, 4)
+
+
+def parse_dob(text: str, order: str, today: date) -> list:
+    """What the search box reads a typed date as: a date of birth, never in the future."""
+    return date_candidates(text, order, past_only=True, today=today)
 
 
 def best(text: str, order: str = "MDY", today: date = TODAY) -> date | None:

@@ -19,6 +19,7 @@ import pytest
 
 import clinicrecords
 from clinicrecords import ingest, lookup
+from clinicrecords.dates import read_date
 from clinicrecords.db import settings_sql
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.errors import AccessDenied, BadInput
@@ -171,7 +172,6 @@ def _watched_folder(c: Clinic) -> str | None:
 def _date_order_everywhere(c: Clinic) -> dict[str, Any]:
     """ "05/06/…" read by every part that reads a day and a month: each must follow the setting."""
     from clinicrecords.ui import release_data
-    from clinicrecords.ui.index_form import parse_date
     from clinicrecords.ui.registration import RegistrationDialog
     from clinicrecords.ui.release_pages import parse_day
 
@@ -194,7 +194,7 @@ def _date_order_everywhere(c: Clinic) -> dict[str, Any]:
     dlg.dob.setText("05/06/1967")
     found["registration form"] = dlg.form_input().dob
     view = _index_page(c)
-    found["index form"] = parse_date("05/06/2024", view.date_order)
+    found["index form"] = read_date("05/06/2024", view.date_order)  # as file_current reads it
     order = release_data.load_log(c.release).date_order
     found["release scope"] = parse_day("05/06/2024", "start", order)
     found["patient import"] = _import_one_by_cli(c, "05/06/1967")

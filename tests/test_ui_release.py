@@ -321,3 +321,28 @@ def test_refresh_reruns_selection_after_filing(
     qtbot.keyClick(page, Qt.Key_F5)
     reopened(qtbot, page, lambda: len(page.detail.selection) == before + 1)
     assert page.message.text() == "Selection re-run."
+
+
+def test_scope_dates_may_be_in_the_future(qtbot, page: ReleasePage, release: Session, chart):
+    """A release scope may end after today ("everything through the end of next year"):
+    the scope fields are read by the date reader *not* past only. They used the DOB reader,
+    which refused a future date and read this December's '31/12/26' as 1926."""
+    req = service.create_request(
+        release, chart["patient"].id, "Dr Who", "care", requester_type="provider"
+    )
+    open_request(qtbot, page, req.id)
+    next_year = today().year + 1
+    panel = page.pages_panel
+    assert panel.date_order == "MDY"
+    panel.date_from.setText("3/1/24")
+    panel.date_to.setText(f"12/31/{next_year}")
+    panel.apply_scope_button.click()
+    assert "not a date" not in page.message.text()  # refused at once, before the fix
+    reopened(qtbot, page, lambda: page.detail.request.date_to is not None)
+    assert page.detail.request.date_from == date(2024, 3, 1)
+    assert page.detail.request.date_to == date(next_year, 12, 31)
+    # A two-digit year is this year's when this year can hold the date (not 1926's).
+    panel.date_order = "DMY"
+    panel.date_from.setText("3/1/24")
+    panel.date_to.setText(f"31/12/{today().year % 100:02d}")
+    assert panel.scope()[:2] == (date(2024, 1, 3), date(today().year, 12, 31))

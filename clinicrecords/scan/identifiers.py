@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from clinicrecords.dates import date_shapes
 from clinicrecords.mrn import is_valid_mrn
 from clinicrecords.scan.types import Box, Word
-from clinicrecords.search.dates import MONTHS
 from clinicrecords.search.normalize import fold
 
 # ---------------------------------------------------------------------------------------------
@@ -222,33 +222,6 @@ def label_before(text: str, start: int, floor: int = 0, window: int = 40) -> str
 # ---------------------------------------------------------------------------------------------
 # Dates
 
-_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
-_SP = r"[\s,.\-/]*"
-_DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("iso", re.compile(r"(?<![\d/.-])(\d{4})\s?[-/.]\s?(\d{1,2})\s?[-/.]\s?(\d{1,2})(?![\d/-])")),
-    (
-        "num",
-        re.compile(r"(?<![\d/.-])(\d{1,2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d/-])"),
-    ),
-    (
-        "dmy_text",
-        re.compile(
-            rf"(?<![\d])(\d{{1,2}})(?:st|nd|rd|th)?{_SP}({_MONTH_RE})\b\.?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
-            re.I,
-        ),
-    ),
-    (
-        "mdy_text",
-        re.compile(
-            rf"\b({_MONTH_RE})\b\.?{_SP}(\d{{1,2}})(?:st|nd|rd|th)?{_SP}(\d{{4}}|\d{{2}})(?!\d)",
-            re.I,
-        ),
-    ),
-    # Bare 8-digit runs are read as dates only after a date-of-birth label (see find_dates).
-    ("compact", re.compile(r"(?<![\d-])(\d{8})(?![\d-])")),
-)
-MIN_YEAR = 1880
-
 
 @dataclass(frozen=True, slots=True)
 class DateCandidate:
@@ -263,71 +236,25 @@ class DateCandidate:
     alone: bool = False  # the date is the whole line: a letter's date line
 
 
-def _mk(year: int, month: int, day: int) -> date | None:
-    if year < MIN_YEAR:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _year(text: str, today: date) -> int:
-    """Four digits as written; two digits as the latest year not after `today`."""
-    if len(text) == 4:
-        return int(text)
-    yy = int(text)
-    year = today.year // 100 * 100 + yy
-    return year if year <= today.year else year - 100
-
-
-def _readings(
-    kind: str, m: re.Match[str], order: str, today: date
-) -> tuple[date | None, date | None]:
-    if kind == "iso":
-        return _mk(int(m[1]), int(m[2]), int(m[3])), None
-    if kind == "num":
-        a, b, year = int(m[1]), int(m[3]), _year(m[4], today)
-        month_day = (a, b) if order == "MDY" else (b, a)
-        primary = _mk(year, *month_day)
-        swapped = _mk(year, month_day[1], month_day[0]) if a != b else None
-        if primary is None:
-            return swapped, None
-        return primary, swapped
-    if kind == "dmy_text":
-        return _mk(_year(m[3], today), MONTHS[m[2].lower()], int(m[1])), None
-    if kind == "mdy_text":
-        return _mk(_year(m[3], today), MONTHS[m[1].lower()], int(m[2])), None
-    digits = m[1]  # compact: MMDDYYYY / DDMMYYYY by `order`, else YYYYMMDD
-    a, b = int(digits[0:2]), int(digits[2:4])
-    first = (a, b) if order == "MDY" else (b, a)
-    primary = _mk(int(digits[4:8]), *first)
-    if primary is None:
-        primary = _mk(int(digits[0:4]), int(digits[4:6]), int(digits[6:8]))
-    return primary, None
-
-
 def find_dates(
     lines: list[Line], order: str = "MDY", today: date | None = None
 ) -> list[DateCandidate]:
-    """Every date on the page with the label it carries, in reading order."""
+    """Every date on the page with the label it carries, in reading order.
+
+    Read by the one date reader (`clinicrecords.dates`), not past only: a page prints
+    appointments and expiry dates (`docdate` drops those as document dates). A bare 8-digit
+    run counts only after a date-of-birth label, where it is not an account or phone number.
+    """
     today = today or date.today()
     out: list[DateCandidate] = []
     for line in lines:
-        taken: list[tuple[int, int]] = []
         found: list[tuple[int, int, date, date | None]] = []
-        for kind, rx in _DATE_PATTERNS:
-            for m in rx.finditer(line.digits):
-                s, e = m.span()
-                if any(s < te and e > ts for ts, te in taken):
-                    continue
-                if kind == "compact" and label_before(line.text, s) != "dob":
-                    continue
-                primary, alt = _readings(kind, m, order, today)
-                if primary is None:
-                    continue
-                taken.append((s, e))
-                found.append((s, e, primary, alt))
+        for shape in date_shapes(line.digits, compact=True):
+            if shape.kind == "compact" and label_before(line.text, shape.start) != "dob":
+                continue
+            primary, alt = shape.page_reading(order, today)
+            if primary is not None:
+                found.append((shape.start, shape.end, primary, alt))
         found.sort()
         stamp_line = bool(_FAX_LINE.search(line.text)) and bool(_TIME.search(line.digits))
         floor = 0

@@ -13,15 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .dates import (
-    DAY_MONTH_YEAR,
-    ISO_DATE,
-    MONTH_DAY_YEAR,
-    NUMERIC_DATE,
-    DobCandidate,
-    parse_compact,
-    parse_dob,
-)
+from clinicrecords.dates import MIN_YEAR, DateReading, date_candidates, date_shapes
+
 from .normalize import digits_only, fold, name_tokens, normalize_mrn, normalize_phone
 
 # "(555) 010-2233", "555.010.2233", "+1 555 010 2233", "010-2233"
@@ -43,7 +36,7 @@ class IdItem:
     """
 
     raw_kind: str  # "date", "phone" or "number": the shape it was typed in
-    dobs: tuple[DobCandidate, ...] = ()
+    dobs: tuple[DateReading, ...] = ()
     year: int | None = None
     mrn: str = ""
     phone: str = ""
@@ -86,14 +79,15 @@ def parse_query(text: str, order: str = "MDY", today: date | None = None) -> Par
         digits = normalize_phone(p)
         items.append(IdItem("phone", phone=digits, mrn=digits))
 
-    dates: list[str] = []
-    # All-digit shapes first: in "Mary May 5-31-1958" the month word is a family name.
-    for pattern in (ISO_DATE, NUMERIC_DATE, DAY_MONTH_YEAR, MONTH_DAY_YEAR):
-        text = _cut(text, pattern, dates)
-    for d in dates:
-        cands = parse_dob(d, order, today)
+    # Date shapes are cut out before the words are split (all-digit shapes first: in "Mary May
+    # 5-31-1958" the month word is a family name); a DOB is never in the future.
+    shapes = date_shapes(text)
+    for shape in shapes:
+        cands = shape.readings(order, past_only=True, today=today)
         if cands:
             items.append(IdItem("date", dobs=tuple(cands)))
+    for shape in sorted(shapes, key=lambda shape: -shape.start):
+        text = text[: shape.start] + " " + text[shape.end :]
 
     names: list[str] = []
     family_count: int | None = None
@@ -122,8 +116,10 @@ def _number_item(raw: str, order: str, today: date) -> IdItem | None:
         return None
     if not mrn.isdigit():  # letters inside: only an MRN can look like that
         return IdItem("number", mrn=mrn)
-    dobs = tuple(parse_compact(digits, order, today)) if len(digits) in (6, 8) else ()
+    dobs: tuple[DateReading, ...] = ()
+    if len(digits) in (6, 8):
+        dobs = tuple(date_candidates(digits, order, past_only=True, today=today))
     if len(digits) == 6:  # as likely an MRN / phone tail: let a 6-digit tail match win
-        dobs = tuple(DobCandidate(c.value, c.weight * BARE_SIX_DIGIT_DOB) for c in dobs)
-    year = int(digits) if len(digits) == 4 and 1880 <= int(digits) <= today.year else None
+        dobs = tuple(DateReading(c.value, c.weight * BARE_SIX_DIGIT_DOB) for c in dobs)
+    year = int(digits) if len(digits) == 4 and MIN_YEAR <= int(digits) <= today.year else None
     return IdItem("number", dobs=dobs, year=year, mrn=digits, phone=digits)

@@ -15,7 +15,8 @@ from datetime import date
 import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from .dates import is_near
+from clinicrecords.dates import is_near
+
 from .query import IdItem
 
 # Name-word similarity levels.

@@ -7,7 +7,6 @@ lookup off the UI thread; Up/Down in the patient field choose among the candidat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,8 +26,6 @@ from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%d %b %Y", "%b %d %Y", "%Y%m%d")
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -38,21 +35,6 @@ class Candidate:
     mrn: str
     score: float
     why: str  # "MRN + DOB", "lookup", ...
-
-
-def parse_date(text: str, order: str = "MDY") -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    formats = DATE_FORMATS
-    if order == "DMY":
-        formats = tuple(f.replace("%m/%d", "%d/%m").replace("%m-%d", "%d-%m") for f in formats)
-    for fmt in formats:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
 
 
 class IndexForm(QWidget):

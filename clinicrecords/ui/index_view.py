@@ -35,12 +35,13 @@ from PySide6.QtWidgets import (
 
 from clinicrecords import ingest, settings
 from clinicrecords.changes import Changes
+from clinicrecords.dates import read_date
 from clinicrecords.db import documents_sql
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index_canvas import Highlight, PageCanvas
-from clinicrecords.ui.index_form import IndexForm, parse_date
+from clinicrecords.ui.index_form import IndexForm
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
@@ -575,9 +576,9 @@ class ScanIndexPage(QWidget):
             )
             self.form.patient.setFocus()
             return
-        try:
-            doc_date = parse_date(v["doc_date"], self.date_order)
-        except ValueError:
+        # Blank is no date; a typed one is read in the clinic's order, any common form.
+        doc_date = read_date(v["doc_date"], self.date_order)
+        if doc_date is None and v["doc_date"].strip():
             self.form.error.setText("The date is not one the program can read; use YYYY-MM-DD.")
             self.form.doc_date.setFocus()
             return

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import duplicates, settings
+from clinicrecords.dates import in_future, read_date
 from clinicrecords.domain import Patient
 from clinicrecords.errors import BadInput, ClinicError
 from clinicrecords.patients import PatientInput, validate
-from clinicrecords.search.dates import parse_dob
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
@@ -43,10 +43,10 @@ def parse_form_dob(text: str, order: str = "MDY") -> date:
     text = text.strip()
     if not text:
         raise BadInput("The date of birth is required.")
-    found = parse_dob(text, order)
-    if found:
-        return found[0].value
-    if parse_dob(text, order, today=date(9999, 12, 31)):
+    dob = read_date(text, order, past_only=True)
+    if dob is not None:
+        return dob
+    if in_future(text, order):
         raise BadInput("The date of birth cannot be in the future.")
     raise BadInput(f"The date of birth is not a date the program can read (try {_FORM[order]}).")
 

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicrecords.dates import read_date
 from clinicrecords.errors import BadInput
 from clinicrecords.release import rules
-from clinicrecords.search.dates import parse_dob
 from clinicrecords.ui import release_data
 from clinicrecords.ui.plaintext import plain_label, rich_label
 from clinicrecords.ui.release_data import RequestDetail
@@ -44,18 +44,15 @@ PAGE_WIDTHS = (
 
 def parse_day(text: str, what: str, order: str = "MDY") -> date | None:
     """A date typed in any common form ('2024-03-01', '3/1/24'), day and month in the
-    clinic's ``order``; blank means none."""
+    clinic's ``order``; blank means none. Not past only: a request may ask for records
+    through a date still to come (the end of this year, a stay that has not ended)."""
     text = text.strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    found = parse_dob(text, order)
-    if not found:
+    found = read_date(text, order)
+    if found is None:
         raise BadInput(f"'{text}' is not a date I can read for the {what} (try YYYY-MM-DD).")
-    return found[0].value
+    return found
 
 
 class PagesPanel(QWidget):
