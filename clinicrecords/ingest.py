@@ -27,11 +27,11 @@ import hashlib
 import io
 import json
 import logging
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,10 +43,16 @@ from clinicrecords import lookup, page_access, settings
 from clinicrecords.db import documents_sql, ingest_sql, settings_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.domain import DocType
-from clinicrecords.errors import BadInput, ClinicError, NotFound
+from clinicrecords.errors import BadInput, ClinicError, DiskFull, NotFound
 from clinicrecords.scan import barcodes, cleanup, sources
 from clinicrecords.scan.doctype import DocTypeClassifier, default_taxonomy
-from clinicrecords.scan.ocr import OcrEngine, OcrUnavailable, header_region
+from clinicrecords.scan.ocr import (
+    OcrEngine,
+    OcrExecutor,
+    OcrUnavailable,
+    header_region,
+    ocr_executor,
+)
 from clinicrecords.scan.suggest import suggest
 from clinicrecords.scan.types import (
     Box,
@@ -190,15 +196,43 @@ def date_order_for(session: Session) -> str:
 
 # -- 1. import -----------------------------------------------------------------------------
 
+# How the sentences name a file's outcome (per file number: stored / not stored / already).
+_OUTCOME = {
+    "stored": "stored",
+    "duplicate": "already stored",
+    "resumed": "already stored, its pages not all read yet",
+    "failed": "stored but cannot be read",
+    "not_stored": "not stored",
+}
+
 
 @dataclass(frozen=True)
 class FileResult:
+    """One file's outcome. Sentences (``message``) name it by number (``file 2 of 3``), never
+    by ``name``: scans are often named after the patient, and these sentences reach logs.
+    ``name`` and ``path`` are for the JSON output and the screen."""
+
     name: str
-    status: str  # "stored", "duplicate" or "failed"
+    status: str  # "stored", "duplicate", "resumed", "failed" or "not_stored" (see _OUTCOME)
     message: str = ""
     file_id: int | None = None
     pages: int = 0
     sha256: str = ""
+    number: int = 0  # 1-based place among the files of this import
+    of: int = 0
+    batch_id: int | None = None  # the batch holding it (an earlier one for duplicate/resumed)
+    path: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"file {self.number} of {self.of}"
+
+    @property
+    def outcome(self) -> str:
+        if self.status == "failed" and self.file_id is None:
+            return "not stored"  # could not even be opened
+        text = _OUTCOME.get(self.status, self.status)
+        return f"{text} (batch {self.batch_id})" if self.batch_id else text
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -208,6 +242,7 @@ class FileResult:
 class IngestReport:
     batch_id: int | None
     files: tuple[FileResult, ...]
+    resume: tuple[int, ...] = ()  # earlier batches holding "resumed" files, to be read again
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -216,13 +251,71 @@ class IngestReport:
     def pages(self) -> int:
         return sum(f.pages for f in self.files if f.status == "stored")
 
+    @property
+    def to_read(self) -> tuple[int, ...]:
+        """The batches whose pages are to be read: this import's and the unfinished ones."""
+        new = (self.batch_id,) if self.batch_id is not None and self.count("stored") else ()
+        return new + tuple(b for b in self.resume if b != self.batch_id)
+
     def summary(self) -> str:
         parts = [f"{self.count('stored')} file(s) stored ({self.pages} page(s))"]
+        if self.count("resumed"):
+            parts.append(f"{self.count('resumed')} stored before, whose reading is resumed")
         if self.count("duplicate"):
             parts.append(f"{self.count('duplicate')} already imported")
         if self.count("failed"):
             parts.append(f"{self.count('failed')} could not be read")
+        if self.count("not_stored"):
+            parts.append(f"{self.count('not_stored')} not stored")
         return "; ".join(parts) + "."
+
+    def files_sentence(self) -> str:
+        """What became of every file, by number: ``Files 1-2 of 3 stored (batch 17); file 3
+        of 3 not stored.`` (consecutive files with the same outcome are joined)."""
+        groups: list[tuple[str, list[int]]] = []
+        for f in self.files:
+            if groups and groups[-1][0] == f.outcome and groups[-1][1][-1] == f.number - 1:
+                groups[-1][1].append(f.number)
+            else:
+                groups.append((f.outcome, [f.number]))
+        total = self.files[0].of if self.files else 0
+        parts = []
+        for outcome, numbers in groups:
+            if len(numbers) == 1:
+                which = f"file {numbers[0]} of {total}"
+            elif len(numbers) == 2:
+                which = f"files {numbers[0]} and {numbers[1]} of {total}"
+            else:
+                which = f"files {numbers[0]}-{numbers[-1]} of {total}"
+            parts.append(f"{which} {outcome}")
+        text = "; ".join(parts)
+        return (text[:1].upper() + text[1:] + ".") if text else ""
+
+
+class IngestStopped(ClinicError):
+    """An import, or the reading of its batches, stopped part-way (a full disk, a store that
+    went away): the sentence says why and what became of every file, so that nobody is told
+    "nothing was saved" about files that were. ``report`` has the details."""
+
+    def __init__(self, message: str, cause: ClinicError, report: IngestReport) -> None:
+        super().__init__(message)
+        self.exit_code = cause.exit_code
+        self.cause = cause
+        self.report = report
+
+
+class IngestDiskFull(IngestStopped, DiskFull):
+    """The disk filled during an import: still a DiskFull for every caller."""
+
+
+def _stopped(cause: ClinicError, report: IngestReport, reason: str, advice: str) -> IngestStopped:
+    if isinstance(cause, DiskFull):
+        head, kind = "The disk is full", IngestDiskFull
+        advice = "Free some space, then " + advice[:1].lower() + advice[1:]
+    else:
+        head, kind = cause.message.rstrip(". "), IngestStopped
+    listing = report.files_sentence() or f"The files of batch {report.batch_id} are stored."
+    return kind(f"{head}: {reason}. {listing} {advice}", cause, report)
 
 
 def new_batch(session: Session, source: str = "import", label: str = "") -> int:
@@ -240,11 +333,16 @@ def import_files(
     remove_originals: bool | None = None,
     batch_id: int | None = None,
     label: str = "",
+    on_file: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
     """Copy files into the store (committed first), then check each one can be read.
 
     A file that cannot be read is kept (as it came) and reported with its reason; the other
-    files go on. A file whose bytes were imported before is not stored again.
+    files go on. A file whose bytes were imported before is not stored again: reported as a
+    duplicate, or as ``resumed`` when its batch's reading never finished (a crash, a full
+    disk), whose batch is then in ``report.resume`` to be read. If storing stops part-way (a
+    full disk), ``IngestStopped`` says which files were stored and which not. ``on_file``
+    hears each file's outcome as soon as it is known (committed, for a stored file).
     ``remove_originals`` deletes a stored (or duplicate) original after its copy is
     committed (None: as the clinic's ``scan.remove_originals`` setting says); a failed file's
     original is always left where it is, for the clerk to fix.
@@ -252,80 +350,147 @@ def import_files(
     session.require("scan.ingest")
     if remove_originals is None:
         remove_originals = bool(settings.get_setting(session, "scan.remove_originals"))
-    results: list[FileResult] = []
-    for raw in paths:
-        path = Path(raw)
-        name = path.name
+    run = _Import(session, len(paths), source, remove_originals, batch_id, label, on_file)
+    number = 0
+    try:
+        for number, raw in enumerate(paths, 1):
+            run.one(number, raw)
+        run.finish()
+    except ClinicError as exc:  # the disk filled, the store went away: say what was kept
+        for n in range(len(run.results) + 1, len(paths) + 1):
+            raw = paths[n - 1]
+            run.results.append(
+                FileResult(Path(raw).name, "not_stored", "", number=n, of=len(paths), path=str(raw))
+            )
+        report = run.report()
+        where = f"the import stopped at file {number} of {len(paths)}"
+        raise _stopped(
+            exc, report, where, "Import the same files again: stored ones are not stored twice."
+        ) from exc
+    return run.report()
+
+
+class _Import:
+    """One ``import_files`` call, file by file (see there)."""
+
+    def __init__(
+        self,
+        session: Session,
+        total: int,
+        source: str,
+        remove: bool,
+        batch_id: int | None,
+        label: str,
+        on_file: Callable[[FileResult], None] | None,
+    ) -> None:
+        self.session, self.total, self.source, self.remove = session, total, source, remove
+        self.batch_id, self.label, self.on_file = batch_id, label, on_file
+        self.results: list[FileResult] = []
+        self.resume: list[int] = []
+        self.seen: dict[str, int] = {}  # sha256 -> number of the file in this call
+
+    def report(self) -> IngestReport:
+        return IngestReport(self.batch_id, tuple(self.results), tuple(self.resume))
+
+    def done(self, result: FileResult) -> None:
+        self.results.append(result)
+        self.tell(result)
+
+    def tell(self, result: FileResult) -> None:
+        if self.on_file:
+            self.on_file(result)
+
+    def one(self, number: int, raw: str | Path) -> None:
+        session, path = self.session, Path(raw)
+        base: dict[str, Any] = {"number": number, "of": self.total, "path": str(raw)}
+        called = f"File {number} of {self.total}"
         try:
             data = path.read_bytes()
         except IsADirectoryError:
-            results.append(FileResult(name, "failed", f"“{name}” is a folder, not a file."))
-            continue
+            self.done(FileResult(path.name, "failed", f"{called} is a folder, not a file.", **base))
+            return
         except FileNotFoundError:
-            results.append(FileResult(name, "failed", f"“{name}” does not exist (any more)."))
-            continue
+            msg = f"{called} does not exist (any more)."
+            self.done(FileResult(path.name, "failed", msg, **base))
+            return
         except OSError:
-            results.append(FileResult(name, "failed", f"“{name}” cannot be opened for reading."))
-            continue
+            msg = f"{called} cannot be opened for reading."
+            self.done(FileResult(path.name, "failed", msg, **base))
+            return
         sha = hashlib.sha256(data).hexdigest()
+        if sha in self.seen:  # the same bytes twice in one call
+            first = f"file {self.seen[sha]} of {self.total}"
+            msg = f"{called} is the same file as {first}; not stored again."
+            self.done(FileResult(path.name, "duplicate", msg, sha256=sha, **base))
+            return
+        self.seen[sha] = number
         with session.db.read() as conn:
             earlier = ingest_sql.file_by_sha(conn, sha)
+            unfinished = earlier is not None and ingest_sql.file_unfinished(conn, earlier["id"])
         if earlier is not None:
-            when = earlier["imported_at"][:10]
-            results.append(
-                FileResult(
-                    name,
-                    "duplicate",
-                    f"“{name}” was already imported on {when} (batch {earlier['batch_id']}); "
-                    "it was not stored again.",
-                    earlier["id"],
-                    sha256=sha,
-                )
-            )
-            _remove_original(path, remove_originals)
-            continue
+            b = earlier["batch_id"]
+            if unfinished:  # stored before, but a crash or a full disk stopped its reading
+                msg = f"{called} was stored before (batch {b}); its pages are not all read yet."
+                status = "resumed"
+                if b not in self.resume:
+                    self.resume.append(b)
+            else:
+                when = earlier["imported_at"][:10]
+                msg = f"{called} was already imported on {when} (batch {b}); not stored again."
+                status = "duplicate"
+            self.done(FileResult(path.name, status, msg, earlier["id"], 0, sha, batch_id=b, **base))
+            _remove_original(path, self.remove)
+            return
         blob_id, _ = session.pages.put(data)  # bytes first, then the rows that name them
-        if batch_id is None:  # (after the bytes: a full disk leaves no empty batch behind)
-            batch_id = new_batch(session, source, label)
         media = _media_type(path)
-        with session.db.write() as conn:
-            if ingest_sql.file_by_sha(conn, sha) is not None:  # same bytes twice in one call
-                results.append(
-                    FileResult(
-                        name,
-                        "duplicate",
-                        f"“{name}” is the same file as one "
-                        "imported just before it; it was not stored again.",
-                        sha256=sha,
-                    )
-                )
-                continue
-            file_id = ingest_sql.insert_file(conn, batch_id, name, sha, len(data), blob_id, media)
-            session.audit(
-                "file.import",
-                "imported_file",
-                file_id,
-                conn=conn,
-                batch_id=batch_id,
-                size=len(data),
-                source=source,
-            )
-        # Committed: now judge it. A bad file keeps its row (status failed) and its bytes.
+        made_batch = False
         try:
-            count = _count_pages(path)
+            with session.db.write() as conn:
+                if ingest_sql.file_by_sha(conn, sha) is not None:  # another import, just now
+                    msg = f"{called} was imported by someone else just now; not stored again."
+                    self.done(FileResult(path.name, "duplicate", msg, sha256=sha, **base))
+                    return
+                if self.batch_id is None:  # with its first file: a stop leaves no empty batch
+                    self.batch_id = new_batch(session, self.source, self.label)
+                    made_batch = True
+                file_id = ingest_sql.insert_file(
+                    conn, self.batch_id, path.name, sha, len(data), blob_id, media
+                )
+                session.audit(
+                    "file.import",
+                    "imported_file",
+                    file_id,
+                    conn=conn,
+                    batch_id=self.batch_id,
+                    size=len(data),
+                    source=self.source,
+                )
+        except BaseException:
+            if made_batch:
+                self.batch_id = None  # rolled back with the file
+            raise
+        # Committed: now judge it. A bad file keeps its row (status failed) and its bytes.
+        stored = FileResult(
+            path.name, "stored", "", file_id, 0, sha, batch_id=self.batch_id, **base
+        )
+        try:
+            count = _count_pages(sources.InMemoryFile(data, path.name, called.lower()))
         except BadInput as exc:
+            failed = dataclasses.replace(stored, status="failed", message=exc.message)
+            self.results.append(failed)  # kept in the store, whatever happens next
             with session.db.write() as conn:
                 ingest_sql.set_file_status(conn, file_id, "failed", exc.message)
-            results.append(FileResult(name, "failed", exc.message, file_id, sha256=sha))
-            continue
-        results.append(FileResult(name, "stored", "", file_id, count, sha))
-        _remove_original(path, remove_originals)
-    if batch_id is not None:
-        with session.db.write() as conn:
-            files = ingest_sql.files_for_batch(conn, batch_id)
-            if files and all(f["status"] == "failed" for f in files):
-                ingest_sql.set_batch_status(conn, batch_id, "done")
-    return IngestReport(batch_id, tuple(results))
+            self.tell(failed)
+            return
+        self.done(dataclasses.replace(stored, pages=count))
+        _remove_original(path, self.remove)
+
+    def finish(self) -> None:
+        if self.batch_id is not None:
+            with self.session.db.write() as conn:
+                files = ingest_sql.files_for_batch(conn, self.batch_id)
+                if files and all(f["status"] == "failed" for f in files):
+                    ingest_sql.set_batch_status(conn, self.batch_id, "done")
 
 
 def _remove_original(path: Path, asked: bool) -> None:
@@ -344,7 +509,7 @@ def _media_type(path: Path) -> str:
         return sources.UNKNOWN
 
 
-def _count_pages(path: Path) -> int:
+def _count_pages(path: Path | sources.InMemoryFile) -> int:
     """Judge the file (the sources module decides what it refuses) by opening it and counting
     its pages; single pages are decoded, so a truncated picture is caught here."""
     with sources.load_pages(path) as loaded:
@@ -408,50 +573,42 @@ class _Text:
 
 
 class _PagePool:
-    """Worker threads (one per core) taking the most urgent job first: header passes before
-    full passes, so a clerk sees suggestions while the full text is still being read."""
+    """One batch's share of the program's one OCR executor (``scan.ocr.ocr_executor``).
 
-    def __init__(self, workers: int) -> None:
-        self.jobs: queue.PriorityQueue[tuple[int, int, Callable[[], Any] | None]] = (
-            queue.PriorityQueue()
-        )
+    Before, every batch started its own threads, one per core, so an import and a watched
+    folder together ran twice as many Tesseract processes as cores. Now every batch's jobs
+    wait in the one queue, header passes (suggestions) before full passes (search text),
+    and this batch's results come back on its own ``results`` queue."""
+
+    def __init__(self) -> None:
+        self.executor = ocr_executor()
         self.results: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue()
-        self._n = 0
-        self._threads = [
-            threading.Thread(target=self._run, name=f"pages-{i}", daemon=True)
-            for i in range(workers)
-        ]
-        for t in self._threads:
-            t.start()
+        self._lock = threading.Lock()
+        self._futures: set[Future[Any]] = set()
 
     def submit(self, priority: int, fn: Callable[[], Any]) -> None:
-        self._n += 1
-        self.jobs.put((priority, self._n, fn))
+        future = self.executor.submit(priority, fn, owner=self)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._done)
 
-    def _run(self) -> None:
-        while True:
-            _, _, fn = self.jobs.get()
-            if fn is None:
-                return
-            try:
-                self.results.put((fn(), None))
-            except BaseException as exc:  # noqa: BLE001 - handed to the coordinator
-                self.results.put((None, exc))
+    def _done(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+        if future.cancelled():
+            return  # taken back by drop_pending, which counted it
+        error = future.exception()
+        self.results.put((None if error else future.result(), error))
 
     def drop_pending(self) -> int:
-        dropped = 0
-        while True:
-            try:
-                self.jobs.get_nowait()
-                dropped += 1
-            except queue.Empty:
-                return dropped
+        return self.executor.drop(self)
 
     def close(self) -> None:
-        for _ in self._threads:
-            self.jobs.put((1 << 30, 1 << 30, None))
-        for t in self._threads:
-            t.join()
+        """Take back what has not started and wait for what has (it uses the session)."""
+        self.executor.drop(self)
+        with self._lock:
+            running = list(self._futures)
+        wait(running)
 
 
 def _poor_header(ocr: OcrResult) -> bool:
@@ -662,7 +819,9 @@ class _Failed:
     message: str
 
 
-def _guarded(reader: _Reader, file_id: int, src: sources.SourcePage, seq: int) -> Any:
+def _guarded(
+    reader: _Reader, file_id: int, src: sources.SourcePage, seq: int, called: str = "its file"
+) -> Any:
     """One page that breaks the pipeline (a bug, a pathological image) costs that page's
     automatic reading, not the batch: it is recorded on its file (whose original stays in
     the store) and the other pages go on. Tesseract missing stops the batch."""
@@ -677,7 +836,8 @@ def _guarded(reader: _Reader, file_id: int, src: sources.SourcePage, seq: int) -
         return _Failed(
             file_id,
             src.number,
-            f"Page {src.number} could not be prepared; the imported file is kept in the store.",
+            f"Page {src.number} of {called} could not be prepared; the imported file is kept "
+            "in the store.",
         )
 
 
@@ -702,11 +862,12 @@ def _guarded_text(
 
 
 def _iter_file_pages(
-    session: Session, f: dict, skip: set[int]
+    session: Session, f: dict, skip: set[int], called: str = ""
 ) -> Iterator[tuple[sources.SourcePage, int]]:
-    """The pages of one stored file not yet in the batch, with the file's page count."""
+    """The pages of one stored file not yet in the batch, with the file's page count.
+    ``called`` names the file in sentences (``file 2 of 3 (batch 17)``), never its name."""
     data = session.pages.get(f["blob_id"], f["sha256"])
-    with sources.load_pages(sources.InMemoryFile(data, f["original_name"])) as loaded:
+    with sources.load_pages(sources.InMemoryFile(data, f["original_name"], called)) as loaded:
         count = int(loaded.page_count)
         for src in loaded.iter_source_pages():
             if src.number in skip:
@@ -724,20 +885,76 @@ def process_batch(
 ) -> ProcessReport:
     """Split, clean and read every page of a batch that is not done yet; resumable.
 
-    Header passes (suggestions) come before full passes (search text). ``cancel`` stops
-    between pages: what was finished is committed, and the next run carries on from there.
-    ``progress(done, total)`` counts page steps (suggestions, then text; two per page).
+    Header passes (suggestions) come before full passes (search text), on the program's one
+    OCR executor; ``workers`` caps how many of this batch's pages are in its queue at once
+    (default: the executor's size). ``cancel`` stops between pages: what was finished is
+    committed, and the next run carries on from there. ``progress(done, total)`` counts page
+    steps (suggestions, then text; two per page). Two calls for the same batch (a resume and
+    a rerun) take turns: a page is never read into the batch twice.
     """
     session.require("scan.ingest")
-    run = _BatchRun(
-        session,
-        batch_id,
-        progress,
-        cancel or threading.Event(),
-        on_page,
-        max(1, workers or os.cpu_count() or 1),
-    )
-    return run.run()
+    with _batch_lock(session, batch_id):
+        run = _BatchRun(
+            session,
+            batch_id,
+            progress,
+            cancel or threading.Event(),
+            on_page,
+            max(1, workers or ocr_executor().workers),
+        )
+        return run.run()
+
+
+_batch_locks: dict[tuple[str, int], threading.Lock] = {}
+_batch_locks_guard = threading.Lock()
+
+
+def _batch_lock(session: Session, batch_id: int) -> threading.Lock:
+    """One lock per batch of one store, in this process (the screen's resume and a watched
+    folder's import may both reach a batch; a second CLI process is not covered)."""
+    key = (str(session.db.path), batch_id)
+    with _batch_locks_guard:
+        return _batch_locks.setdefault(key, threading.Lock())
+
+
+def unfinished_batches(session: Session) -> list[int]:
+    """Batches whose files were stored but whose pages were not all read (a crash, a full
+    disk, a closed window, ``--no-process``), oldest first."""
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        return ingest_sql.unfinished_batches(conn)
+
+
+def read_batches(
+    session: Session,
+    batch_ids: Sequence[int],
+    report: IngestReport | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> list[ProcessReport]:
+    """Read the pages of these batches (an import's, a rerun's resumed ones, ``--resume``).
+
+    If reading stops (a full disk), ``IngestStopped`` says what was stored: by file number
+    when ``report`` (the import) is given, and that the rest is read on resume."""
+    done: list[ProcessReport] = []
+    for batch_id in batch_ids:
+        try:
+            done.append(process_batch(session, batch_id, progress=progress, cancel=cancel))
+        except ClinicError as exc:
+            if isinstance(exc, IngestStopped):
+                raise
+            report = report or IngestReport(batch_id, ())
+            where = f"reading the pages of batch {batch_id} stopped"
+            raise _stopped(
+                exc,
+                report,
+                where,
+                "Their pages are read when you open Scan & index or run "
+                "`clinicrecords ingest --resume`.",
+            ) from exc
+        if cancel is not None and cancel.is_set():
+            break
+    return done
 
 
 class _BatchRun:
@@ -782,12 +999,13 @@ class _BatchRun:
             if f["status"] != "stored":
                 continue
             fid = f["id"]
+            called = f"file {ordinal + 1} of {len(self.files)} (batch {self.batch_id})"
             with self.session.db.read() as conn:
                 skip = ingest_sql.source_pages_done(conn, fid)
             self.left[fid] = 0
             opened = False
             try:
-                for src, count in _iter_file_pages(self.session, f, skip):
+                for src, count in _iter_file_pages(self.session, f, skip, called):
                     if not opened:
                         opened = True
                         self.unopened -= 1
@@ -795,14 +1013,17 @@ class _BatchRun:
                     if self.cancel.is_set():
                         return
                     if src.image is None:
-                        msg = src.problem or f"Page {src.number} could not be read."
+                        msg = src.problem or f"Page {src.number} of {called} could not be read."
                         self.problems.setdefault(fid, []).append(msg)
                         self.report.problems.append(msg)
                         self.known_pages -= 1
                         continue
                     seq = ordinal * SEQ_PER_FILE + src.number
                     self.left[fid] += 1
-                    pool.submit(0, lambda s=src, q=seq, i=fid: _guarded(reader, i, s, q))
+                    pool.submit(
+                        OcrExecutor.HEADER,
+                        lambda s=src, q=seq, i=fid, c=called: _guarded(reader, i, s, q, c),
+                    )
                     yield None
             except BadInput as exc:  # read at import time, and not now
                 self.problems.setdefault(fid, []).append(exc.message)
@@ -831,13 +1052,13 @@ class _BatchRun:
         words = _words_from_json(raw[0] if raw else None)
         old = raw[1] if raw else None
         self.in_flight += 1
-        pool.submit(1, lambda: _guarded_text(reader, self.session, row, words, old))
+        pool.submit(OcrExecutor.FULL, lambda: _guarded_text(reader, self.session, row, words, old))
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> ProcessReport:
         started = time.perf_counter()
         reader = _Reader(self.session)
-        pool = _PagePool(self.workers)
+        pool = _PagePool()
         feeder = self.feed(reader, pool)
         feeding = True
         limit = self.workers + 1
@@ -1252,25 +1473,52 @@ def merge_suggestions(pages: Sequence[Suggestions]) -> Suggestions:
 
 
 def suggest_file(session: Session, path: str | Path, max_pages: int = 5) -> FileSuggestions:
-    """Read a file's first pages and suggest how to file it, without storing anything."""
+    """Read a file's first pages and suggest how to file it, without storing anything.
+
+    The pages are read on the program's one OCR executor, ahead of batch work (a person is
+    waiting for this file); sentences call it "the file", never by its name."""
     session.require("scan.ingest")
     registry = lookup.index_for(session.store)
     classifier = classifier_for(session)
     order = date_order_for(session)
-    engine = OcrEngine(1)
-    per_page: list[Suggestions] = []
-    with sources.load_pages(path) as loaded:
-        count = int(loaded.page_count)
-        for n, img in enumerate(loaded.iter_pages()):
-            if n >= max_pages:
-                break
-            cleaned = cleanup.clean_page(img, fix_orientation=False)
-            if cleaned.probably_blank:
-                continue
-            page = cleaned.image
-            if _poor_header(engine.header_pass(page)):
-                found = cleanup.orientation(page)
-                if found.confidence >= cleanup.MIN_ORIENTATION_CONFIDENCE and found.rotate:
-                    page = cleanup.rotate_clockwise(page, found.rotate)
-            per_page.append(suggest(engine.full_pass(page), registry, classifier, order))
+    engine = OcrEngine()
+
+    def read(img: Image.Image) -> Suggestions | None:
+        cleaned = cleanup.clean_page(img, fix_orientation=False)
+        if cleaned.probably_blank:
+            return None
+        page = cleaned.image
+        if _poor_header(engine.header_pass(page)):
+            found = cleanup.orientation(page)
+            if found.confidence >= cleanup.MIN_ORIENTATION_CONFIDENCE and found.rotate:
+                page = cleanup.rotate_clockwise(page, found.rotate)
+        return suggest(engine.full_pass(page), registry, classifier, order)
+
+    executor = ocr_executor()
+    futures: list[Future[Suggestions | None]] = []
+    try:
+        with sources.load_pages(_file_to_suggest(path)) as loaded:  # decoded on this thread
+            count = int(loaded.page_count)
+            for n, img in enumerate(loaded.iter_pages()):
+                if n >= max_pages:
+                    break
+                futures.append(executor.submit(OcrExecutor.SUGGEST, lambda i=img: read(i)))
+        per_page = [s for s in (f.result() for f in futures) if s is not None]
+    finally:
+        for f in futures:
+            f.cancel()
+        wait(futures)
     return FileSuggestions(count, merge_suggestions(per_page), tuple(per_page))
+
+
+def _file_to_suggest(path: str | Path) -> sources.InMemoryFile:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except IsADirectoryError:
+        raise BadInput("That is a folder, not a file.") from None
+    except FileNotFoundError:
+        raise BadInput("The file does not exist (any more).") from None
+    except OSError:
+        raise BadInput("The file cannot be opened for reading.") from None
+    return sources.InMemoryFile(data, p.name, "the file")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -56,9 +56,9 @@ def store(store_dir: Path) -> Iterator[Store]:
     s = Store.open(store_dir, PASSPHRASE)
     yield s
     if "PySide6.QtCore" in sys.modules:  # background jobs may still use the connections
-        from PySide6.QtCore import QThreadPool
+        from clinicrecords.ui.workers import wait_for_all
 
-        QThreadPool.globalInstance().waitForDone(10000)
+        wait_for_all(10000)
     s.close()
 
 

@@ -79,7 +79,7 @@ def test_suggest_refuses_a_bad_file_with_one_line(capsys, cli_env, with_quincy, 
     bad.write_bytes(b"not a pdf at all")
     code, out, err = run(capsys, with_quincy, "suggest", str(bad))
     assert code == 2 and out is None
-    assert err.count("\n") == 1 and "scan.pdf" not in err  # files by role, never by name
+    assert err.count("\n") == 1 and "The file" in err and "scan" not in err  # never its name
 
 
 def test_ingest_reports_stored_duplicate_and_failed(
@@ -97,7 +97,11 @@ def test_ingest_reports_stored_duplicate_and_failed(
         ("broken.tif", "failed"),
         ("again.png", "duplicate"),
     ]
-    assert "broken.tif" in out["files"][1]["message"]
+    # Sentences name files by number; the JSON also carries the path as it was passed.
+    assert (
+        "File 2 of 3" in out["files"][1]["message"] and "broken" not in out["files"][1]["message"]
+    )
+    assert out["files"][1]["path"] == str(broken) and out["files"][1]["number"] == 2
     assert out["batch_id"] and out["pages"] == 1
     page = out["page_list"][0]
     assert page["status"] == "ready" and page["text"]

@@ -104,7 +104,9 @@ def test_bad_files_get_a_sentence_and_the_rest_still_go_through(clinic, tmp_path
     for name, words in expected.items():
         f = by_name[name]
         assert f.status == "failed", name
-        assert name in f.message and words in f.message, (name, f.message)
+        # named by its number in the import, never by its name (often the patient's)
+        assert f"File {f.number} of 7" in f.message and words in f.message, (name, f.message)
+        assert name not in f.message
         assert "Traceback" not in f.message
     # Every file's copy was committed before it was judged: nothing received is lost.
     rows = (
@@ -137,11 +139,20 @@ def test_duplicate_import_is_reported_and_not_stored_twice(clinic, tmp_path, qui
     again.write_bytes(quincy_png)
     r1 = ingest.import_files(clinic, [first, again])
     assert [f.status for f in r1.files] == ["stored", "duplicate"]
+    assert "the same file as file 1 of 2" in r1.files[1].message
     before = page_store_files(clinic.store)
+    # Imported again before its batch was read: stored once, and its batch is to be read.
     r2 = ingest.import_files(clinic, [first])
-    dup = r2.files[0]
+    assert r2.files[0].status == "resumed" and r2.to_read == (r1.batch_id,)
+    assert f"stored before (batch {r1.batch_id})" in r2.files[0].message
+    assert page_store_files(clinic.store) == before
+    ingest.process_batch(clinic, r1.batch_id, workers=1)
+    before = page_store_files(clinic.store)
+    r3 = ingest.import_files(clinic, [first])
+    dup = r3.files[0]
     assert dup.status == "duplicate" and "already imported" in dup.message
-    assert r2.batch_id is None  # nothing new, so no empty batch either
+    assert r2.batch_id is None and r3.batch_id is None  # nothing new: no empty batch either
+    assert r3.to_read == ()
     assert table_count(clinic, "imported_files") == 1
     assert page_store_files(clinic.store) == before
 
@@ -184,6 +195,9 @@ def test_unreadable_path_is_explained(clinic, tmp_path):
     report = ingest.import_files(clinic, [tmp_path / "gone.pdf", tmp_path])
     assert [f.status for f in report.files] == ["failed", "failed"]
     assert "does not exist" in report.files[0].message and "folder" in report.files[1].message
+    assert (
+        report.files[0].message.startswith("File 1 of 2") and "gone" not in report.files[0].message
+    )
 
 
 @pytest.mark.slow
@@ -320,6 +334,9 @@ def test_a_page_that_breaks_the_pipeline_costs_only_that_page(clinic, tmp_path, 
     monkeypatch.setattr(ingest._Reader, "prepare", flaky)
     result = ingest.process_batch(clinic, report.batch_id, workers=2)
     assert result.pages == 2 and any("Page 2" in p for p in result.problems)
+    # named by its place in the batch, never by its file name
+    assert any(f"Page 2 of file 1 of 1 (batch {report.batch_id})" in p for p in result.problems)
+    assert not any("three" in p for p in result.problems)
     conn = clinic.db.connection()
     assert [r[0] for r in conn.execute("SELECT source_page FROM pages ORDER BY seq")] == [1, 3]
     status, error = conn.execute("SELECT status, error FROM imported_files").fetchone()
@@ -338,7 +355,7 @@ def test_third_party_samples_through_the_whole_pipeline(admin_session) -> None:
     report = ingest.import_files(admin_session, [SAMPLES / n for n in names])
     by_name = {f.name: f for f in report.files}
     assert by_name["invalid.pdf"].status == "failed"
-    assert "invalid.pdf" in by_name["invalid.pdf"].message
+    assert "File 1 of 4" in by_name["invalid.pdf"].message
     assert all(by_name[n].status == "stored" for n in names[1:])
     ingest.process_batch(admin_session, report.batch_id)
     conn = admin_session.db.connection()

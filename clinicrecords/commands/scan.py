@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from clinicrecords import ingest
 from clinicrecords.commands import CommandContext, add_common
+from clinicrecords.errors import BadInput
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.scan.types import Evidence, PatientSuggestion, ScoredValue, Suggestions
 
@@ -22,7 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_suggest)
 
     p = add_common(sub.add_parser("ingest", help="import files into a new batch and read them"))
-    p.add_argument("files", type=Path, nargs="+")
+    p.add_argument("files", type=Path, nargs="*")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="read the pages of every batch whose reading was interrupted (a crash, a full "
+        "disk, --no-process)",
+    )
     p.add_argument(
         "--remove-originals",
         action="store_true",
@@ -136,14 +144,51 @@ def run_suggest(args: argparse.Namespace, ctx: CommandContext) -> int:
     return 0
 
 
+def _file_line(f: ingest.FileResult) -> str:
+    """One file's outcome, by number (its name may be a patient's; --json carries the path)."""
+    line = f"{f.label}: {f.outcome}"
+    if f.status == "stored":
+        line += f", {f.pages} page(s)"
+    return line + (f". {f.message}" if f.message else "")
+
+
 def _ingest_and_report(
-    ctx: CommandContext, paths: list[Path], source: str, remove: bool | None, process: bool
+    ctx: CommandContext,
+    paths: list[Path],
+    source: str,
+    remove: bool | None,
+    process: bool,
+    resume: bool = False,
 ) -> int:
     session = ctx.session()
-    report = ingest.import_files(session, paths, source=source, remove_originals=remove)
-    processed = None
-    if process and report.batch_id is not None and report.count("stored"):
-        processed = ingest.process_batch(session, report.batch_id)
+
+    def heard(f: ingest.FileResult) -> None:
+        # Each file's outcome as soon as it is committed (flushed: a killed run still told).
+        if not ctx.json:
+            sys.stdout.write(_file_line(f) + "\n")
+            sys.stdout.flush()
+
+    report = ingest.IngestReport(None, ())
+    try:
+        if paths:
+            report = ingest.import_files(
+                session, paths, source=source, remove_originals=remove, on_file=heard
+            )
+        batches = list(report.to_read) if process else []
+        if resume:
+            batches += [b for b in ingest.unfinished_batches(session) if b not in batches]
+        processed = ingest.read_batches(session, batches, report if paths else None)
+    except ingest.IngestStopped as exc:
+        if ctx.json:  # what was stored, for scripts; the sentence goes to stderr as usual
+            stopped = exc.report
+            ctx.emit(
+                {
+                    "batch_id": stopped.batch_id,
+                    "files": [f.as_dict() for f in stopped.files],
+                    "error": exc.message,
+                }
+            )
+        raise
     pages: list[dict[str, Any]] = []
     if report.batch_id is not None:
         names = {f["id"]: f["original_name"] for f in ingest.batch_files(session, report.batch_id)}
@@ -159,29 +204,42 @@ def _ingest_and_report(
                     "suggestions": suggestions_json(pg.suggestion),
                 }
             )
+    mine = next((r for r in processed if r.batch_id == report.batch_id), None)
+    others = [r for r in processed if r.batch_id != report.batch_id]
     out = {
         "batch_id": report.batch_id,
         "files": [f.as_dict() for f in report.files],
         "pages": len(pages),
         "page_list": pages,
-        "problems": processed.problems if processed else [],
+        "problems": mine.problems if mine else [],
+        "resumed": [
+            {"batch_id": r.batch_id, "pages": r.pages, "texts": r.texts, "problems": r.problems}
+            for r in others
+        ],
     }
     lines = []
-    for f in report.files:
-        lines.append(f"{f.status:9}  {f.name}" + (f"  {f.message}" if f.message else ""))
     if report.batch_id is not None:
         review = sum(1 for p in pages if p["status"] == "review")
         lines.append(
             f"Batch {report.batch_id}: {report.summary()} {len(pages)} page(s) read, "
             f"{review} for review."
         )
+    elif report.files:
+        lines.append(report.summary())
+    for r in others:
+        lines.append(f"Batch {r.batch_id} (resumed): {r.pages} page(s) read, {r.texts} with text.")
+    if resume and not processed:
+        lines.append("No batch was waiting to be read.")
     ctx.emit(out, "\n".join(lines))
-    return 0 if report.count("stored") or report.count("duplicate") else 2
+    kept = report.count("stored") or report.count("duplicate") or report.count("resumed")
+    return 0 if kept or (resume and not paths) else 2
 
 
 def run_ingest(args: argparse.Namespace, ctx: CommandContext) -> int:
+    if not args.files and not args.resume:
+        raise BadInput("Name the files to import, or use --resume to finish interrupted batches.")
     return _ingest_and_report(
-        ctx, list(args.files), "import", args.remove_originals, not args.no_process
+        ctx, list(args.files), "import", args.remove_originals, not args.no_process, args.resume
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,24 +53,47 @@ def _rollback(conn: Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+class _ThreadConnection:
+    """One thread's connection, closed when the thread's Python state goes away.
+
+    It lives only in the Database's ``threading.local``, which Python clears when a thread
+    ends; PySide also drops a Qt pool thread's Python state after every task (measured), so a
+    pool thread that expires, or a task that finishes, closes its connection instead of
+    leaking it (one leaked per task before). Reopening costs ~0.4 ms (raw key, no KDF).
+    """
+
+    __slots__ = ("conn", "__weakref__")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlcipher3.Error):
+            self.conn.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class Database:
-    """One SQLCipher file and a connection per thread."""
+    """One SQLCipher file and a connection per thread (closed with its thread)."""
 
     def __init__(self, path: Path, key: bytes) -> None:
         self.path = path
         self._key = key
         self._local = threading.local()
-        self._all: list[Connection] = []
+        # The threads' connections that are still open; weak, so a thread's end closes its own.
+        self._all: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     def connection(self) -> Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = open_connection(self.path, self._key)
-            self._local.conn = conn
+        held = getattr(self._local, "held", None)
+        if held is None:
+            held = _ThreadConnection(open_connection(self.path, self._key))
+            self._local.held = held
             with self._lock:
-                self._all.append(conn)
-        return conn
+                self._all.add(held)
+        return held.conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -109,9 +133,8 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
-                with contextlib.suppress(sqlcipher3.ProgrammingError):
-                    conn.close()
+            for held in list(self._all):
+                held.close()
             self._all.clear()
         self._local = threading.local()
 

@@ -45,6 +45,35 @@ def open_batches(conn: Connection) -> list[dict]:
     return [dict(r) for r in cur]
 
 
+# Work left in a batch: a file not split into pages yet, or a page still without its text.
+_WORK_LEFT = (
+    "(EXISTS (SELECT 1 FROM imported_files f WHERE f.batch_id = b.id AND f.status = 'stored') "
+    "OR EXISTS (SELECT 1 FROM pages p WHERE p.batch_id = b.id AND p.status != 'deleted' "
+    "AND p.ocr_text IS NULL))"
+)
+
+
+def unfinished_batches(conn: Connection) -> list[int]:
+    """Batches (not discarded) whose reading was interrupted or never started, oldest first."""
+    cur = conn.execute(
+        f"SELECT b.id FROM batches b WHERE b.status != 'discarded' AND {_WORK_LEFT} ORDER BY b.id"
+    )
+    return [int(r[0]) for r in cur]
+
+
+def file_unfinished(conn: Connection, file_id: int) -> bool:
+    """A stored file whose pages are not all read (not split yet, or a page without text),
+    in a batch that was not discarded."""
+    row = conn.execute(
+        "SELECT f.status = 'stored' OR EXISTS (SELECT 1 FROM pages p WHERE p.file_id = f.id "
+        "AND p.status != 'deleted' AND p.ocr_text IS NULL) "
+        "FROM imported_files f JOIN batches b ON b.id = f.batch_id "
+        "WHERE f.id = ? AND b.status != 'discarded'",
+        (file_id,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def set_batch_status(conn: Connection, batch_id: int, status: str) -> None:
     conn.execute("UPDATE batches SET status = ? WHERE id = ?", (status, batch_id))
 

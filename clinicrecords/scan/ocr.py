@@ -1,4 +1,4 @@
-"""Tesseract OCR: one short-lived `tesseract` process per page, a pool of them per machine.
+"""Tesseract OCR: one short-lived `tesseract` process per page, one pool of them per program.
 
 Why processes and not a library binding: a Tesseract crash or a pathological page then costs
 one page, not the program, and a running page can be cancelled by killing its process.
@@ -7,12 +7,22 @@ processes for the same cores and every page gets several times slower (see DESIG
 Images go in on stdin as PNM (no encoding cost, no temporary file holding a patient's page),
 words come back as TSV so every word keeps its box for evidence highlighting.
 
+Why one executor (``ocr_executor()``) for the whole program: two batches (an import and a
+watched folder) that each made a pool sized to the cores ran twice as many Tesseract
+processes as cores, and every page of both got slower. The executor's queue is ordered by
+priority, so the pages a clerk is waiting to file (header pass, first suggestions) are read
+before full-page text for search. Tesseract runs at a lower CPU priority than the program,
+so a search typed during a batch gets a core first.
+
 Nothing here logs recognised text: it is patient data.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import io
+import itertools
 import logging
 import os
 import shutil
@@ -20,7 +30,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from typing import Any
 
 from PIL import Image
 
@@ -89,6 +100,121 @@ def _dpi_of(img: Image.Image) -> int:
     return value if lo <= value <= hi else limits.WORKING_DPI
 
 
+# Tesseract's niceness (POSIX) / priority class (Windows): below the program's own threads.
+TESSERACT_NICE = 10
+
+
+class OcrExecutor:
+    """Worker threads taking the most urgent job first; one instance serves the program.
+
+    Priorities (lower first): ``SUGGEST`` a person waits for one file's suggestions,
+    ``HEADER`` a batch page's cleanup + header pass (its suggestions), ``FULL`` the rest of a
+    page for search. Equal priorities run in the order submitted. ``owner`` groups a batch's
+    jobs so that ``drop(owner)`` can take back the ones not started. Threads are started on
+    first use and never expire (there are only ``workers`` of them).
+    """
+
+    SUGGEST, HEADER, FULL = 0, 1, 2
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._heap: list[tuple[int, int, Future[Any], Callable[[], Any], object]] = []
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, priority: int, fn: Callable[[], Any], owner: object = None) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._cond:
+            heapq.heappush(self._heap, (priority, next(self._order), future, fn, owner))
+            if len(self._threads) < self.workers:
+                t = threading.Thread(
+                    target=self._work, name=f"ocr-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(t)
+                t.start()
+            self._cond.notify()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                _, _, future, fn, _ = heapq.heappop(self._heap)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on it
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def drop(self, owner: object) -> int:
+        """Cancel ``owner``'s jobs that have not started; returns how many."""
+        with self._cond:
+            mine = [job for job in self._heap if job[4] is owner]
+            if mine:
+                self._heap = [job for job in self._heap if job[4] is not owner]
+                heapq.heapify(self._heap)
+        for job in mine:
+            job[2].cancel()
+        return len(mine)
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._heap)
+
+
+_executor: OcrExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def ocr_executor() -> OcrExecutor:
+    """The program's one OCR executor, sized to the cores, made on first use."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = OcrExecutor()
+        return _executor
+
+
+class _Gauge:
+    """How many Tesseract processes run now, and the most at once since ``reset``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.running -= 1
+
+    def reset(self) -> int:
+        with self.lock:
+            peak, self.peak = self.peak, self.running
+            return peak
+
+
+tesseract_gauge = _Gauge()
+
+
+def _lower_priority(proc: subprocess.Popen[bytes]) -> None:
+    """Run Tesseract below the program: interactive work gets a core first (best effort)."""
+    try:
+        if hasattr(os, "setpriority"):
+            os.setpriority(os.PRIO_PROCESS, proc.pid, TESSERACT_NICE)
+    except OSError:
+        pass  # the process may have finished already
+
+
 class _ProcessSlot:
     """Holds the process a task is running so that another thread can kill it."""
 
@@ -125,28 +251,31 @@ def run_tesseract(
     data = _pnm_bytes(img)
     cmd = [exe, "stdin", "stdout", "--dpi", str(_dpi_of(img)), *args]
     slot = slot or _ProcessSlot()
-    with slot.lock:
-        if slot.cancelled:
-            raise OcrCancelled("Reading the page was cancelled.")
+    with tesseract_gauge:
+        with slot.lock:
+            if slot.cancelled:
+                raise OcrCancelled("Reading the page was cancelled.")
+            try:
+                slot.proc = subprocess.Popen(
+                    cmd,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=tesseract_env(),
+                    creationflags=getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0),
+                )
+            except OSError as exc:
+                raise OcrUnavailable(
+                    "Tesseract OCR could not be started; check that it is installed correctly."
+                ) from exc
+            _lower_priority(slot.proc)
+        proc = slot.proc
         try:
-            slot.proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=tesseract_env(),
-            )
-        except OSError as exc:
-            raise OcrUnavailable(
-                "Tesseract OCR could not be started; check that it is installed correctly."
-            ) from exc
-    proc = slot.proc
-    try:
-        out, err = proc.communicate(data, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise OcrFailed("Reading one page took too long and was stopped.") from None
+            out, err = proc.communicate(data, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise OcrFailed("Reading one page took too long and was stopped.") from None
     if slot.cancelled:
         raise OcrCancelled("Reading the page was cancelled.")
     if proc.returncode != 0:
@@ -241,17 +370,19 @@ def header_region(img: Image.Image, fraction: float = HEADER_FRACTION) -> Box:
 
 
 class OcrEngine:
-    """A pool of Tesseract processes, one per core by default.
+    """Reading pages with Tesseract, synchronously or through the program's one executor.
 
-    The ``submit_*`` methods return futures so the UI worker layer can wait, chain or cancel;
-    ``cancel(future)`` also kills a page that is already being read. Synchronous wrappers
-    exist for the command line and tests. The engine holds no page images between calls.
+    The ``submit_*`` methods return futures (header passes ahead of full pages in the shared
+    queue) so callers can wait, chain or cancel; ``cancel(future)`` also kills a page that is
+    already being read. Synchronous methods run on the caller's thread (the executor's jobs
+    call them). ``workers`` is the executor's size, fixed by its first user. The engine holds
+    no page images between calls.
     """
 
     def __init__(self, workers: int | None = None, *, lang: str = "eng") -> None:
-        self.workers = max(1, workers or os.cpu_count() or 1)
         self.lang = lang
-        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ocr")
+        self._pool = ocr_executor()
+        self.workers = self._pool.workers
         self._slots: dict[Future[OcrResult], _ProcessSlot] = {}
         self._lock = threading.Lock()
 
@@ -274,20 +405,25 @@ class OcrEngine:
     def submit_page(
         self, img: Image.Image, region: Box | None = None, psm: int = FULL_PSM
     ) -> Future[OcrResult]:
-        return self._submit(lambda slot: _read(img, region, psm, self.lang, None, slot))
+        return self._submit(
+            OcrExecutor.FULL, lambda slot: _read(img, region, psm, self.lang, None, slot)
+        )
 
     def submit_header(self, img: Image.Image) -> Future[OcrResult]:
         region = header_region(img)
         return self._submit(
-            lambda slot: _read(img, region, HEADER_PSM, self.lang, HEADER_DPI, slot)
+            OcrExecutor.HEADER,
+            lambda slot: _read(img, region, HEADER_PSM, self.lang, HEADER_DPI, slot),
         )
 
     def submit_full(self, img: Image.Image) -> Future[OcrResult]:
-        return self._submit(lambda slot: _read(img, None, FULL_PSM, self.lang, None, slot))
+        return self._submit(
+            OcrExecutor.FULL, lambda slot: _read(img, None, FULL_PSM, self.lang, None, slot)
+        )
 
-    def _submit(self, job: Callable[[_ProcessSlot], OcrResult]) -> Future[OcrResult]:
+    def _submit(self, priority: int, job: Callable[[_ProcessSlot], OcrResult]) -> Future[OcrResult]:
         slot = _ProcessSlot()
-        future = self._pool.submit(job, slot)
+        future = self._pool.submit(priority, lambda: job(slot), owner=self)
         with self._lock:
             self._slots[future] = slot
         future.add_done_callback(self._forget)
@@ -313,9 +449,14 @@ class OcrEngine:
             self.cancel(future)
 
     def shutdown(self, *, cancel: bool = False) -> None:
+        """Wait for this engine's pages (the shared executor itself keeps running)."""
         if cancel:
             self.cancel_all()
-        self._pool.shutdown(wait=True, cancel_futures=cancel)
+        with self._lock:
+            pending = list(self._slots)
+        for future in pending:
+            with contextlib.suppress(BaseException):
+                future.exception()
 
     def __enter__(self) -> OcrEngine:
         return self

@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -42,6 +43,16 @@ class PdfPage:
     problem: str | None = None
 
 
+def file_called(path: Any, start: bool = False) -> str:
+    """How a sentence names a file: the label its caller gave (``file 2 of 3 (batch 17)``;
+    a scan is often named after its patient, and these sentences reach logs), else its name
+    in quotes. ``start``: capitalised, for the start of a sentence."""
+    label = getattr(path, "label", "")
+    if not label:
+        return f"“{path.name}”"
+    return label[:1].upper() + label[1:] if start else label
+
+
 def _open(path: Path) -> pdfium.PdfDocument:
     """``path`` is a file path or a ``sources.InMemoryFile`` (bytes + name)."""
     data = getattr(path, "data", None)
@@ -51,13 +62,16 @@ def _open(path: Path) -> pdfium.PdfDocument:
         code = getattr(exc, "err_code", None)
         if code == pdfium_c.FPDF_ERR_PASSWORD:
             raise BadInput(
-                f"“{path.name}” is protected by a password; save an unprotected copy and import that."
+                f"{file_called(path, True)} is protected by a password; save an unprotected "
+                "copy and import that."
             ) from None
         if code == pdfium_c.FPDF_ERR_SECURITY:
             raise BadInput(
-                f"“{path.name}” uses a kind of protection the program cannot open."
+                f"{file_called(path, True)} uses a kind of protection the program cannot open."
             ) from None
-        raise BadInput(f"“{path.name}” is damaged or is not a complete PDF file.") from None
+        raise BadInput(
+            f"{file_called(path, True)} is damaged or is not a complete PDF file."
+        ) from None
 
 
 def _is_invisible_text(obj: pdfium.PdfObject) -> bool:
@@ -156,11 +170,11 @@ class PdfPages:
         self.page_count = len(self._doc)
         if self.page_count == 0:
             self.close()
-            raise BadInput(f"“{path.name}” has no pages.")
+            raise BadInput(f"{file_called(path, True)} has no pages.")
         if self.page_count > limits.MAX_PAGES_PER_FILE:
             self.close()
             raise BadInput(
-                f"“{path.name}” has {self.page_count} pages, more than the "
+                f"{file_called(path, True)} has {self.page_count} pages, more than the "
                 f"{limits.MAX_PAGES_PER_FILE} one file may have; split it and import the parts."
             )
 

@@ -25,7 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from clinicrecords.errors import BadInput
 from clinicrecords.scan import limits
-from clinicrecords.scan.pdfpages import PdfPages
+from clinicrecords.scan.pdfpages import PdfPages, file_called
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,12 @@ MAX_SHORT_SIDE_INCHES = 24.0
 @dataclass(frozen=True, slots=True)
 class InMemoryFile:
     """A file's bytes and its name: how a file already in the encrypted store is re-read, so
-    that no decrypted copy of it is ever written to disk."""
+    that no decrypted copy of it is ever written to disk. ``label`` (e.g. ``file 2 of 3
+    (batch 17)``) names it in error sentences instead of its name, which may be a patient's."""
 
     data: bytes
     name: str
+    label: str = ""
 
 
 def _head(path: str | Path | InMemoryFile) -> bytes:
@@ -130,12 +132,12 @@ def _square(img: Image.Image, dpi: tuple[float, float]) -> tuple[Image.Image, fl
     return work.resize(size, Image.Resampling.BILINEAR), target
 
 
-def _check_pixels(name: str, width: int, height: int, number: int | None = None) -> None:
+def _check_pixels(path: Any, width: int, height: int, number: int | None = None) -> None:
     """Refuse a page by the size its header claims, before a pixel is decoded."""
     if width <= 0 or height <= 0:
-        raise BadInput(f"“{name}” has a page with no pixels.")
+        raise BadInput(f"{file_called(path, True)} has a page with no pixels.")
     if width * height > limits.MAX_PAGE_PIXELS:
-        where = f"Page {number} of “{name}”" if number else f"“{name}”"
+        where = f"Page {number} of {file_called(path)}" if number else file_called(path, True)
         mp = limits.MAX_PAGE_PIXELS // 1_000_000
         raise BadInput(
             f"{where} is {width} x {height} pixels, larger than the {mp} megapixels a page may be."
@@ -165,7 +167,7 @@ class LoadedFile:
             self._open_image()
 
     def _open_image(self) -> None:
-        name = self.path.name
+        name = file_called(self.path, True)
         try:
             with warnings.catch_warnings():
                 # Our own limit below decides; Pillow's warning band (89-179 MP) is noise here.
@@ -175,24 +177,22 @@ class LoadedFile:
                 )
         except Image.DecompressionBombError:
             mp = limits.MAX_PAGE_PIXELS // 1_000_000
-            raise BadInput(f"“{name}” is larger than the {mp} megapixels a page may be.") from None
+            raise BadInput(f"{name} is larger than the {mp} megapixels a page may be.") from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            raise BadInput(
-                f"“{name}” is damaged or is not a picture the program can read."
-            ) from None
+            raise BadInput(f"{name} is damaged or is not a picture the program can read.") from None
         self._img = img
         try:
             count = getattr(img, "n_frames", 1) if self.media_type == TIFF else 1
         except (OSError, ValueError, SyntaxError, EOFError):
             self.close()
-            raise BadInput(f"“{name}” is damaged: its pages cannot be counted.") from None
+            raise BadInput(f"{name} is damaged: its pages cannot be counted.") from None
         except BadInput:
             self.close()
             raise
         if count > limits.MAX_PAGES_PER_FILE:
             self.close()
             raise BadInput(
-                f"“{name}” has {count} pages, more than the {limits.MAX_PAGES_PER_FILE} "
+                f"{name} has {count} pages, more than the {limits.MAX_PAGES_PER_FILE} "
                 "one file may have; split it and import the parts."
             )
         self.page_count = count
@@ -202,18 +202,17 @@ class LoadedFile:
             first = self._frame(0)
             if first.image is None:
                 self.close()
-                raise BadInput(first.problem or f"“{name}” could not be read.")
+                raise BadInput(first.problem or f"{name} could not be read.")
             self._first = first
 
     def _frame(self, index: int) -> SourcePage:
         assert self._img is not None
         number = index + 1
-        name = self.path.name
         try:
             if self._img.tell() != index:
                 self._img.seek(index)
             frame = self._img
-            _check_pixels(name, *frame.size, number if self.page_count > 1 else None)
+            _check_pixels(self.path, *frame.size, number if self.page_count > 1 else None)
             dpi = _plausible(frame.info.get("dpi"))
             frame.load()
             img = _usable(frame)
@@ -226,7 +225,11 @@ class LoadedFile:
             return SourcePage(number, None, problem=exc.message)
         except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
             log.warning("page %d of an imported image is damaged: %s", number, type(exc).__name__)
-            what = f"Page {number} of “{name}”" if self.page_count != 1 else f"“{name}”"
+            what = (
+                f"Page {number} of {file_called(self.path)}"
+                if self.page_count != 1
+                else file_called(self.path, True)
+            )
             return SourcePage(number, None, problem=f"{what} is damaged or cut short.")
         if dpi is not None and min(img.size) / min(dpi) > MAX_SHORT_SIDE_INCHES:
             dpi = None  # "72 dpi" on a 4000-pixel phone photo: a default, not a measurement
@@ -243,7 +246,9 @@ class LoadedFile:
         if self._pdf is not None:
             for p in self._pdf:
                 if p.image is None and self.page_count == 1:
-                    raise BadInput(f"“{self.path.name}” is damaged: its only page cannot be drawn.")
+                    raise BadInput(
+                        f"{file_called(self.path, True)} is damaged: its only page cannot be drawn."
+                    )
                 yield SourcePage(p.number, p.image, p.dpi, False, p.text, p.problem)
             return
         if self._first is not None:
@@ -280,19 +285,19 @@ def load_pages(path: str | Path | InMemoryFile) -> LoadedFile:
     """Open an imported file for reading its pages; ``BadInput`` if it cannot be read at all."""
     if not isinstance(path, InMemoryFile):
         path = Path(path)
-    name = path.name
+    name = file_called(path, True)
     try:
         media_type = sniff(path)
     except IsADirectoryError:
-        raise BadInput(f"“{name}” is a folder, not a file.") from None
+        raise BadInput(f"{name} is a folder, not a file.") from None
     except FileNotFoundError:
-        raise BadInput(f"“{name}” does not exist (any more).") from None
+        raise BadInput(f"{name} does not exist (any more).") from None
     except OSError:
-        raise BadInput(f"“{name}” cannot be opened for reading.") from None
+        raise BadInput(f"{name} cannot be opened for reading.") from None
     if media_type == EMPTY:
-        raise BadInput(f"“{name}” is empty (0 bytes); the scan or copy may not have finished.")
+        raise BadInput(f"{name} is empty (0 bytes); the scan or copy may not have finished.")
     if media_type == UNKNOWN:
-        raise BadInput(f"“{name}” is not a PDF, TIFF, JPEG or PNG file.")
+        raise BadInput(f"{name} is not a PDF, TIFF, JPEG or PNG file.")
     return LoadedFile(path, media_type)
 
 

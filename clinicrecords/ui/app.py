@@ -82,10 +82,10 @@ class AppController:
             QApplication.instance().quit()
 
     def close(self) -> None:
-        from PySide6.QtCore import QThreadPool
+        from clinicrecords.ui.workers import wait_for_all
 
         # Background jobs may still hold the store's connections: let them finish first.
-        QThreadPool.globalInstance().waitForDone(10000)
+        wait_for_all(10000)
         if self.store is not None:
             self.store.close()
 

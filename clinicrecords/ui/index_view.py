@@ -92,8 +92,8 @@ def _import_and_process(
     cancel=None,
 ):  # type: ignore[no-untyped-def]
     report = ingest.import_files(session, paths, source=source, remove_originals=remove)
-    if report.batch_id is not None and report.count("stored"):
-        ingest.process_batch(session, report.batch_id, progress=progress, cancel=cancel)
+    # This import's batch, and any earlier one a file of it was stored in but never read.
+    ingest.read_batches(session, report.to_read, report, progress=progress, cancel=cancel)
     return report
 
 
@@ -306,8 +306,11 @@ class ScanIndexPage(QWidget):
             self.canvas.show_message("No incoming batches. Import files (Ctrl+O) or scan.")
         if resume and self.task is None:
             unfinished = [b for b in rows if b.files_waiting or b.text_pending]
-            if unfinished:
+            if unfinished:  # interrupted (a crash, a full disk, a closed window): carry on
                 self.process(unfinished[-1].id)
+                self.status.setText(
+                    f"Batch {unfinished[-1].id} was not read to the end; reading the rest now."
+                )
 
     def _batch_chosen(self, row: int) -> None:
         b = self.batch_model.row_object(row)
@@ -680,6 +683,7 @@ class ScanIndexPage(QWidget):
             on_done=self._work_done,
             on_error=self._work_failed,
             on_progress=self._progress,
+            long_running=True,  # never in the way of searches and page views
             **kwargs,
         )
 
@@ -801,6 +805,7 @@ class ScanIndexPage(QWidget):
             None,
             on_done=lambda r: self.refresh_batches(),
             on_error=self.status.setText,
+            long_running=True,
         )
 
     def _on_changes(self, changes: Changes) -> None:

@@ -5,17 +5,26 @@ error or its progress back to the UI thread through queued signals, so no widget
 touched from a worker. A ``cancel`` event is passed to ``fn`` when it accepts one. Errors are
 reported in one place: a ClinicError's sentence goes to ``on_error``; anything else is logged
 (scrubbed) and reported as a generic sentence.
+
+Two pools, so that typing never waits behind paper: ``long_running=True`` jobs (importing and
+reading batches, scanning, backups) run on their own pool; everything else (search as you
+type, opening a chart, showing a page) runs on the interactive pool, which long jobs never
+occupy. Before, both shared Qt's global pool of one thread per core: on a 2-core PC an import
+plus a watched-folder batch held both threads and a search waited for a batch to finish. The
+OCR itself runs on the one executor in ``scan/ocr.py``; long jobs mostly wait for it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import inspect
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from clinicrecords import devlog
 from clinicrecords.errors import ClinicError
@@ -27,6 +36,31 @@ class _Signals(QObject):
     done = Signal(object)
     failed = Signal(str, object)
     progress = Signal(int, int)
+
+
+def _emit_loses_true() -> bool:
+    """Whether ``SignalInstance.emit`` hands back ``True`` without a reference of its own.
+
+    PySide6 6.12 does (measured: every Python-side ``emit`` lowers ``True``'s reference
+    count by one). On Python 3.12+ ``True`` is immortal and nothing happens; on 3.11 the
+    count (~1,300 with the whole UI loaded) reaches zero after as many emits and the
+    interpreter aborts ("bool_dealloc"): a batch reports two progress steps a page. Measured
+    once with a throwaway signal, so a fixed PySide costs nothing."""
+    probe = _Signals()
+    before = sys.getrefcount(True)
+    for _ in range(8):
+        probe.progress.emit(0, 0)
+    return before - sys.getrefcount(True) >= 8
+
+
+_LOSES_TRUE: bool | None = None  # measured on the UI thread by the first run_in_background
+
+
+def _emit(signal: Any, *args: Any) -> None:
+    """``signal.emit(*args)``, giving back the reference to ``True`` PySide took (see above)."""
+    signal.emit(*args)
+    if _LOSES_TRUE:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
 
 
 class TaskHandle:
@@ -65,12 +99,12 @@ class _Runnable(QRunnable):
         try:
             result = self.fn(*self.args, **self.kwargs)
         except ClinicError as exc:
-            self.signals.failed.emit(exc.message, exc)
+            _emit(self.signals.failed, exc.message, exc)
         except Exception as exc:  # noqa: BLE001 - reported in one place
             devlog.log_unexpected(exc, getattr(self.fn, "__qualname__", "background task"))
-            self.signals.failed.emit(UNEXPECTED, exc)
+            _emit(self.signals.failed, UNEXPECTED, exc)
         else:
-            self.signals.done.emit(result)
+            _emit(self.signals.done, result)
         finally:
             self.handle.finished = True
 
@@ -89,8 +123,38 @@ def _owner() -> QObject:
     return _keeper
 
 
+# Interactive jobs are short, but a slow one (a large chart, a packet preview) must not hold
+# the only free thread either: a few more threads than cores cost nothing while idle.
+MIN_INTERACTIVE_THREADS = 4
+LONG_THREADS = 4  # long jobs mostly wait on the OCR executor or the disk
+
+_long_pool: QThreadPool | None = None
+
+
 def pool() -> QThreadPool:
-    return QThreadPool.globalInstance()
+    """The interactive pool (Qt's global one, never given long jobs)."""
+    p = QThreadPool.globalInstance()
+    if p.maxThreadCount() < MIN_INTERACTIVE_THREADS:
+        p.setMaxThreadCount(MIN_INTERACTIVE_THREADS)
+    return p
+
+
+def long_pool() -> QThreadPool:
+    """The pool for long jobs (import, batch reading, scanning, backup)."""
+    global _long_pool
+    if _long_pool is None:
+        # Owned by the application (deleted with it, on the UI thread): a parentless pool
+        # left to Python's exit crashed the interpreter's final garbage collection.
+        _long_pool = QThreadPool(QCoreApplication.instance())
+        _long_pool.setObjectName("longJobs")
+        _long_pool.setMaxThreadCount(LONG_THREADS)
+    return _long_pool
+
+
+def wait_for_all(msecs: int = 10_000) -> bool:
+    """Let every background job finish (before the store's connections are closed)."""
+    ok = long_pool().waitForDone(msecs)
+    return QThreadPool.globalInstance().waitForDone(msecs) and ok
 
 
 def run_in_background(
@@ -100,17 +164,22 @@ def run_in_background(
     on_error: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     context: QObject | None = None,
+    long_running: bool = False,
     **kwargs: Any,
 ) -> TaskHandle:
     """Run ``fn`` on a worker; callbacks run on the UI thread, and not at all if ``context``
-    (usually the widget that asked) has been deleted meanwhile."""
+    (usually the widget that asked) has been deleted meanwhile. ``long_running``: seconds or
+    more of work (import, OCR, scan, backup): kept off the interactive pool."""
+    global _LOSES_TRUE
+    if _LOSES_TRUE is None:
+        _LOSES_TRUE = _emit_loses_true()
     handle = TaskHandle()
     signals = _Signals(_owner())
     params = inspect.signature(fn).parameters
     if "cancel" in params:
         kwargs["cancel"] = handle.cancel_event
     if "progress" in params:
-        kwargs["progress"] = signals.progress.emit
+        kwargs["progress"] = lambda done, total: _emit(signals.progress, done, total)
 
     def alive() -> bool:
         return context is None or shiboken6.isValid(context)
@@ -129,5 +198,5 @@ def run_in_background(
     signals.failed.connect(failed)
     if on_progress:
         signals.progress.connect(on_progress)
-    pool().start(_Runnable(fn, args, kwargs, signals, handle))
+    (long_pool() if long_running else pool()).start(_Runnable(fn, args, kwargs, signals, handle))
     return handle
