@@ -288,6 +288,7 @@ class ScanIndexPage(QWidget):
             self.session,
             on_done=lambda rows: self._show_batches(rows, resume),
             on_error=self.status.setText,
+            context=self,
         )
 
     def _show_batches(self, rows: list[ingest.BatchInfo], resume: bool) -> None:
@@ -327,6 +328,7 @@ class ScanIndexPage(QWidget):
             batch_id,
             on_done=lambda res, b=batch_id: self._loaded(b, *res),
             on_error=self.status.setText,
+            context=self,
         )
 
     def _loaded(self, batch_id: int, pages: list[ingest.ScanPage], state: dict) -> None:
@@ -453,6 +455,7 @@ class ScanIndexPage(QWidget):
             page_id,
             on_done=lambda img: self._image_loaded(gen, page_id, img),
             on_error=self.canvas.show_message,
+            context=self,
         )
 
     def _image_loaded(self, gen: int, page_id: int, img: QImage) -> None:
@@ -549,7 +552,12 @@ class ScanIndexPage(QWidget):
         self.pages[page.id] = replace(page, rotation=new)
         self._redraw()
         run_in_background(
-            ingest.rotate_page, self.session, page.id, degrees, on_error=self.status.setText
+            ingest.rotate_page,
+            self.session,
+            page.id,
+            degrees,
+            on_error=self.status.setText,
+            context=self,
         )
 
     def set_aside(self) -> None:
@@ -562,7 +570,7 @@ class ScanIndexPage(QWidget):
         self.order = [i for i in self.order if i != page_id]
         self.status.setText("Page set aside (kept in the store; not filed).")
         run_in_background(
-            ingest.delete_pages, self.session, [page_id], on_error=self.status.setText
+            ingest.delete_pages, self.session, [page_id], on_error=self.status.setText, context=self
         )
         self._regroup([[i for i in g if i != page_id] for g in self.groups], after)
 
@@ -608,6 +616,7 @@ class ScanIndexPage(QWidget):
             set_aside=covers,  # separators stay in the store, not in the chart
             on_done=lambda doc_id: self._filed(doc_id, n, page_ids + covers, v, covers),
             on_error=self._file_failed,
+            context=self,
         )
 
     def _filed(self, doc_id: int, n: int, page_ids: list[int], v: dict, covers: list[int]) -> None:
@@ -664,6 +673,7 @@ class ScanIndexPage(QWidget):
             self.batch_id,
             state,
             on_error=self.status.setText,
+            context=self,
         )
 
     # -- reading pages in ----------------------------------------------------------------------
@@ -685,6 +695,7 @@ class ScanIndexPage(QWidget):
             on_progress=self._progress,
             long_running=True,  # never in the way of searches and page views
             **kwargs,
+            context=self,
         )
 
     def _progress(self, done: int, total: int) -> None:
@@ -714,6 +725,7 @@ class ScanIndexPage(QWidget):
                 )
             ),
             on_error=self.status.setText,
+            context=self,
         )
 
     def _work_done(self, result: object) -> None:
@@ -753,7 +765,10 @@ class ScanIndexPage(QWidget):
 
         self.status.setText("Looking for scanners…")
         run_in_background(
-            sane.list_devices, on_done=self._choose_scanner, on_error=self.status.setText
+            sane.list_devices,
+            on_done=self._choose_scanner,
+            on_error=self.status.setText,
+            context=self,
         )
 
     def _choose_scanner(self, devices: list) -> None:  # type: ignore[type-arg]
@@ -769,7 +784,9 @@ class ScanIndexPage(QWidget):
     def watch_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder the scanner saves into")
         if folder:
-            run_in_background(self._save_watch_folder, folder, on_error=self.status.setText)
+            run_in_background(
+                self._save_watch_folder, folder, on_error=self.status.setText, context=self
+            )
             self.start_watching(folder)
 
     def _save_watch_folder(self, folder: str) -> None:
@@ -806,6 +823,7 @@ class ScanIndexPage(QWidget):
             on_done=lambda r: self.refresh_batches(),
             on_error=self.status.setText,
             long_running=True,
+            context=self,
         )
 
     def _on_changes(self, changes: Changes) -> None:

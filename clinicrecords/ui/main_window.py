@@ -383,6 +383,7 @@ class MainWindow(QMainWindow):
             self.session,
             on_done=done,
             on_error=lambda m: QMessageBox.warning(self, "Verify", m),
+            context=self,
         )
 
     def recovery_sheet(self) -> None:

@@ -104,7 +104,7 @@ class AccountingPanel(QWidget):
         generation = self._generation
         run_in_background(
             accounting.accounting, self.session, self.patient_id, self.show_all.isChecked(),
-            on_done=lambda r: self._show(generation, r), on_error=self.status.setText,
+            on_done=lambda r: self._show(generation, r), on_error=self.status.setText, context=self,
         )  # fmt: skip
 
     def _show(self, generation: int, report: accounting.AccountingReport) -> None:
@@ -139,5 +139,5 @@ class AccountingPanel(QWidget):
         run_in_background(
             save_accounting_pdf, self.session, self.report, path,
             on_done=lambda p: self.status.setText(f"Saved the accounting to {p}."),
-            on_error=self.status.setText,
+            on_error=self.status.setText, context=self,
         )  # fmt: skip

@@ -291,7 +291,7 @@ class NewRequestDialog(QDialog):
         run_in_background(
             service.create_request, self.session, self.patient.id,
             self.requester_name.text(), self.purpose.text(),
-            on_done=self._created, on_error=self._failed, **kwargs,
+            on_done=self._created, on_error=self._failed, **kwargs, context=self,
         )  # fmt: skip
 
     def _created(self, request) -> None:  # type: ignore[no-untyped-def]

@@ -233,7 +233,7 @@ class PacketPanel(QWidget):
 
         self.task = run_in_background(
             release_data.build_packet_bytes, self.session, request_id, self.pages_out,
-            on_done=done, on_error=self._end, on_progress=self._on_progress,
+            on_done=done, on_error=self._end, on_progress=self._on_progress, context=self,
         )  # fmt: skip
 
     def build_preview(self) -> None:
@@ -258,7 +258,7 @@ class PacketPanel(QWidget):
 
         self.task = run_in_background(
             render_thumbnails, data, on_done=done, on_error=self._end,
-            on_progress=self._on_progress,
+            on_progress=self._on_progress, context=self,
         )  # fmt: skip
 
     # --- saving and printing -------------------------------------------------------------
@@ -283,7 +283,12 @@ class PacketPanel(QWidget):
                 self.saved.emit(str(target))
 
             self.task = run_in_background(
-                release_data.save_packet_bytes, data, target, on_done=done, on_error=self._end
+                release_data.save_packet_bytes,
+                data,
+                target,
+                on_done=done,
+                on_error=self._end,
+                context=self,
             )
 
         self._build(copy, "Building the packet…")
@@ -316,6 +321,8 @@ class PacketPanel(QWidget):
                 session.audit("release.print", "release_request", request_id, pages=pages)
                 return pages
 
-            self.task = run_in_background(print_and_record, on_done=done, on_error=self._end)
+            self.task = run_in_background(
+                print_and_record, on_done=done, on_error=self._end, context=self
+            )
 
         self._build(send, "Building the packet to print…")

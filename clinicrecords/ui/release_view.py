@@ -321,7 +321,7 @@ class ReleasePage(QWidget):
         run_in_background(
             release_data.load_log, self.session,
             on_done=lambda data: self._show_log(generation, data),
-            on_error=lambda m: self._say(m, True),
+            on_error=lambda m: self._say(m, True), context=self,
         )  # fmt: skip
 
     def _show_log(self, generation: int, data: LogData) -> None:
@@ -393,7 +393,7 @@ class ReleasePage(QWidget):
         run_in_background(
             release_data.load_detail, self.session, request_id,
             on_done=lambda d: self._show_detail(d, generation),
-            on_error=lambda m: self._say(m, True),
+            on_error=lambda m: self._say(m, True), context=self,
         )  # fmt: skip
 
     def _show_detail(self, detail: RequestDetail | None, generation: int | None = None) -> None:
@@ -485,7 +485,7 @@ class ReleasePage(QWidget):
             if self.request_id is not None:
                 self.open_request(self.request_id)
 
-        run_in_background(fn, self.session, *args, on_done=finished, on_error=failed)
+        run_in_background(fn, self.session, *args, on_done=finished, on_error=failed, context=self)
 
     def toggle_page(self, page_id: int, include: bool) -> None:
         self._change(
