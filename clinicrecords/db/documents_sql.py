@@ -127,6 +127,10 @@ def doc_types(conn: Connection) -> list[dict]:
     return [dict(r) for r in conn.execute("SELECT * FROM doc_types ORDER BY label")]
 
 
+def doc_type_exists(conn: Connection, code: str) -> bool:
+    return conn.execute("SELECT 1 FROM doc_types WHERE code = ?", (code,)).fetchone() is not None
+
+
 def all_page_blobs(conn: Connection) -> list[tuple[int, str, str]]:
     return [(r[0], r[1], r[2]) for r in conn.execute("SELECT id, blob_id, sha256 FROM pages")]
 
