@@ -180,6 +180,22 @@ def test_authorized_sensitive_goes_out_with_part2_notice(
     assert sum("42 CFR Part 2 record" in t for t in texts) == 2  # the two SUD pages
 
 
+def test_authorization_document_must_be_in_this_chart(
+    release: Session, admin_session: Session, chart: dict
+) -> None:
+    other = make_chart(admin_session, "Otherperson", "Bea")
+    req = service.create_request(release, chart["patient"].id, "Lee Lawyer", "claim",
+                                 requester_type="attorney")  # fmt: skip
+    for document_id in (other["docs"]["roi_authorization"], 999_999):
+        with pytest.raises(BadInput, match="in this patient's chart"):
+            service.record_authorization(release, req.id, valid_auth(document_id=document_id))
+    service.record_authorization(
+        release, req.id, valid_auth(document_id=chart["docs"]["roi_authorization"])
+    )
+    recorded = service.get_authorization(release, req.id)
+    assert recorded is not None and recorded.document_id == chart["docs"]["roi_authorization"]
+
+
 def test_expired_authorization_blocks_sending(release: Session, chart: dict) -> None:
     req = service.create_request(
         release, chart["patient"].id, "Ins Co", "underwriting", requester_type="insurer",

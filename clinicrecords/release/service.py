@@ -14,6 +14,7 @@ from datetime import date
 from typing import BinaryIO
 
 from clinicrecords import page_access
+from clinicrecords.db import documents_sql
 from clinicrecords.db import release as sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.patients import get as get_patient_row
@@ -219,11 +220,9 @@ def _put_authorization(
         "recorded_by": session.user.id,
     }
     if auth.document_id is not None:
-        row = conn.execute(
-            "SELECT d.patient_id FROM documents d WHERE d.id = ?", (auth.document_id,)
-        ).fetchone()
+        owner = documents_sql.document_patient_id(conn, auth.document_id)
         req = sql.request(conn, request_id)
-        if row is None or req is None or row[0] != req["patient_id"]:
+        if owner is None or req is None or owner != req["patient_id"]:
             raise BadInput("The authorization document must be in this patient's chart.")
     sql.put_authorization(conn, request_id, fields)
 
