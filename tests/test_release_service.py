@@ -241,6 +241,30 @@ def test_minimum_necessary_by_hand_and_by_range(release: Session, chart: dict) -
     ].included
 
 
+def test_set_scope_narrows_and_widens_the_selection(release: Session, chart: dict) -> None:
+    req = service.create_request(release, chart["patient"].id, "Pat", "own copy",
+                                 requester_type="patient")  # fmt: skip
+    sel = service.set_scope(
+        release, req.id, date_from=date(2024, 1, 1), date_to=date(2024, 12, 31),
+        doc_types=("consult", "lab"), include_sensitive=False,
+    )  # fmt: skip
+    assert {s.doc_type for s in sel} == {"consult"}
+    stored = service.get_request(release, req.id)
+    assert (stored.date_from, stored.date_to) == (date(2024, 1, 1), date(2024, 12, 31))
+    assert stored.doc_types == ("consult", "lab") and not stored.include_sensitive
+    sel = service.set_scope(
+        release, req.id, date_from=None, date_to=None, doc_types=(), include_sensitive=True
+    )
+    assert {s.doc_type for s in sel} >= {"lab", "consult", "mental_health"}
+    stored = service.get_request(release, req.id)
+    assert stored.date_from is None and stored.doc_types == () and stored.include_sensitive
+    with pytest.raises(BadInput):
+        service.set_scope(
+            release, req.id, date_from=date(2024, 2, 1), date_to=date(2024, 1, 1),
+            doc_types=(), include_sensitive=False,
+        )  # fmt: skip
+
+
 def test_status_flow(release: Session, chart: dict) -> None:
     req = service.create_request(release, chart["patient"].id, "X", "Y", requester_type="patient")
     with pytest.raises(BadInput, match="reason"):

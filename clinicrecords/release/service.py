@@ -395,16 +395,13 @@ def set_scope(
     with session.db.write() as conn:
         req = _open_request(conn, request_id)
         types = sorted(rules.parse_codes(doc_types, sql.doc_type_codes(conn), "document type"))
-        conn.execute(
-            "UPDATE release_requests SET date_from = ?, date_to = ?, doc_types = ?, "
-            "include_sensitive = ? WHERE id = ?",
-            (
-                date_from.isoformat() if date_from else None,
-                date_to.isoformat() if date_to else None,
-                json.dumps(types),
-                int(include_sensitive),
-                request_id,
-            ),
+        sql.set_scope(
+            conn,
+            request_id,
+            date_from.isoformat() if date_from else None,
+            date_to.isoformat() if date_to else None,
+            types,
+            include_sensitive,
         )
         _reselect(conn, request_id)
         session.audit("release.scope", "release_request", req["code"], conn=conn)
