@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clinicrecords import audit, keys
-from clinicrecords.db import audit_sql, documents_sql
+from clinicrecords.db import audit_sql, documents_sql, maintenance_sql
 from clinicrecords.db.connection import DatabaseError, open_copy_target, open_snapshot
 from clinicrecords.db.migrate import latest_version, schema_version
 from clinicrecords.db.pagestore import PageStore, fsync_dir
@@ -225,7 +225,7 @@ class _GenerationWriter:
             head = audit_sql.last_row(target)
             warning = check_audit_anchor(target, self.previous)
             self.blobs = blobs
-            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            maintenance_sql.use_rollback_journal(target)  # one self-contained file
         finally:
             target.close()
             source.close()
@@ -562,13 +562,13 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifyReport
     report = VerifyReport()
     conn = store.db.new_connection()
     try:
-        bad = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+        bad = maintenance_sql.cipher_integrity_check(conn)
         if bad:
             report.problems.append(f"{len(bad)} database page(s) fail their HMAC (damaged file)")
-        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        integrity = maintenance_sql.integrity_check(conn)
         if integrity != ["ok"]:
             report.problems.append("database integrity check: " + "; ".join(integrity[:5]))
-        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+        fk = maintenance_sql.foreign_key_check(conn)
         if fk:
             report.problems.append(f"{len(fk)} row(s) point at rows that do not exist")
         version = schema_version(conn)
