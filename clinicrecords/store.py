@@ -17,7 +17,7 @@ from pathlib import Path
 
 from clinicrecords import keys
 from clinicrecords.db import settings_sql
-from clinicrecords.db.connection import Database, open_connection
+from clinicrecords.db.connection import Database, open_connection, transaction
 from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import PageStore
 from clinicrecords.errors import (
@@ -94,12 +94,11 @@ class Store:
         conn = open_connection(data_dir / DB_NAME, keys.derive_keys(master).database)
         try:
             migrate(conn, data_dir / DB_NAME, keys.derive_keys(master).database)
-            conn.execute("BEGIN IMMEDIATE")
-            settings_sql.put(conn, "store.id", store_id)
-            from clinicrecords.settings import initial_setting  # (settings imports store)
+            with transaction(conn):
+                settings_sql.put(conn, "store.id", store_id)
+                from clinicrecords.settings import initial_setting  # (settings imports store)
 
-            initial_setting(conn, "clinic.name", clinic_name)
-            conn.execute("COMMIT")
+                initial_setting(conn, "clinic.name", clinic_name)
         finally:
             conn.close()
         # The key file is written last: a store without one is recognisably unfinished.

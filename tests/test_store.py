@@ -202,6 +202,24 @@ def test_create_refuses_existing_store(store_dir: Path) -> None:
         Store.create(store_dir, PASSPHRASE)
 
 
+def test_create_records_the_store_id_and_clinic_name_and_they_survive_reopening(
+    tmp_path: Path,
+) -> None:
+    from clinicrecords.db import settings_sql
+    from clinicrecords.settings import get_setting
+
+    made, _recovery = Store.create(tmp_path / "new", PASSPHRASE, clinic_name="Riverside Clinic")
+    store_id = made.store_id
+    made.close()
+    store = Store.open(tmp_path / "new", PASSPHRASE)
+    try:
+        with store.db.read() as conn:
+            assert settings_sql.get(conn, "store.id") == store_id
+            assert get_setting(conn, "clinic.name") == "Riverside Clinic"
+    finally:
+        store.close()
+
+
 def test_recovery_key_round_trip_and_typo_detection() -> None:
     master = keys.new_master_key()
     text = keys.encode_recovery_key(master)

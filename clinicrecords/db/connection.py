@@ -52,6 +52,19 @@ def _rollback(conn: Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` on a private connection (one not owned by a
+    :class:`Database`, e.g. while a store is being created); rolled back if the block raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
 class Database:
     """One SQLCipher file and a connection per thread."""
 
