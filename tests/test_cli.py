@@ -138,6 +138,13 @@ def test_errors_are_one_line_with_nonzero_exit(store_dir: Path, tmp_path: Path) 
     )
     assert r.returncode == 4 and "not correct" in r.stderr
 
+    # Several accounts and no --user: the command asks who is acting instead of guessing.
+    r = run(
+        ["--data-dir", str(store_dir), "patients", "list"],
+        {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD},
+    )
+    assert r.returncode == 4 and "--user NAME" in r.stderr
+
 
 def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
     from clinicrecords.store import Store

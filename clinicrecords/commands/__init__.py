@@ -100,12 +100,11 @@ class CommandContext:
         name = getattr(self.args, "user", None) or os.environ.get(USER_ENV)
         if name:
             return name
-        from clinicrecords.db import users_sql
+        from clinicrecords.auth import active_usernames
 
-        with store.db.read() as conn:
-            active = [u for u in users_sql.all_users(conn) if u["active"]]
+        active = active_usernames(store)
         if len(active) == 1:  # a store with one account: that is who is acting
-            return active[0]["username"]
+            return active[0]
         raise AuthError(f"Say who is acting: --user NAME (or set {USER_ENV}).")
 
     def session(self) -> Session:
