@@ -36,6 +36,17 @@ def is_store(data_dir: Path) -> bool:
     return (data_dir / DB_NAME).exists() or (data_dir / keys.KEYFILE_NAME).exists()
 
 
+def store_id_for_master(data_dir: Path, master: bytes) -> str:
+    """Open the records database with a master key (read from the recovery sheet) and return
+    the store's id: proves the key opens this store before a new key file is written for it.
+    A key that does not open it raises StoreCorrupt, as any open does."""
+    conn = open_connection(data_dir / DB_NAME, keys.derive_keys(master).database)
+    try:
+        return settings_sql.get(conn, "store.id")
+    finally:
+        conn.close()
+
+
 def _heal_keyfile(
     data_dir: Path, keyfile: keys.KeyFile, master: bytes, passphrase: str | None
 ) -> None:

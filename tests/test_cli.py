@@ -153,6 +153,14 @@ def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
     recovery = s.recovery_key()
     s.close()
     (store_dir / "keyfile.json").unlink()
+    other, other_recovery = Store.create(tmp_path / "other", PASSPHRASE)
+    other.close()
+    r = run(  # another store's recovery key does not open this one: no key file is written
+        ["--data-dir", str(store_dir), "key", "recover", "--recovery-key", other_recovery],
+        {"CLINICRECORDS_PASSPHRASE": "a brand new passphrase"},
+    )
+    assert r.returncode == 3 and "cannot be read" in r.stderr
+    assert not (store_dir / "keyfile.json").exists()
     r = run(
         ["--data-dir", str(store_dir), "key", "recover", "--recovery-key", recovery],
         {"CLINICRECORDS_PASSPHRASE": "a brand new passphrase"},
