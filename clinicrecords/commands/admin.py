@@ -461,15 +461,9 @@ def run_settings_set(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords import audit
+    from clinicrecords.admin_review import verify_audit
 
-    session = ctx.session()
-    session.require("audit.verify")
-    conn = session.db.new_connection()
-    try:
-        report = audit.verify(conn)
-    finally:
-        conn.close()
+    report = verify_audit(ctx.session())
     ctx.emit(
         {"ok": report.ok, "rows": report.rows, "problems": report.problems},
         "\n".join(
@@ -482,12 +476,9 @@ def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_audit_list(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.db import audit_sql
+    from clinicrecords.admin_review import newest_rows
 
-    session = ctx.session()
-    session.require("audit.read")
-    with session.db.read() as conn:
-        rows = audit_sql.recent(conn, args.limit)
+    rows = newest_rows(ctx.session(), args.limit)
     ctx.emit(
         {"rows": rows},
         "\n".join(
