@@ -166,7 +166,19 @@ def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
         {"CLINICRECORDS_PASSPHRASE": "a brand new passphrase"},
     )
     assert r.returncode == 0, r.stderr
-    Store.open(store_dir, "a brand new passphrase").close()
+    s = Store.open(store_dir, "a brand new passphrase")
+    try:  # the recovery is in the audit trail, chained like any other row
+        from clinicrecords import audit
+
+        conn = s.db.connection()
+        last = conn.execute(
+            "SELECT user_id, username, action, object_type, object_id FROM audit_log "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        assert tuple(last) == (None, "(recovery)", "key.recover", "store", s.store_id)
+        assert audit.verify(conn).ok
+    finally:
+        s.close()
 
 
 def test_key_recover_reads_the_recovery_key_from_standard_input(store_dir: Path) -> None:

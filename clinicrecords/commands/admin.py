@@ -295,8 +295,7 @@ def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
     try:
         from clinicrecords import audit
 
-        with store.db.write() as c:
-            audit.append(c, None, "(recovery)", "key.recover", "store", store_id)
+        audit.append_unattended(store, "(recovery)", "key.recover", "store", store_id)
     finally:
         store.close()
     ctx.emit(
