@@ -15,6 +15,8 @@ import os
 import threading
 from pathlib import Path
 
+import platformdirs
+
 from clinicrecords import keys
 from clinicrecords.db import settings_sql
 from clinicrecords.db.connection import Database, open_connection, transaction
@@ -30,6 +32,16 @@ from clinicrecords.errors import (
 DB_NAME = "clinic.db"
 PAGES_DIR = "pages"
 PASSPHRASE_ENV = "CLINICRECORDS_PASSPHRASE"
+DATA_DIR_ENV = "CLINICRECORDS_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    """Where the clinic's data folder is when no --data-dir is given: CLINICRECORDS_DATA_DIR,
+    else the per-user data folder. The command line and the desktop program both ask here."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("ClinicRecords", "ClinicRecords"))
 
 
 def is_store(data_dir: Path) -> bool:

@@ -335,3 +335,17 @@ def test_failing_migration_rolls_back_and_leaves_the_store_as_it_was(
     )
     c.close()
     Store.open(store_dir, PASSPHRASE).close()
+
+
+def test_default_data_dir_is_the_environment_or_the_per_user_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """One answer for the command line and the desktop program (which no longer asks commands)."""
+    import clinicrecords.commands
+    from clinicrecords.store import default_data_dir
+
+    monkeypatch.setenv("CLINICRECORDS_DATA_DIR", str(tmp_path / "clinic"))
+    assert default_data_dir() == tmp_path / "clinic"
+    monkeypatch.delenv("CLINICRECORDS_DATA_DIR")
+    assert default_data_dir().name == "ClinicRecords"
+    assert clinicrecords.commands.default_data_dir is default_data_dir  # still importable there

@@ -15,22 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from clinicrecords.errors import AuthError, PassphraseRequired
 from clinicrecords.session import Session
-from clinicrecords.store import PASSPHRASE_ENV, Store
+from clinicrecords.store import PASSPHRASE_ENV, Store, default_data_dir
 
 USER_ENV = "CLINICRECORDS_USER"
 PASSWORD_ENV = "CLINICRECORDS_PASSWORD"
-DATA_DIR_ENV = "CLINICRECORDS_DATA_DIR"
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        return Path(env)
-    return Path(platformdirs.user_data_dir("ClinicRecords", "ClinicRecords"))
 
 
 def add_common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from clinicrecords import devlog
 from clinicrecords.errors import ClinicError, PassphraseRequired
 from clinicrecords.session import Session
-from clinicrecords.store import Store, is_store
+from clinicrecords.store import Store, default_data_dir, is_store
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.style import STYLE
 
@@ -142,8 +142,6 @@ def run(data_dir: Path) -> int:
 
 
 def main() -> int:
-    from clinicrecords.commands import default_data_dir
-
     args = sys.argv[1:]
     data_dir = (
         Path(args[args.index("--data-dir") + 1]) if "--data-dir" in args else default_data_dir()
