@@ -124,6 +124,14 @@ def recent_rows(session: Session, limit: int, offset: int = 0, text: str = "") -
         return [_row(r) for r in audit_sql.page(conn, limit, offset, text.strip())]
 
 
+def newest_rows(session: Session, limit: int) -> list[dict]:
+    """The command line's ``audit list``: the newest rows as plain dicts for its JSON (SQLite's
+    LIMIT: 0 gives none, a negative limit every row, which a script exporting the trail uses)."""
+    session.require("audit.read")
+    with session.db.read() as conn:
+        return audit_sql.recent(conn, limit)
+
+
 def verify_audit(session: Session) -> audit.AuditReport:
     """Walk the whole chain on a private connection (it may take a while on a large trail)."""
     session.require("audit.verify")

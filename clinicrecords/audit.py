@@ -12,10 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from clinicrecords.db import audit_sql, settings_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.timeutil import utc_now
+
+if TYPE_CHECKING:
+    from clinicrecords.store import Store
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit.head"
@@ -67,6 +71,15 @@ def append(
     audit_sql.insert(conn, row)
     settings_sql.put(conn, HEAD_KEY, {"id": new_id, "hash": row["hash"]})
     return new_id
+
+
+def append_unattended(
+    store: Store, username: str, action: str, object_type: str = "", object_id: str | int = ""
+) -> int:
+    """One row, in its own write transaction, for an action no signed-in user took (the
+    store's key recovered from the recovery sheet): ``username`` says what acted."""
+    with store.db.write() as conn:
+        return append(conn, None, username, action, object_type, object_id)
 
 
 @dataclass

@@ -73,6 +73,13 @@ def add_user(
         return _user(users_sql.by_id(conn, uid))
 
 
+def active_usernames(store: Store) -> list[str]:
+    """Who could sign in, read before anyone has: a store with one account lets the command
+    line act as that account without ``--user`` (the password is still asked for)."""
+    with store.db.read() as conn:
+        return [u["username"] for u in users_sql.all_users(conn) if u["active"]]
+
+
 def list_users(session: Session) -> list[User]:
     session.require("user.manage")
     with session.db.read() as conn:

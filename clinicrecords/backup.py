@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clinicrecords import audit, keys
-from clinicrecords.db import documents_sql
+from clinicrecords.db import audit_sql, documents_sql, maintenance_sql
 from clinicrecords.db.connection import DatabaseError, open_copy_target, open_snapshot
 from clinicrecords.db.migrate import latest_version, schema_version
 from clinicrecords.db.pagestore import PageStore, fsync_dir
@@ -84,8 +84,8 @@ def check_audit_anchor(conn, manifest: dict) -> str | None:  # type: ignore[no-u
     head = manifest.get("audit_head")
     if not head:
         return None
-    row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (int(head["id"]),)).fetchone()
-    if row is None or row[0] != head["hash"]:
+    recorded = audit_sql.hash_of(conn, int(head["id"]))
+    if recorded is None or recorded != head["hash"]:
         return (
             f"The audit trail differs from the one recorded by the backup of "
             f"{str(manifest.get('created_at', '?'))[:10]}: rows up to {head['id']} were altered "
@@ -221,13 +221,11 @@ class _GenerationWriter:
                 | {b for _, b, _ in documents_sql.all_file_blobs(target)}
             )
             version = schema_version(target)
-            audit_rows = int(target.execute("SELECT count(*) FROM audit_log").fetchone()[0])
-            head = target.execute(
-                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
-            ).fetchone()
+            audit_rows = audit_sql.count(target)
+            head = audit_sql.last_row(target)
             warning = check_audit_anchor(target, self.previous)
             self.blobs = blobs
-            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            maintenance_sql.use_rollback_journal(target)  # one self-contained file
         finally:
             target.close()
             source.close()
@@ -564,13 +562,13 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifyReport
     report = VerifyReport()
     conn = store.db.new_connection()
     try:
-        bad = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
+        bad = maintenance_sql.cipher_integrity_check(conn)
         if bad:
             report.problems.append(f"{len(bad)} database page(s) fail their HMAC (damaged file)")
-        integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        integrity = maintenance_sql.integrity_check(conn)
         if integrity != ["ok"]:
             report.problems.append("database integrity check: " + "; ".join(integrity[:5]))
-        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+        fk = maintenance_sql.foreign_key_check(conn)
         if fk:
             report.problems.append(f"{len(fk)} row(s) point at rows that do not exist")
         version = schema_version(conn)

@@ -57,7 +57,7 @@ def add_document(
     with session.db.write() as conn:
         if patients_sql.get(conn, patient_id) is None:
             raise NotFound("That chart does not exist.")
-        if conn.execute("SELECT 1 FROM doc_types WHERE code = ?", (doc_type,)).fetchone() is None:
+        if not documents_sql.doc_type_exists(conn, doc_type):
             raise BadInput("That document type does not exist.")
         doc_id = documents_sql.insert_document(
             conn,

@@ -241,6 +241,17 @@ def patient_by_mrn(session: Session, mrn: str) -> Patient:
     return patient
 
 
+def patient_id_by_mrn(session: Session, mrn: str) -> int:
+    """The id of the chart with this MRN (or holding it as an alias). Unlike ``patient_by_mrn``
+    a merged chart's MRN names that chart itself, not its survivor: merge and unmerge need it."""
+    session.require("patient.read")
+    with session.db.read() as conn:
+        pid = patients_sql.id_by_mrn(conn, mrn.strip())
+    if pid is None:
+        raise NotFound("No chart has that MRN.")
+    return pid
+
+
 def list_patients(session: Session, limit: int = 100, offset: int = 0) -> list[Patient]:
     session.require("patient.read")
     with session.db.read() as conn:

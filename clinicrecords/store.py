@@ -15,9 +15,11 @@ import os
 import threading
 from pathlib import Path
 
+import platformdirs
+
 from clinicrecords import keys
 from clinicrecords.db import settings_sql
-from clinicrecords.db.connection import Database, open_connection
+from clinicrecords.db.connection import Database, open_connection, transaction
 from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import PageStore
 from clinicrecords.errors import (
@@ -30,10 +32,31 @@ from clinicrecords.errors import (
 DB_NAME = "clinic.db"
 PAGES_DIR = "pages"
 PASSPHRASE_ENV = "CLINICRECORDS_PASSPHRASE"
+DATA_DIR_ENV = "CLINICRECORDS_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    """Where the clinic's data folder is when no --data-dir is given: CLINICRECORDS_DATA_DIR,
+    else the per-user data folder. The command line and the desktop program both ask here."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("ClinicRecords", "ClinicRecords"))
 
 
 def is_store(data_dir: Path) -> bool:
     return (data_dir / DB_NAME).exists() or (data_dir / keys.KEYFILE_NAME).exists()
+
+
+def store_id_for_master(data_dir: Path, master: bytes) -> str:
+    """Open the records database with a master key (read from the recovery sheet) and return
+    the store's id: proves the key opens this store before a new key file is written for it.
+    A key that does not open it raises StoreCorrupt, as any open does."""
+    conn = open_connection(data_dir / DB_NAME, keys.derive_keys(master).database)
+    try:
+        return settings_sql.get(conn, "store.id")
+    finally:
+        conn.close()
 
 
 def _heal_keyfile(
@@ -94,12 +117,11 @@ class Store:
         conn = open_connection(data_dir / DB_NAME, keys.derive_keys(master).database)
         try:
             migrate(conn, data_dir / DB_NAME, keys.derive_keys(master).database)
-            conn.execute("BEGIN IMMEDIATE")
-            settings_sql.put(conn, "store.id", store_id)
-            from clinicrecords.settings import initial_setting  # (settings imports store)
+            with transaction(conn):
+                settings_sql.put(conn, "store.id", store_id)
+                from clinicrecords.settings import initial_setting  # (settings imports store)
 
-            initial_setting(conn, "clinic.name", clinic_name)
-            conn.execute("COMMIT")
+                initial_setting(conn, "clinic.name", clinic_name)
         finally:
             conn.close()
         # The key file is written last: a store without one is recognisably unfinished.

@@ -105,3 +105,27 @@ def test_lockout_after_repeated_failures(store) -> None:
             auth.login(store, USERS["clerk"], "bad guess 123")
     with pytest.raises(AuthError, match="locked"):
         auth.login(store, USERS["clerk"], PASSWORD)
+
+
+def test_cli_audit_list_and_verify(admin_session, store_dir, cli_env, capsys, monkeypatch) -> None:
+    import json
+
+    from clinicrecords.cli import main
+
+    _make_rows(admin_session, 3)
+    base = ["--data-dir", str(store_dir), "audit"]
+    assert main([*base, "list", "--limit", "2", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["action"] for r in rows] == ["login", "patient.create"]  # newest first: the CLI's
+    assert set(rows[0]) == {"id", "ts", "username", "action", "object_type", "object_id", "detail"}
+    assert main([*base, "list", "--limit", "-1", "--json"]) == 0  # SQLite's "no limit"
+    ids = [r["id"] for r in json.loads(capsys.readouterr().out)["rows"]]
+    assert ids == list(range(ids[0], 0, -1))  # every row, newest first
+    assert main([*base, "verify", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    _unlock(admin_session.db.connection())
+    admin_session.db.connection().execute("UPDATE audit_log SET action = 'x' WHERE id = 2")
+    assert main([*base, "verify"]) == 8
+    assert "PROBLEM" in capsys.readouterr().out
+    monkeypatch.setenv("CLINICRECORDS_USER", USERS["clerk"])
+    assert main([*base, "list"]) == 5 and main([*base, "verify"]) == 5

@@ -111,6 +111,18 @@ def test_verify_reports_a_damaged_page(store, admin_session) -> None:
     assert any("missing" in p for p in report.problems)
 
 
+def test_verify_runs_the_database_checks_and_names_a_dangling_row(store, admin_session) -> None:
+    _fill(admin_session)
+    assert backup.verify_store(store).problems == []
+    conn = store.db.new_connection()
+    try:
+        conn.execute("PRAGMA foreign_keys = OFF")  # what a hand edit or a bad tool could do
+        conn.execute("UPDATE documents SET patient_id = 999999 WHERE id = 1")
+    finally:
+        conn.close()
+    assert backup.verify_store(store).problems == ["1 row(s) point at rows that do not exist"]
+
+
 def test_a_consistently_rewritten_audit_trail_is_caught_by_the_last_backup(
     admin_session, tmp_path: Path
 ) -> None:

@@ -144,6 +144,13 @@ def test_open_missing_chart(admin_session) -> None:
         charts.open_chart(admin_session, 9999)
 
 
+def test_add_document_refuses_an_unknown_document_type(admin_session, chart) -> None:
+    p, _docs = chart
+    with pytest.raises(BadInput, match="document type does not exist"):
+        add_document(admin_session, p.id, "no_such_type", None, [PageInput(png_page("x"))])
+    assert len(charts.open_chart(admin_session, p.id).documents) == 4
+
+
 def test_tiff_pages_become_png_for_the_viewer(admin_session) -> None:
     import io
 

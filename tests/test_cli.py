@@ -138,6 +138,13 @@ def test_errors_are_one_line_with_nonzero_exit(store_dir: Path, tmp_path: Path) 
     )
     assert r.returncode == 4 and "not correct" in r.stderr
 
+    # Several accounts and no --user: the command asks who is acting instead of guessing.
+    r = run(
+        ["--data-dir", str(store_dir), "patients", "list"],
+        {"CLINICRECORDS_PASSPHRASE": PASSPHRASE, "CLINICRECORDS_PASSWORD": PASSWORD},
+    )
+    assert r.returncode == 4 and "--user NAME" in r.stderr
+
 
 def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
     from clinicrecords.store import Store
@@ -146,12 +153,32 @@ def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
     recovery = s.recovery_key()
     s.close()
     (store_dir / "keyfile.json").unlink()
+    other, other_recovery = Store.create(tmp_path / "other", PASSPHRASE)
+    other.close()
+    r = run(  # another store's recovery key does not open this one: no key file is written
+        ["--data-dir", str(store_dir), "key", "recover", "--recovery-key", other_recovery],
+        {"CLINICRECORDS_PASSPHRASE": "a brand new passphrase"},
+    )
+    assert r.returncode == 3 and "cannot be read" in r.stderr
+    assert not (store_dir / "keyfile.json").exists()
     r = run(
         ["--data-dir", str(store_dir), "key", "recover", "--recovery-key", recovery],
         {"CLINICRECORDS_PASSPHRASE": "a brand new passphrase"},
     )
     assert r.returncode == 0, r.stderr
-    Store.open(store_dir, "a brand new passphrase").close()
+    s = Store.open(store_dir, "a brand new passphrase")
+    try:  # the recovery is in the audit trail, chained like any other row
+        from clinicrecords import audit
+
+        conn = s.db.connection()
+        last = conn.execute(
+            "SELECT user_id, username, action, object_type, object_id FROM audit_log "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        assert tuple(last) == (None, "(recovery)", "key.recover", "store", s.store_id)
+        assert audit.verify(conn).ok
+    finally:
+        s.close()
 
 
 def test_key_recover_reads_the_recovery_key_from_standard_input(store_dir: Path) -> None:

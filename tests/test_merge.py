@@ -9,7 +9,7 @@ import pytest
 
 from clinicrecords import charts, lookup, merge
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.errors import AccessDenied, BadInput
+from clinicrecords.errors import AccessDenied, BadInput, NotFound
 from clinicrecords.patients import PatientInput, patient_by_mrn, register_patient
 from tests.helpers import png_page
 
@@ -190,5 +190,12 @@ def test_cli_merge_and_unmerge(admin_session, store_dir, cli_env, capsys) -> Non
     assert main(["--data-dir", str(store_dir), "chart", b.mrn, "--json"]) == 0
     chart = json.loads(capsys.readouterr().out)
     assert chart["patient"]["mrn"] == a.mrn and len(chart["documents"]) == 5
+    # merge names the charts themselves: the merged MRN is that (merged) chart, not its survivor
+    again = ["--data-dir", str(store_dir), "merge", a.mrn, b.mrn, "--reason", "once more"]
+    assert main(again) == BadInput.exit_code
+    assert "already merged" in capsys.readouterr().err
+    unknown = ["--data-dir", str(store_dir), "merge", a.mrn, "00000000", "--reason", "typo"]
+    assert main(unknown) == NotFound.exit_code
+    assert "No chart has that MRN." in capsys.readouterr().err
     assert main(["--data-dir", str(store_dir), "unmerge", str(out["merge_id"]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["documents_returned"] == 3

@@ -180,6 +180,22 @@ def test_authorized_sensitive_goes_out_with_part2_notice(
     assert sum("42 CFR Part 2 record" in t for t in texts) == 2  # the two SUD pages
 
 
+def test_authorization_document_must_be_in_this_chart(
+    release: Session, admin_session: Session, chart: dict
+) -> None:
+    other = make_chart(admin_session, "Otherperson", "Bea")
+    req = service.create_request(release, chart["patient"].id, "Lee Lawyer", "claim",
+                                 requester_type="attorney")  # fmt: skip
+    for document_id in (other["docs"]["roi_authorization"], 999_999):
+        with pytest.raises(BadInput, match="in this patient's chart"):
+            service.record_authorization(release, req.id, valid_auth(document_id=document_id))
+    service.record_authorization(
+        release, req.id, valid_auth(document_id=chart["docs"]["roi_authorization"])
+    )
+    recorded = service.get_authorization(release, req.id)
+    assert recorded is not None and recorded.document_id == chart["docs"]["roi_authorization"]
+
+
 def test_expired_authorization_blocks_sending(release: Session, chart: dict) -> None:
     req = service.create_request(
         release, chart["patient"].id, "Ins Co", "underwriting", requester_type="insurer",
@@ -223,6 +239,30 @@ def test_minimum_necessary_by_hand_and_by_range(release: Session, chart: dict) -
     assert {s.page_id: s for s in service.get_selection(release, req.id)}[
         first_lab.page_id
     ].included
+
+
+def test_set_scope_narrows_and_widens_the_selection(release: Session, chart: dict) -> None:
+    req = service.create_request(release, chart["patient"].id, "Pat", "own copy",
+                                 requester_type="patient")  # fmt: skip
+    sel = service.set_scope(
+        release, req.id, date_from=date(2024, 1, 1), date_to=date(2024, 12, 31),
+        doc_types=("consult", "lab"), include_sensitive=False,
+    )  # fmt: skip
+    assert {s.doc_type for s in sel} == {"consult"}
+    stored = service.get_request(release, req.id)
+    assert (stored.date_from, stored.date_to) == (date(2024, 1, 1), date(2024, 12, 31))
+    assert stored.doc_types == ("consult", "lab") and not stored.include_sensitive
+    sel = service.set_scope(
+        release, req.id, date_from=None, date_to=None, doc_types=(), include_sensitive=True
+    )
+    assert {s.doc_type for s in sel} >= {"lab", "consult", "mental_health"}
+    stored = service.get_request(release, req.id)
+    assert stored.date_from is None and stored.doc_types == () and stored.include_sensitive
+    with pytest.raises(BadInput):
+        service.set_scope(
+            release, req.id, date_from=date(2024, 2, 1), date_to=date(2024, 1, 1),
+            doc_types=(), include_sensitive=False,
+        )  # fmt: skip
 
 
 def test_status_flow(release: Session, chart: dict) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import backup, ingest
-from clinicrecords.db import pagestore
+from clinicrecords import backup, fileio, ingest
 from clinicrecords.errors import DiskFull
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.store import Store
@@ -73,10 +72,10 @@ def test_page_store_full_disk_stores_nothing_and_says_so(
     def full_disk(fd: int) -> None:  # the write reaches the disk at fsync, as on a real full disk
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pagestore.os, "fsync", full_disk)
+    monkeypatch.setattr(fileio.os, "fsync", full_disk)
     with pytest.raises(DiskFull, match="disk is full"):  # the whole import stops: so would the rest
         ingest.import_files(admin_session, [src])
-    monkeypatch.setattr(pagestore.os, "fsync", real_fsync)
+    monkeypatch.setattr(fileio.os, "fsync", real_fsync)
     assert _counts(conn)[1] == before[1]
     assert ingest.open_batches(admin_session) == []  # no empty batch left in the queue
     files_after = sorted(p.name for p in admin_session.store.pages.root.rglob("*") if p.is_file())

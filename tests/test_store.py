@@ -202,6 +202,24 @@ def test_create_refuses_existing_store(store_dir: Path) -> None:
         Store.create(store_dir, PASSPHRASE)
 
 
+def test_create_records_the_store_id_and_clinic_name_and_they_survive_reopening(
+    tmp_path: Path,
+) -> None:
+    from clinicrecords.db import settings_sql
+    from clinicrecords.settings import get_setting
+
+    made, _recovery = Store.create(tmp_path / "new", PASSPHRASE, clinic_name="Riverside Clinic")
+    store_id = made.store_id
+    made.close()
+    store = Store.open(tmp_path / "new", PASSPHRASE)
+    try:
+        with store.db.read() as conn:
+            assert settings_sql.get(conn, "store.id") == store_id
+            assert get_setting(conn, "clinic.name") == "Riverside Clinic"
+    finally:
+        store.close()
+
+
 def test_recovery_key_round_trip_and_typo_detection() -> None:
     master = keys.new_master_key()
     text = keys.encode_recovery_key(master)
@@ -317,3 +335,17 @@ def test_failing_migration_rolls_back_and_leaves_the_store_as_it_was(
     )
     c.close()
     Store.open(store_dir, PASSPHRASE).close()
+
+
+def test_default_data_dir_is_the_environment_or_the_per_user_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """One answer for the command line and the desktop program (which no longer asks commands)."""
+    import clinicrecords.commands
+    from clinicrecords.store import default_data_dir
+
+    monkeypatch.setenv("CLINICRECORDS_DATA_DIR", str(tmp_path / "clinic"))
+    assert default_data_dir() == tmp_path / "clinic"
+    monkeypatch.delenv("CLINICRECORDS_DATA_DIR")
+    assert default_data_dir().name == "ClinicRecords"
+    assert clinicrecords.commands.default_data_dir is default_data_dir  # still importable there

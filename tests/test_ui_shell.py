@@ -156,6 +156,24 @@ def test_every_menu_action_has_working_keys(window) -> None:
     assert lock.shortcut() == QKeySequence("Ctrl+L")
 
 
+def test_larger_and_smaller_text_rescale_the_whole_style_within_limits(window) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    font, sheet = app.font(), app.styleSheet()
+    try:
+        window.zoom_font(+1)
+        assert window.font_pt == 12.0 and app.font().pointSizeF() == 12.0
+        assert "font-size: 12.0pt" in app.styleSheet() and "16.2pt" in app.styleSheet()
+        window.zoom_font(-10)
+        assert window.font_pt == 8.0 and "font-size: 8.0pt" in app.styleSheet()
+        window.zoom_font(+40)
+        assert window.font_pt == 24.0
+    finally:
+        app.setFont(font)
+        app.setStyleSheet(sheet)
+
+
 def test_unexpected_errors_reach_the_log_without_their_message(
     tmp_path, monkeypatch, capsys
 ) -> None:

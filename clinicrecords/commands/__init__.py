@@ -15,22 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from clinicrecords.errors import AuthError, PassphraseRequired
 from clinicrecords.session import Session
-from clinicrecords.store import PASSPHRASE_ENV, Store
+from clinicrecords.store import PASSPHRASE_ENV, Store, default_data_dir
 
 USER_ENV = "CLINICRECORDS_USER"
 PASSWORD_ENV = "CLINICRECORDS_PASSWORD"
-DATA_DIR_ENV = "CLINICRECORDS_DATA_DIR"
-
-
-def default_data_dir() -> Path:
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        return Path(env)
-    return Path(platformdirs.user_data_dir("ClinicRecords", "ClinicRecords"))
 
 
 def add_common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -100,12 +90,11 @@ class CommandContext:
         name = getattr(self.args, "user", None) or os.environ.get(USER_ENV)
         if name:
             return name
-        from clinicrecords.db import users_sql
+        from clinicrecords.auth import active_usernames
 
-        with store.db.read() as conn:
-            active = [u for u in users_sql.all_users(conn) if u["active"]]
+        active = active_usernames(store)
         if len(active) == 1:  # a store with one account: that is who is acting
-            return active[0]["username"]
+            return active[0]
         raise AuthError(f"Say who is acting: --user NAME (or set {USER_ENV}).")
 
     def session(self) -> Session:

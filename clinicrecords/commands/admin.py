@@ -17,7 +17,7 @@ from clinicrecords.recovery_sheet import (
     sheet_destination,
     write_recovery_sheet,
 )
-from clinicrecords.store import PASSPHRASE_ENV, Store
+from clinicrecords.store import PASSPHRASE_ENV, Store, store_id_for_master
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -277,9 +277,6 @@ def run_users_list(args: argparse.Namespace, ctx: CommandContext) -> int:
 def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
     import getpass
 
-    from clinicrecords.db import settings_sql
-    from clinicrecords.db.connection import open_connection
-
     text = args.recovery_key
     if not text and sys.stdin is not None:
         # Asked for, or read from standard input: never needs to sit in the shell's history.
@@ -290,12 +287,7 @@ def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
             "standard input."
         )
     master = keys.decode_recovery_key(text.strip())
-    db_key = keys.derive_keys(master).database
-    conn = open_connection(ctx.data_dir / "clinic.db", db_key)  # proves the key opens this store
-    try:
-        store_id = settings_sql.get(conn, "store.id")
-    finally:
-        conn.close()
+    store_id = store_id_for_master(ctx.data_dir, master)  # proves the key opens this store
     phrase = _new_passphrase(ctx)
     keys.check_passphrase_strength(phrase)
     keys.write_keyfile(ctx.data_dir, master, phrase, store_id)
@@ -303,8 +295,7 @@ def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
     try:
         from clinicrecords import audit
 
-        with store.db.write() as c:
-            audit.append(c, None, "(recovery)", "key.recover", "store", store_id)
+        audit.append_unattended(store, "(recovery)", "key.recover", "store", store_id)
     finally:
         store.close()
     ctx.emit(
@@ -469,15 +460,9 @@ def run_settings_set(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords import audit
+    from clinicrecords.admin_review import verify_audit
 
-    session = ctx.session()
-    session.require("audit.verify")
-    conn = session.db.new_connection()
-    try:
-        report = audit.verify(conn)
-    finally:
-        conn.close()
+    report = verify_audit(ctx.session())
     ctx.emit(
         {"ok": report.ok, "rows": report.rows, "problems": report.problems},
         "\n".join(
@@ -490,12 +475,9 @@ def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_audit_list(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.db import audit_sql
+    from clinicrecords.admin_review import newest_rows
 
-    session = ctx.session()
-    session.require("audit.read")
-    with session.db.read() as conn:
-        rows = audit_sql.recent(conn, args.limit)
+    rows = newest_rows(ctx.session(), args.limit)
     ctx.emit(
         {"rows": rows},
         "\n".join(

@@ -7,9 +7,9 @@ import argparse
 from clinicrecords.charts import ChartView, open_chart_by_mrn
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.commands.patients import patient_json
-from clinicrecords.db import patients as patients_sql
-from clinicrecords.errors import BadInput, NotFound
+from clinicrecords.errors import BadInput
 from clinicrecords.merge import merge_charts, unmerge
+from clinicrecords.patients import patient_id_by_mrn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,13 +61,7 @@ def run_chart(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def _id_for(ctx: CommandContext, mrn: str) -> int:
-    session = ctx.session()
-    session.require("patient.read")
-    with session.db.read() as conn:
-        pid = patients_sql.id_by_mrn(conn, mrn.strip())
-    if pid is None:
-        raise NotFound("No chart has that MRN.")
-    return pid
+    return patient_id_by_mrn(ctx.session(), mrn)
 
 
 def run_merge(args: argparse.Namespace, ctx: CommandContext) -> int:

@@ -12,6 +12,15 @@ def last_row(conn: Connection) -> tuple[int, str] | None:
     return None if row is None else (int(row[0]), str(row[1]))
 
 
+def hash_of(conn: Connection, row_id: int) -> str | None:
+    row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (row_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+
+
 def sequence(conn: Connection) -> int:
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     return 0 if row is None else int(row[0])

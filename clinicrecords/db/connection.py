@@ -53,6 +53,19 @@ def _rollback(conn: Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` on a private connection (one not owned by a
+    :class:`Database`, e.g. while a store is being created); rolled back if the block raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
 class _ThreadConnection:
     """One thread's connection, closed when the thread's Python state goes away.
 

@@ -86,6 +86,12 @@ def document(conn: Connection, document_id: int) -> dict | None:
     return None if row is None else dict(row)
 
 
+def document_patient_id(conn: Connection, document_id: int) -> int | None:
+    """The chart a document is filed in (None: no such document)."""
+    row = conn.execute("SELECT patient_id FROM documents WHERE id = ?", (document_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
 def pages_for_document(conn: Connection, document_id: int) -> list[dict]:
     cur = conn.execute(
         "SELECT id, document_id, seq, sha256, media_type, width, height, rotation, blob_id "
@@ -125,6 +131,10 @@ def pages_for_access(conn: Connection, page_ids: list[int]) -> list[dict]:
 
 def doc_types(conn: Connection) -> list[dict]:
     return [dict(r) for r in conn.execute("SELECT * FROM doc_types ORDER BY label")]
+
+
+def doc_type_exists(conn: Connection, code: str) -> bool:
+    return conn.execute("SELECT 1 FROM doc_types WHERE code = ?", (code,)).fetchone() is not None
 
 
 def all_page_blobs(conn: Connection) -> list[tuple[int, str, str]]:

@@ -17,10 +17,8 @@ either the whole object or nothing, never a torn file.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +26,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from clinicrecords.errors import DiskFull, StoreCorrupt
+from clinicrecords.errors import StoreCorrupt
+from clinicrecords.fileio import fsync_dir as fsync_dir  # re-exported (backup.py uses it)
+from clinicrecords.fileio import write_atomically
 
 MAGIC = b"CRP1"
 NONCE_LEN = 12
@@ -95,33 +95,3 @@ class PageStore:
                 for f in sorted(sub.iterdir()):
                     if len(f.name) == 64 and not f.name.startswith("."):
                         yield f.name
-
-
-def write_atomically(path: Path, payload: bytes) -> None:
-    """Write a whole file or nothing; ENOSPC becomes a DiskFull the user can act on."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFull(
-                "The disk is full: nothing was saved. Free some space and try again."
-            ) from exc
-        raise
-
-
-def fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -108,6 +108,21 @@ def set_fee(conn: Connection, request_id: int, cents: int, note: str, waived: bo
     )
 
 
+def set_scope(
+    conn: Connection,
+    request_id: int,
+    date_from: str | None,
+    date_to: str | None,
+    doc_types: list[str],
+    include_sensitive: bool,
+) -> None:
+    conn.execute(
+        "UPDATE release_requests SET date_from = ?, date_to = ?, doc_types = ?, "
+        "include_sensitive = ? WHERE id = ?",
+        (date_from, date_to, json.dumps(doc_types), int(include_sensitive), request_id),
+    )
+
+
 def set_watermark(conn: Connection, request_id: int, watermark: str) -> None:
     conn.execute(
         "UPDATE release_requests SET watermark = ?, updated_at = ? WHERE id = ?",

@@ -14,6 +14,7 @@ from datetime import date
 from typing import BinaryIO
 
 from clinicrecords import page_access
+from clinicrecords.db import documents_sql
 from clinicrecords.db import release as sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.patients import get as get_patient_row
@@ -219,11 +220,9 @@ def _put_authorization(
         "recorded_by": session.user.id,
     }
     if auth.document_id is not None:
-        row = conn.execute(
-            "SELECT d.patient_id FROM documents d WHERE d.id = ?", (auth.document_id,)
-        ).fetchone()
+        owner = documents_sql.document_patient_id(conn, auth.document_id)
         req = sql.request(conn, request_id)
-        if row is None or req is None or row[0] != req["patient_id"]:
+        if owner is None or req is None or owner != req["patient_id"]:
             raise BadInput("The authorization document must be in this patient's chart.")
     sql.put_authorization(conn, request_id, fields)
 
@@ -396,16 +395,13 @@ def set_scope(
     with session.db.write() as conn:
         req = _open_request(conn, request_id)
         types = sorted(rules.parse_codes(doc_types, sql.doc_type_codes(conn), "document type"))
-        conn.execute(
-            "UPDATE release_requests SET date_from = ?, date_to = ?, doc_types = ?, "
-            "include_sensitive = ? WHERE id = ?",
-            (
-                date_from.isoformat() if date_from else None,
-                date_to.isoformat() if date_to else None,
-                json.dumps(types),
-                int(include_sensitive),
-                request_id,
-            ),
+        sql.set_scope(
+            conn,
+            request_id,
+            date_from.isoformat() if date_from else None,
+            date_to.isoformat() if date_to else None,
+            types,
+            include_sensitive,
         )
         _reselect(conn, request_id)
         session.audit("release.scope", "release_request", req["code"], conn=conn)

@@ -21,6 +21,7 @@ from clinicrecords.settings import get_setting
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.idle import IdleWatcher
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import BASE_POINT_SIZE, stylesheet
 
 
 class MainWindow(QMainWindow):
@@ -241,8 +242,6 @@ class MainWindow(QMainWindow):
             self.release_page.focus_default()
 
     def zoom_font(self, step: int) -> None:
-        from clinicrecords.ui.app import BASE_POINT_SIZE, stylesheet
-
         self.font_pt = max(8.0, min(24.0, getattr(self, "font_pt", BASE_POINT_SIZE) + step))
         app = QApplication.instance()
         font = app.font()

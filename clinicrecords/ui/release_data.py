@@ -15,9 +15,9 @@ from pathlib import Path
 from threading import Event
 
 from clinicrecords import documents, lookup, patients
-from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.domain import Document, Patient
 from clinicrecords.errors import BadInput
+from clinicrecords.fileio import write_atomically
 from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import PacketResult
