@@ -16,9 +16,7 @@ OCR itself runs on the one executor in ``scan/ocr.py``; long jobs mostly wait fo
 
 from __future__ import annotations
 
-import ctypes
 import inspect
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -36,31 +34,6 @@ class _Signals(QObject):
     done = Signal(object)
     failed = Signal(str, object)
     progress = Signal(int, int)
-
-
-def _emit_loses_true() -> bool:
-    """Whether ``SignalInstance.emit`` hands back ``True`` without a reference of its own.
-
-    PySide6 6.12 does (measured: every Python-side ``emit`` lowers ``True``'s reference
-    count by one). On Python 3.12+ ``True`` is immortal and nothing happens; on 3.11 the
-    count (~1,300 with the whole UI loaded) reaches zero after as many emits and the
-    interpreter aborts ("bool_dealloc"): a batch reports two progress steps a page. Measured
-    once with a throwaway signal, so a fixed PySide costs nothing."""
-    probe = _Signals()
-    before = sys.getrefcount(True)
-    for _ in range(8):
-        probe.progress.emit(0, 0)
-    return before - sys.getrefcount(True) >= 8
-
-
-_LOSES_TRUE: bool | None = None  # measured on the UI thread by the first run_in_background
-
-
-def _emit(signal: Any, *args: Any) -> None:
-    """``signal.emit(*args)``, giving back the reference to ``True`` PySide took (see above)."""
-    signal.emit(*args)
-    if _LOSES_TRUE:
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
 
 
 class TaskHandle:
@@ -99,12 +72,12 @@ class _Runnable(QRunnable):
         try:
             result = self.fn(*self.args, **self.kwargs)
         except ClinicError as exc:
-            _emit(self.signals.failed, exc.message, exc)
+            self.signals.failed.emit(exc.message, exc)
         except Exception as exc:  # noqa: BLE001 - reported in one place
             devlog.log_unexpected(exc, getattr(self.fn, "__qualname__", "background task"))
-            _emit(self.signals.failed, UNEXPECTED, exc)
+            self.signals.failed.emit(UNEXPECTED, exc)
         else:
-            _emit(self.signals.done, result)
+            self.signals.done.emit(result)
         finally:
             self.handle.finished = True
 
@@ -170,16 +143,13 @@ def run_in_background(
     """Run ``fn`` on a worker; callbacks run on the UI thread, and not at all if ``context``
     (usually the widget that asked) has been deleted meanwhile. ``long_running``: seconds or
     more of work (import, OCR, scan, backup): kept off the interactive pool."""
-    global _LOSES_TRUE
-    if _LOSES_TRUE is None:
-        _LOSES_TRUE = _emit_loses_true()
     handle = TaskHandle()
     signals = _Signals(_owner())
     params = inspect.signature(fn).parameters
     if "cancel" in params:
         kwargs["cancel"] = handle.cancel_event
     if "progress" in params:
-        kwargs["progress"] = lambda done, total: _emit(signals.progress, done, total)
+        kwargs["progress"] = lambda done, total: signals.progress.emit(done, total)
 
     def alive() -> bool:
         return context is None or shiboken6.isValid(context)
