@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import cli, ingest
+from clinicrecords import cli
+from clinicrecords.intake.importing import import_files
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE
@@ -146,5 +147,5 @@ def test_sane_scan_imported_by_the_service(admin_session, tmp_path):
     pages = sane.scan(
         "test:0", out_dir=tmp_path, dpi=75, batch=False, options=("--test-picture=Grid",)
     )
-    report = ingest.import_files(admin_session, pages, source="scanner", remove_originals=True)
+    report = import_files(admin_session, pages, source="scanner", remove_originals=True)
     assert report.count("stored") == 1 and not pages[0].exists()

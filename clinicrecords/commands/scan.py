@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from clinicrecords import ingest
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.errors import BadInput
+from clinicrecords.intake.batches import read_batches, unfinished_batches
+from clinicrecords.intake.importing import FileResult, IngestReport, IngestStopped, import_files
+from clinicrecords.intake.review import batch_files, batch_pages
+from clinicrecords.intake.suggest import suggest_file
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.scan.types import Evidence, PatientSuggestion, ScoredValue, Suggestions
 
@@ -138,13 +141,13 @@ def _suggestion_text(s: Suggestions) -> str:
 
 
 def run_suggest(args: argparse.Namespace, ctx: CommandContext) -> int:
-    found = ingest.suggest_file(ctx.session(), args.file)
+    found = suggest_file(ctx.session(), args.file)
     out = {"pages": found.pages, **suggestions_json(found.suggestions)}
     ctx.emit(out, f"{found.pages} page(s)\n" + _suggestion_text(found.suggestions))
     return 0
 
 
-def _file_line(f: ingest.FileResult) -> str:
+def _file_line(f: FileResult) -> str:
     """One file's outcome, by number (its name may be a patient's; --json carries the path)."""
     line = f"{f.label}: {f.outcome}"
     if f.status == "stored":
@@ -162,23 +165,23 @@ def _ingest_and_report(
 ) -> int:
     session = ctx.session()
 
-    def heard(f: ingest.FileResult) -> None:
+    def heard(f: FileResult) -> None:
         # Each file's outcome as soon as it is committed (flushed: a killed run still told).
         if not ctx.json:
             sys.stdout.write(_file_line(f) + "\n")
             sys.stdout.flush()
 
-    report = ingest.IngestReport(None, ())
+    report = IngestReport(None, ())
     try:
         if paths:
-            report = ingest.import_files(
+            report = import_files(
                 session, paths, source=source, remove_originals=remove, on_file=heard
             )
         batches = list(report.to_read) if process else []
         if resume:
-            batches += [b for b in ingest.unfinished_batches(session) if b not in batches]
-        processed = ingest.read_batches(session, batches, report if paths else None)
-    except ingest.IngestStopped as exc:
+            batches += [b for b in unfinished_batches(session) if b not in batches]
+        processed = read_batches(session, batches, report if paths else None)
+    except IngestStopped as exc:
         if ctx.json:  # what was stored, for scripts; the sentence goes to stderr as usual
             stopped = exc.report
             ctx.emit(
@@ -191,8 +194,8 @@ def _ingest_and_report(
         raise
     pages: list[dict[str, Any]] = []
     if report.batch_id is not None:
-        names = {f["id"]: f["original_name"] for f in ingest.batch_files(session, report.batch_id)}
-        for pg in ingest.batch_pages(session, report.batch_id):
+        names = {f["id"]: f["original_name"] for f in batch_files(session, report.batch_id)}
+        for pg in batch_pages(session, report.batch_id):
             pages.append(
                 {
                     "page_id": pg.id,
