@@ -21,8 +21,8 @@ from clinicrecords.intake.batches import PageEvent, process_batch
 from clinicrecords.intake.classifier import CLASSIFIER_KEY
 from clinicrecords.intake.filing import file_document
 from clinicrecords.intake.importing import import_files, new_batch
+from clinicrecords.intake.page_jobs import Reader
 from clinicrecords.intake.page_ops import delete_pages
-from clinicrecords.intake.pipeline import Reader
 from clinicrecords.intake.review import (
     batch_pages,
     load_batch_state,

@@ -21,7 +21,7 @@ from clinicrecords.intake.codec import (
     words_json,
 )
 from clinicrecords.intake.importing import IngestReport, IngestStopped, stopped
-from clinicrecords.intake.pipeline import Prepared, Reader, Text
+from clinicrecords.intake.page_jobs import Prepared, Reader, Text
 from clinicrecords.scan import sources
 from clinicrecords.scan.ocr import (
     OcrExecutor,

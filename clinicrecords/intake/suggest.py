@@ -8,24 +8,18 @@ from pathlib import Path
 
 from PIL import Image
 
-from clinicrecords import lookup
 from clinicrecords.errors import BadInput
-from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.grouping import merge_suggestions
-from clinicrecords.intake.pipeline import date_order_for, poor_header
-from clinicrecords.scan import cleanup, sources
+from clinicrecords.intake.pipeline import PagePipeline
+from clinicrecords.scan import sources
 from clinicrecords.scan.ocr import (
-    OcrEngine,
     OcrExecutor,
     ocr_executor,
 )
-from clinicrecords.scan.suggest import suggest
 from clinicrecords.scan.types import (
     Suggestions,
 )
 from clinicrecords.session import Session
-
-# -- suggestions for one file, store unchanged ---------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -38,24 +32,23 @@ class FileSuggestions:
 def suggest_file(session: Session, path: str | Path, max_pages: int = 5) -> FileSuggestions:
     """Read a file's first pages and suggest how to file it, without storing anything.
 
-    The pages are read on the program's one OCR executor, ahead of batch work (a person is
-    waiting for this file); sentences call it "the file", never by its name."""
+    Each page goes through the same page pipeline as a batch (cover sheets, the orientation
+    check, the full text), on the program's one OCR executor, ahead of batch work (a person
+    is waiting for this file); sentences call it "the file", never by its name."""
     session.require("scan.ingest")
-    registry = lookup.index_for(session.store)
-    classifier = classifier_for(session)
-    order = date_order_for(session)
-    engine = OcrEngine()
+    pipeline = PagePipeline(session)
 
     def read(img: Image.Image) -> Suggestions | None:
-        cleaned = cleanup.clean_page(img, fix_orientation=False)
-        if cleaned.probably_blank:
+        """The batch runner's steps (``pipeline.py``), nothing stored: first pass, then the
+        full text for the suggestions from the whole page."""
+        page = pipeline.first_pass(img)
+        if page.blank:
             return None
-        page = cleaned.image
-        if poor_header(engine.header_pass(page)):
-            found = cleanup.orientation(page)
-            if found.confidence >= cleanup.MIN_ORIENTATION_CONFIDENCE and found.rotate:
-                page = cleanup.rotate_clockwise(page, found.rotate)
-        return suggest(engine.full_pass(page), registry, classifier, order)
+        if page.error is not None:
+            raise page.error
+        if page.cover or page.header is None:
+            return page.suggestions
+        return pipeline.full_text(page.image, list(page.header.words))[1]
 
     executor = ocr_executor()
     futures: list[Future[Suggestions | None]] = []
