@@ -179,3 +179,23 @@ def test_suggest_runs_the_batch_pipeline_and_reads_a_cover_sheet(
     assert out["pages"] == 2
     assert out["patient"][0]["mrn"] == "00012344" and out["confident"]
     assert out["doc_type"][0]["code"] == "lab"
+
+
+def test_cli_ingest_groups_the_page_after_a_cover_sheet_with_its_patient(
+    capsys, cli_env, with_quincy, tmp_path
+):
+    """Grouping is the intake service's (intake/grouping.py), not only the index screen's:
+    on the command line the page after a cover sheet belongs to the sheet's document and
+    carries its patient (before, it was a lone page for review with no patient)."""
+    code, out, err = run(capsys, with_quincy, "ingest", str(_cover_sheet_then_page(tmp_path)))
+    assert code == 0, err
+    cover, page = sorted(out["page_list"], key=lambda p: p["source_page"])
+    assert cover["cover"] and not page["suggestions"]["patient"]  # no identifiers of its own
+    assert page["document"] == cover["document"]
+    (doc,) = [d for d in out["documents"] if d["document"] == page["document"]]
+    assert doc["page_ids"] == [cover["page_id"], page["page_id"]]
+    assert doc["suggestions"]["confident"]
+    assert doc["suggestions"]["patient"][0]["mrn"] == "00012344"
+    assert doc["suggestions"]["doc_type"][0]["code"] == "lab"
+    assert doc["unsure_page_ids"] == [page["page_id"]]  # the clerk is told to look at it
+    assert len(out["documents"]) == 1

@@ -10,6 +10,7 @@ from typing import Any
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.errors import BadInput
 from clinicrecords.intake.batches import read_batches, unfinished_batches
+from clinicrecords.intake.grouping import DocumentGroup, documents
 from clinicrecords.intake.importing import FileResult, IngestReport, IngestStopped, import_files
 from clinicrecords.intake.review import batch_files, batch_pages
 from clinicrecords.intake.suggest import suggest_file
@@ -155,6 +156,16 @@ def _file_line(f: FileResult) -> str:
     return line + (f". {f.message}" if f.message else "")
 
 
+def _document_line(n: int, of: int, d: DocumentGroup) -> str:
+    """A suggested document, without the patient's name or MRN (this output reaches cron
+    logs; ``--json`` and the index screen show who it is)."""
+    s = d.suggestions
+    who = "patient suggested" if s.confident_patient else "no confident patient: review"
+    kind = f", type {s.doc_type[0].value}" if s.doc_type else ""
+    unsure = f" ({len(d.unsure)} page(s) without a patient of their own)" if d.unsure else ""
+    return f"Document {n} of {of}: {len(d.page_ids)} page(s), {who}{kind}{unsure}."
+
+
 def _ingest_and_report(
     ctx: CommandContext,
     paths: list[Path],
@@ -193,9 +204,13 @@ def _ingest_and_report(
             )
         raise
     pages: list[dict[str, Any]] = []
+    docs: list[DocumentGroup] = []
     if report.batch_id is not None:
         names = {f["id"]: f["original_name"] for f in batch_files(session, report.batch_id)}
-        for pg in batch_pages(session, report.batch_id):
+        batch = batch_pages(session, report.batch_id)
+        docs = documents(batch)  # as the index screen groups them (intake/grouping.py)
+        doc_of = {i: n for n, d in enumerate(docs, 1) for i in d.page_ids}
+        for pg in batch:
             pages.append(
                 {
                     "page_id": pg.id,
@@ -203,7 +218,9 @@ def _ingest_and_report(
                     "source_page": pg.source_page,
                     "status": pg.status,
                     "blank": pg.blank,
+                    "cover": pg.cover,
                     "text": pg.has_text,
+                    "document": doc_of.get(pg.id),
                     "suggestions": suggestions_json(pg.suggestion),
                 }
             )
@@ -214,6 +231,15 @@ def _ingest_and_report(
         "files": [f.as_dict() for f in report.files],
         "pages": len(pages),
         "page_list": pages,
+        "documents": [
+            {
+                "document": n,
+                "page_ids": list(d.page_ids),
+                "unsure_page_ids": list(d.unsure),
+                "suggestions": suggestions_json(d.suggestions),
+            }
+            for n, d in enumerate(docs, 1)
+        ],
         "problems": mine.problems if mine else [],
         "resumed": [
             {"batch_id": r.batch_id, "pages": r.pages, "texts": r.texts, "problems": r.problems}
@@ -227,6 +253,7 @@ def _ingest_and_report(
             f"Batch {report.batch_id}: {report.summary()} {len(pages)} page(s) read, "
             f"{review} for review."
         )
+        lines += [_document_line(n, len(docs), d) for n, d in enumerate(docs, 1)]
     elif report.files:
         lines.append(report.summary())
     for r in others:

@@ -39,7 +39,7 @@ from clinicrecords.dates import read_date
 from clinicrecords.db import documents_sql
 from clinicrecords.intake.batches import process_batch, read_batches
 from clinicrecords.intake.filing import file_document
-from clinicrecords.intake.grouping import merge_suggestions
+from clinicrecords.intake.grouping import group_pages, merge_suggestions
 from clinicrecords.intake.importing import IngestReport, import_files
 from clinicrecords.intake.page_ops import delete_pages, page_image, rotate_page
 from clinicrecords.intake.review import (
@@ -352,23 +352,7 @@ class ScanIndexPage(QWidget):
         """Take the batch's pages; keep the clerk's groups and fields, add new pages by file."""
         self.pages = {p.id: p for p in pages}
         self.order = [p.id for p in pages]
-        groups = [[i for i in g if i in self.pages] for g in state.get("groups", self.groups)]
-        groups = [g for g in groups if g]
-        placed = {i for g in groups for i in g}
-        for p in pages:
-            if p.id in placed:
-                continue
-            prev = groups[-1] if groups else None
-            last = self.pages.get(prev[-1]) if prev else None
-            if (
-                last is not None
-                and last.file_id == p.file_id
-                and not self._starts_document(last, p)
-            ):
-                prev.append(p.id)
-            else:
-                groups.append([p.id])
-        self.groups = groups
+        self.groups = group_pages(pages, state.get("groups", self.groups))
         self.fields = dict(state.get("fields", self.fields))
         rows = [PageRow(self.pages[i], n + 1) for n, g in enumerate(self.groups) for i in g]
         current = self.current if self.current in self.pages else state.get("current")
@@ -402,14 +386,6 @@ class ScanIndexPage(QWidget):
         if self._filled != (tuple(group), merged):
             self._fill_form(n)
             self._redraw()
-
-    @staticmethod
-    def _starts_document(prev: ScanPage, page: ScanPage) -> bool:
-        """A cover sheet starts a document; so does a confident change of patient."""
-        if page.cover:
-            return True
-        a, b = prev.suggestion.confident_patient, page.suggestion.confident_patient
-        return a is not None and b is not None and a.patient_id != b.patient_id
 
     def _update_status(self) -> None:
         review = sum(1 for p in self.pages.values() if p.status == "review")
