@@ -334,11 +334,8 @@ class _BatchRun:
 
     def submit_text(self, reader: Reader, pool: _PagePool, row: dict) -> None:
         with self.session.db.read() as conn:
-            raw = conn.execute(
-                "SELECT ocr_words, suggestion FROM pages WHERE id = ?", (row["id"],)
-            ).fetchone()
-        words = words_from_json(raw[0] if raw else None)
-        old = raw[1] if raw else None
+            raw_words, old = ingest_sql.header_words_and_suggestion(conn, row["id"])
+        words = words_from_json(raw_words)
         self.in_flight += 1
         pool.submit(OcrExecutor.FULL, lambda: _guarded_text(reader, self.session, row, words, old))
 

@@ -49,7 +49,7 @@ def file_document(
             raise NotFound("That chart does not exist.")
         if patient.merged_into:
             raise BadInput("That chart was merged into another; choose the surviving chart.")
-        if conn.execute("SELECT 1 FROM doc_types WHERE code = ?", (doc_type,)).fetchone() is None:
+        if not documents_sql.doc_type_exists(conn, doc_type):
             raise BadInput("That document type does not exist.")
         batch_id = next(iter(batches)) if len(batches) == 1 else None
         doc_id = documents_sql.insert_document(
