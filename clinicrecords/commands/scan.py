@@ -308,8 +308,8 @@ def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_coversheet(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.coversheets import cover_sheets_pdf
-    from clinicrecords.db.pagestore import write_atomically
     from clinicrecords.errors import cannot_write
+    from clinicrecords.fileio import write_atomically
     from clinicrecords.patients import patient_by_mrn
 
     session = ctx.session()

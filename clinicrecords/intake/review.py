@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from clinicrecords.db import ingest_sql
+from clinicrecords.db import documents_sql, ingest_sql
 from clinicrecords.intake.codec import (
     suggestions_from_json,
 )
@@ -137,3 +137,11 @@ def discard_batch(session: Session, batch_id: int) -> None:
     with session.db.write() as conn:
         ingest_sql.set_batch_status(conn, batch_id, "discarded")
         session.audit("batch.discard", "batch", batch_id, conn=conn)
+
+
+def doc_type_choices(session: Session) -> list[tuple[str, str]]:
+    """The types a page can be filed as, ``(code, label)`` by label: the built-in ones and
+    the clinic's own (for the index screen's form)."""
+    session.require("scan.ingest")
+    with session.db.read() as conn:
+        return [(t["code"], t["label"]) for t in documents_sql.doc_types(conn)]

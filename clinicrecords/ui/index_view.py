@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from clinicrecords import settings
 from clinicrecords.changes import Changes
 from clinicrecords.dates import read_date
-from clinicrecords.db import documents_sql
 from clinicrecords.intake.batches import process_batch, read_batches
 from clinicrecords.intake.filing import file_document
 from clinicrecords.intake.grouping import group_pages, merge_suggestions
@@ -46,6 +45,7 @@ from clinicrecords.intake.review import (
     BatchInfo,
     ScanPage,
     batch_pages,
+    doc_type_choices,
     load_batch_state,
     open_batches,
     save_batch_state,
@@ -141,9 +141,8 @@ class ScanIndexPage(QWidget):
         self._image: QImage | None = None
         self._filled: tuple = ((), None)
 
-        with session.db.read() as conn:
-            types = [(t["code"], t["label"]) for t in documents_sql.doc_types(conn)]
-            self.date_order = settings.date_order(conn)  # how a typed date is read
+        types = doc_type_choices(session)
+        self.date_order = settings.date_order(session)  # how a typed date is read
         self._build(types)
         if self.date_order == "DMY":
             self.form.doc_date.setPlaceholderText("YYYY-MM-DD or DD/MM/YYYY")
