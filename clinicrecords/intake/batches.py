@@ -15,29 +15,16 @@ from typing import Any
 
 from clinicrecords.db import ingest_sql
 from clinicrecords.errors import BadInput, ClinicError, NotFound
-from clinicrecords.intake.codec import (
-    text_of,
-    words_from_json,
-    words_json,
-)
+from clinicrecords.intake.codec import text_of, words_from_json, words_json
 from clinicrecords.intake.importing import IngestReport, IngestStopped, stopped
 from clinicrecords.intake.page_jobs import Prepared, Reader, Text
 from clinicrecords.scan import sources
-from clinicrecords.scan.ocr import (
-    OcrExecutor,
-    OcrUnavailable,
-    ocr_executor,
-)
-from clinicrecords.scan.types import (
-    Word,
-)
+from clinicrecords.scan.ocr import OcrExecutor, OcrUnavailable, ocr_executor
+from clinicrecords.scan.types import Word
 from clinicrecords.session import Session
 
 ProgressFn = Callable[[int, int], None]
 SEQ_PER_FILE = 10_000  # seq = file's place in the batch * this + page number in the file
-
-
-# -- 2. processing -------------------------------------------------------------------------
 
 
 @dataclass

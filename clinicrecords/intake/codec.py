@@ -16,8 +16,6 @@ from clinicrecords.scan.types import (
     Word,
 )
 
-# -- suggestions <-> JSON ------------------------------------------------------------------
-
 
 def suggestions_to_json(s: Suggestions, **extra: Any) -> str:
     data = dataclasses.asdict(s)

@@ -12,11 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from clinicrecords.scan.types import (
-    PatientSuggestion,
-    ScoredValue,
-    Suggestions,
-)
+from clinicrecords.scan.types import PatientSuggestion, ScoredValue, Suggestions
 
 if TYPE_CHECKING:
     from clinicrecords.intake.review import ScanPage

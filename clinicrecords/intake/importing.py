@@ -24,8 +24,6 @@ from clinicrecords.session import Session
 log = logging.getLogger(__name__)
 
 
-# -- 1. import -----------------------------------------------------------------------------
-
 # How the sentences name a file's outcome (per file number: stored / not stored / already).
 _OUTCOME = {
     "stored": "stored",

@@ -9,15 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinicrecords.db import documents_sql, ingest_sql
-from clinicrecords.intake.codec import (
-    suggestions_from_json,
-)
-from clinicrecords.scan.types import (
-    Suggestions,
-)
+from clinicrecords.intake.codec import suggestions_from_json
+from clinicrecords.scan.types import Suggestions
 from clinicrecords.session import Session
-
-# -- 3. review and filing ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

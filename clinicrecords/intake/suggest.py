@@ -12,13 +12,8 @@ from clinicrecords.errors import BadInput
 from clinicrecords.intake.grouping import merge_suggestions
 from clinicrecords.intake.pipeline import PagePipeline
 from clinicrecords.scan import sources
-from clinicrecords.scan.ocr import (
-    OcrExecutor,
-    ocr_executor,
-)
-from clinicrecords.scan.types import (
-    Suggestions,
-)
+from clinicrecords.scan.ocr import OcrExecutor, ocr_executor
+from clinicrecords.scan.types import Suggestions
 from clinicrecords.session import Session
 
 
