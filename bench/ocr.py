@@ -36,7 +36,11 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 os.environ["OMP_THREAD_LIMIT"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clinicrecords import auth, ingest  # noqa: E402
+from clinicrecords import auth  # noqa: E402
+from clinicrecords.intake.batches import PageEvent, process_batch  # noqa: E402
+from clinicrecords.intake.codec import suggestions_from_json  # noqa: E402
+from clinicrecords.intake.grouping import merge_suggestions  # noqa: E402
+from clinicrecords.intake.importing import import_files  # noqa: E402
 from clinicrecords.patient_import import import_patients_csv  # noqa: E402
 from clinicrecords.store import Store  # noqa: E402
 from clinicrecords.synthetic.corpus import build_corpus  # noqa: E402
@@ -93,20 +97,20 @@ def main(argv: list[str] | None = None) -> int:
         by_source = {r[0]: r[1] for r in conn.execute("SELECT source_id, id FROM patients")}
     print(f"registry: {imported.added} patients")
 
-    events: list[ingest.PageEvent] = []
+    events: list[PageEvent] = []
     first_at: list[float] = []
     t0 = time.perf_counter()
     cpu0 = os.times()
 
-    def on_page(ev: ingest.PageEvent) -> None:
+    def on_page(ev: PageEvent) -> None:
         if ev.kind == "suggested" and not first_at:
             first_at.append(time.perf_counter() - t0)
         events.append(ev)
 
     files = [corpus_dir / c["file"] for c in chosen]
-    report = ingest.import_files(session, files, source="import")
+    report = import_files(session, files, source="import")
     t_import = time.perf_counter() - t0
-    result = ingest.process_batch(session, report.batch_id, on_page=on_page, workers=a.workers)
+    result = process_batch(session, report.batch_id, on_page=on_page, workers=a.workers)
     wall = time.perf_counter() - t0
     cpu1 = os.times()
     cpu = sum(cpu1[:4]) - sum(cpu0[:4])  # user + system, ours and Tesseract's
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         ).fetchall()
     per_file: dict[str, list] = {}
     for _pid, sugg, name in rows:
-        per_file.setdefault(name, []).append(ingest.suggestions_from_json(sugg))
+        per_file.setdefault(name, []).append(suggestions_from_json(sugg))
     ok_patient = ok_type = ok_date = confident_wrong = confident = 0
     for lab in chosen:
         truth = by_source.get(lab["patient_source_id"])
@@ -132,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 confident += 1
                 if c.patient_id != truth:
                     confident_wrong += 1
-        merged = ingest.merge_suggestions(pages)
+        merged = merge_suggestions(pages)
         ok_patient += bool(merged.patient) and merged.patient[0].patient_id == truth
         ok_type += bool(merged.doc_type) and merged.doc_type[0].value == lab["doc_type"]
         ok_date += bool(merged.doc_date) and merged.doc_date[0].value == lab["doc_date"]

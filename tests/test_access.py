@@ -16,10 +16,21 @@ from typing import Any
 import pytest
 
 import clinicrecords
-from clinicrecords import auth, backup, charts, documents, ingest
+from clinicrecords import auth, backup, charts, documents
 from clinicrecords.db import ingest_sql
 from clinicrecords.documents import PageInput, add_document, read_page
 from clinicrecords.errors import AccessDenied
+from clinicrecords.intake.batches import SEQ_PER_FILE
+from clinicrecords.intake.filing import file_document
+from clinicrecords.intake.importing import import_files
+from clinicrecords.intake.page_ops import (
+    delete_pages,
+    page_image,
+    page_words,
+    reorder_pages,
+    rotate_page,
+)
+from clinicrecords.intake.review import batch_pages
 from clinicrecords.patient_import import import_patients_csv
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import service as release_service
@@ -130,11 +141,11 @@ READERS: dict[str, PageReader] = {
     "charts.search_chart_text": PageReader(
         _search, "chart.search_text", ("ordinary", "sensitive"), hides=True
     ),
-    "ingest.page_image": PageReader(
-        lambda s, c, k: ingest.page_image(s, c["pages"][k]), "page.view"
+    "intake.page_ops.page_image": PageReader(
+        lambda s, c, k: page_image(s, c["pages"][k]), "page.view"
     ),
-    "ingest.page_words": PageReader(
-        lambda s, c, k: ingest.page_words(s, c["pages"][k]), "page.words"
+    "intake.page_ops.page_words": PageReader(
+        lambda s, c, k: page_words(s, c["pages"][k]), "page.words"
     ),
     "release.build_packet": PageReader(
         _packet, "release.packet", ("ordinary", "sensitive"), needs_release=True
@@ -149,7 +160,7 @@ def _unfiled_pages(admin: Session, folder: Path, texts: list[str]) -> list[int]:
     for n, text in enumerate(texts):
         paths.append(folder / f"scan{n}.png")
         paths[-1].write_bytes(png_page(text))
-    report = ingest.import_files(admin, paths)
+    report = import_files(admin, paths)
     ids = []
     for n, (f, text) in enumerate(zip(report.files, texts, strict=True)):
         data = png_page(text)
@@ -159,7 +170,7 @@ def _unfiled_pages(admin: Session, folder: Path, texts: list[str]) -> list[int]:
             pid = ingest_sql.insert_scanned_page(
                 conn, blob_id=blob, sha256=sha, media_type="image/png", width=850,
                 height=1100, dpi=100, batch_id=report.batch_id, file_id=f.file_id,
-                source_page=0, seq=n * ingest.SEQ_PER_FILE, status="review", blank_score=0.0,
+                source_page=0, seq=n * SEQ_PER_FILE, status="review", blank_score=0.0,
                 ocr_words=words, suggestion=None,
             )  # fmt: skip
             ingest_sql.set_page_text(conn, pid, text, words)
@@ -183,8 +194,8 @@ def matrix_clinic(template_store: Path, tmp_path_factory: pytest.TempPathFactory
     auth_doc = add_document(
         admin, p.id, "roi_authorization", date(2026, 1, 5), [PageInput(png_page("form"))]
     )
-    ingest.file_document(admin, [ordinary], p.id, "lab", date(2026, 2, 1))
-    ingest.file_document(admin, [sensitive], p.id, "mental_health", date(2026, 2, 2))
+    file_document(admin, [ordinary], p.id, "lab", date(2026, 2, 1))
+    file_document(admin, [sensitive], p.id, "mental_health", date(2026, 2, 2))
     release = auth.login(store, USERS["release"], PASSWORD)
     requests = {}
     for kind, doc_type in (("ordinary", "lab"), ("sensitive", "mental_health")):
@@ -294,15 +305,15 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
         "documents.read_page",  # READERS: documents.read_page, charts.page_image
         "charts.thumbnail",
         "charts.load",  # charts.thumbnail's loader, called by page_access.open_page
-        "ingest.page_image",
-        "ingest.page_words",
+        "intake.page_ops.page_image",
+        "intake.page_ops.page_words",
         "release.service.build_packet",  # page_access.open_pages before any page is loaded
     }
     not_a_read_for_a_person = {
         "backup.verify_store",  # checks every page's hash, shows nothing
-        "ingest._iter_file_pages",  # the pipeline splitting a stored file into pages
-        "ingest.full_text",  # the pipeline reading a page's text
-        "ingest.file_document",  # filing teaches the type classifier from the words
+        "intake.batches._iter_file_pages",  # the pipeline splitting a stored file into pages
+        "intake.page_jobs.full_text",  # the pipeline reading a page's text
+        "intake.filing.file_document",  # filing teaches the type classifier from the words
     }
     assert found == through_page_access | not_a_read_for_a_person, sorted(found)
 
@@ -333,24 +344,24 @@ def test_index_screen_page_changes_refuse_filed_pages_and_other_batches(
     a, b, filed = _unfiled_pages(admin_session, tmp_path, ["one", "two", "three"])
     (tmp_path / "other").mkdir()
     (other,) = _unfiled_pages(admin_session, tmp_path / "other", ["elsewhere"])
-    ingest.file_document(admin_session, [filed], p.id, "mental_health", date(2026, 2, 2))
+    file_document(admin_session, [filed], p.id, "mental_health", date(2026, 2, 2))
     batch_id = ingest_sql.pages_by_id(clerk.db.connection(), [a])[0]["batch_id"]
     for who in (clerk, admin_session):
         with pytest.raises(BadInput):
-            ingest.rotate_page(who, filed, 90)
+            rotate_page(who, filed, 90)
         with pytest.raises(BadInput):
-            ingest.delete_pages(who, [a, filed])
+            delete_pages(who, [a, filed])
         with pytest.raises(BadInput):
-            ingest.reorder_pages(who, batch_id, [b, a, filed])
+            reorder_pages(who, batch_id, [b, a, filed])
     with pytest.raises(BadInput):
-        ingest.reorder_pages(clerk, batch_id, [b, other, a])  # a page of another batch
+        reorder_pages(clerk, batch_id, [b, other, a])  # a page of another batch
     with pytest.raises(BadInput):
-        ingest.reorder_pages(clerk, batch_id, [b, a, a])
+        reorder_pages(clerk, batch_id, [b, a, a])
     assert ingest_sql.pages_by_id(clerk.db.connection(), [filed])[0]["rotation"] == 0
 
-    assert ingest.rotate_page(clerk, a, 90) == 90
-    ingest.reorder_pages(clerk, batch_id, [b, a])
-    assert [pg.id for pg in ingest.batch_pages(clerk, batch_id)] == [b, a]
+    assert rotate_page(clerk, a, 90) == 90
+    reorder_pages(clerk, batch_id, [b, a])
+    assert [pg.id for pg in batch_pages(clerk, batch_id)] == [b, a]
     rows = _audit_rows_after(clerk.store, 0)
     rotate = [r for r in rows if r[0] == "page.rotate"]
     reorder = [r for r in rows if r[0] == "page.reorder"]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import cli, ingest
+from clinicrecords import cli
+from clinicrecords.intake.importing import import_files
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE
@@ -146,5 +147,55 @@ def test_sane_scan_imported_by_the_service(admin_session, tmp_path):
     pages = sane.scan(
         "test:0", out_dir=tmp_path, dpi=75, batch=False, options=("--test-picture=Grid",)
     )
-    report = ingest.import_files(admin_session, pages, source="scanner", remove_originals=True)
+    report = import_files(admin_session, pages, source="scanner", remove_originals=True)
     assert report.count("stored") == 1 and not pages[0].exists()
+
+
+def _cover_sheet_then_page(tmp_path: Path) -> Path:
+    """A stack as the feeder gives it: a cover sheet for Quincy, then a page that names no
+    patient (a continuation page: no name, no DOB, no MRN)."""
+    import pypdfium2 as pdfium
+
+    from clinicrecords.scan import barcodes
+    from tests.scanfixtures import BODY_LINES
+
+    sheet = barcodes.cover_sheet_pdf_bytes(
+        [barcodes.CoverSheet("00012344", "ALBERMARLE, Quincy", "lab", "Laboratory result")]
+    )
+    cover = pdfium.PdfDocument(sheet)[0].render(scale=150 / 72).to_pil().convert("L")
+    page = rasterise(page_pdf(BODY_LINES), dpi=150)
+    tiff = tmp_path / "stack.tif"
+    cover.save(tiff, "TIFF", save_all=True, append_images=[page], dpi=(150, 150))
+    return tiff
+
+
+def test_suggest_runs_the_batch_pipeline_and_reads_a_cover_sheet(
+    capsys, cli_env, with_quincy, tmp_path
+):
+    """``suggest`` runs the same page steps as ``ingest`` (pipeline.py): a cover sheet is
+    read by its barcode (before, suggest had its own steps and no cover-sheet step)."""
+    code, out, err = run(capsys, with_quincy, "suggest", str(_cover_sheet_then_page(tmp_path)))
+    assert code == 0, err
+    assert out["pages"] == 2
+    assert out["patient"][0]["mrn"] == "00012344" and out["confident"]
+    assert out["doc_type"][0]["code"] == "lab"
+
+
+def test_cli_ingest_groups_the_page_after_a_cover_sheet_with_its_patient(
+    capsys, cli_env, with_quincy, tmp_path
+):
+    """Grouping is the intake service's (intake/grouping.py), not only the index screen's:
+    on the command line the page after a cover sheet belongs to the sheet's document and
+    carries its patient (before, it was a lone page for review with no patient)."""
+    code, out, err = run(capsys, with_quincy, "ingest", str(_cover_sheet_then_page(tmp_path)))
+    assert code == 0, err
+    cover, page = sorted(out["page_list"], key=lambda p: p["source_page"])
+    assert cover["cover"] and not page["suggestions"]["patient"]  # no identifiers of its own
+    assert page["document"] == cover["document"]
+    (doc,) = [d for d in out["documents"] if d["document"] == page["document"]]
+    assert doc["page_ids"] == [cover["page_id"], page["page_id"]]
+    assert doc["suggestions"]["confident"]
+    assert doc["suggestions"]["patient"][0]["mrn"] == "00012344"
+    assert doc["suggestions"]["doc_type"][0]["code"] == "lab"
+    assert doc["unsure_page_ids"] == [page["page_id"]]  # the clerk is told to look at it
+    assert len(out["documents"]) == 1

@@ -15,8 +15,20 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from clinicrecords import auth, ingest
+from clinicrecords import auth
 from clinicrecords.db import settings_sql
+from clinicrecords.intake.batches import PageEvent, process_batch
+from clinicrecords.intake.classifier import CLASSIFIER_KEY
+from clinicrecords.intake.filing import file_document
+from clinicrecords.intake.importing import import_files, new_batch
+from clinicrecords.intake.page_jobs import Reader
+from clinicrecords.intake.page_ops import delete_pages
+from clinicrecords.intake.review import (
+    batch_pages,
+    load_batch_state,
+    review_queue,
+    save_batch_state,
+)
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.scan import limits
 from clinicrecords.store import Store
@@ -90,7 +102,7 @@ def test_bad_files_get_a_sentence_and_the_rest_still_go_through(clinic, tmp_path
     truncated = tmp_path / "cut.png"
     truncated.write_bytes(quincy_png[: len(quincy_png) // 2])
 
-    report = ingest.import_files(clinic, [corrupt, good, locked, empty, fake, bomb, truncated])
+    report = import_files(clinic, [corrupt, good, locked, empty, fake, bomb, truncated])
     by_name = {f.name: f for f in report.files}
     assert by_name["referral.png"].status == "stored" and by_name["referral.png"].pages == 1
     expected = {
@@ -121,9 +133,9 @@ def test_bad_files_get_a_sentence_and_the_rest_still_go_through(clinic, tmp_path
         assert (status == "failed") == (name != "referral.png")
         assert (error != "") == (status == "failed")
 
-    result = ingest.process_batch(clinic, report.batch_id, workers=1)
+    result = process_batch(clinic, report.batch_id, workers=1)
     assert result.pages == 1 and not result.cancelled
-    pages = ingest.batch_pages(clinic, report.batch_id)
+    pages = batch_pages(clinic, report.batch_id)
     assert len(pages) == 1 and pages[0].status == "ready" and pages[0].has_text
     assert pages[0].suggestion.confident_patient.mrn == "00012344"
     statuses = dict(
@@ -137,18 +149,18 @@ def test_duplicate_import_is_reported_and_not_stored_twice(clinic, tmp_path, qui
     first.write_bytes(quincy_png)
     again = tmp_path / "scan0001-copy.png"
     again.write_bytes(quincy_png)
-    r1 = ingest.import_files(clinic, [first, again])
+    r1 = import_files(clinic, [first, again])
     assert [f.status for f in r1.files] == ["stored", "duplicate"]
     assert "the same file as file 1 of 2" in r1.files[1].message
     before = page_store_files(clinic.store)
     # Imported again before its batch was read: stored once, and its batch is to be read.
-    r2 = ingest.import_files(clinic, [first])
+    r2 = import_files(clinic, [first])
     assert r2.files[0].status == "resumed" and r2.to_read == (r1.batch_id,)
     assert f"stored before (batch {r1.batch_id})" in r2.files[0].message
     assert page_store_files(clinic.store) == before
-    ingest.process_batch(clinic, r1.batch_id, workers=1)
+    process_batch(clinic, r1.batch_id, workers=1)
     before = page_store_files(clinic.store)
-    r3 = ingest.import_files(clinic, [first])
+    r3 = import_files(clinic, [first])
     dup = r3.files[0]
     assert dup.status == "duplicate" and "already imported" in dup.message
     assert r2.batch_id is None and r3.batch_id is None  # nothing new: no empty batch either
@@ -163,7 +175,7 @@ def test_original_removed_only_after_commit_and_never_when_it_failed(clinic, tmp
     good.write_bytes(quincy_png)
     bad = tmp_path / "in" / "bad.pdf"
     bad.write_bytes(b"%PDF-1.7 nothing else")
-    report = ingest.import_files(clinic, [good, bad], source="folder", remove_originals=True)
+    report = import_files(clinic, [good, bad], source="folder", remove_originals=True)
     assert [f.status for f in report.files] == ["stored", "failed"]
     assert not good.exists() and bad.exists()
     row = (
@@ -180,19 +192,19 @@ def test_many_page_tiff_is_counted_without_decoding_and_the_limit_is_explained(
     small = [Image.new("1", (64, 80), 1) for _ in range(500)]
     tiff = tmp_path / "fax-500.tif"
     small[0].save(tiff, "TIFF", save_all=True, append_images=small[1:], compression="group4")
-    report = ingest.import_files(clinic, [tiff])
+    report = import_files(clinic, [tiff])
     assert report.files[0].status == "stored" and report.files[0].pages == 500
     monkeypatch.setattr(limits, "MAX_PAGES_PER_FILE", 400)
     tiff2 = tmp_path / "fax-500-b.tif"
     small[1].save(
         tiff2, "TIFF", save_all=True, append_images=small[:400] + small[2:], compression="group4"
     )
-    refused = ingest.import_files(clinic, [tiff2]).files[0]
+    refused = import_files(clinic, [tiff2]).files[0]
     assert refused.status == "failed" and "more than the 400" in refused.message
 
 
 def test_unreadable_path_is_explained(clinic, tmp_path):
-    report = ingest.import_files(clinic, [tmp_path / "gone.pdf", tmp_path])
+    report = import_files(clinic, [tmp_path / "gone.pdf", tmp_path])
     assert [f.status for f in report.files] == ["failed", "failed"]
     assert "does not exist" in report.files[0].message and "folder" in report.files[1].message
     assert (
@@ -213,15 +225,15 @@ def test_cancel_midway_then_resume_after_reopening_loses_nothing(
     pages[0].save(
         tiff, "TIFF", save_all=True, append_images=pages[1:], compression="tiff_lzw", dpi=(150, 150)
     )
-    report = ingest.import_files(session, [tiff])
+    report = import_files(session, [tiff])
     batch_id = report.batch_id
     stop = threading.Event()
 
-    def on_page(ev: ingest.PageEvent) -> None:
+    def on_page(ev: PageEvent) -> None:
         if ev.kind == "suggested":
             stop.set()  # as if the window closed (or the power went) after the first page
 
-    first = ingest.process_batch(session, batch_id, cancel=stop, on_page=on_page, workers=1)
+    first = process_batch(session, batch_id, cancel=stop, on_page=on_page, workers=1)
     assert first.cancelled
     done_before = table_count(session, "pages")
     assert 1 <= done_before < 4
@@ -232,7 +244,7 @@ def test_cancel_midway_then_resume_after_reopening_loses_nothing(
     reopened = Store.open(store_dir, PASSPHRASE)
     try:
         again = auth.login(reopened, USERS["clerk"], PASSWORD)
-        result = ingest.process_batch(again, batch_id, workers=2)
+        result = process_batch(again, batch_id, workers=2)
         assert not result.cancelled and result.pages == 4 and result.texts == 4
         conn = reopened.db.connection()
         rows = conn.execute(
@@ -243,7 +255,7 @@ def test_cancel_midway_then_resume_after_reopening_loses_nothing(
         assert [r[1] for r in rows] == ["ready", "review", "ready", "review"]
         assert conn.execute("SELECT status FROM imported_files").fetchone()[0] == "split"
         # Nothing left to do: a third run is a no-op.
-        assert ingest.process_batch(again, batch_id).pages == 4
+        assert process_batch(again, batch_id).pages == 4
         assert table_count(again, "pages") == 4
     finally:
         reopened.close()
@@ -255,9 +267,9 @@ def test_file_document_audits_teaches_and_closes_the_batch(
 ):
     (tmp_path / "a.png").write_bytes(quincy_png)
     (tmp_path / "b.png").write_bytes(stranger_png)
-    report = ingest.import_files(clinic, [tmp_path / "a.png", tmp_path / "b.png"])
-    ingest.process_batch(clinic, report.batch_id)
-    pages = ingest.batch_pages(clinic, report.batch_id)
+    report = import_files(clinic, [tmp_path / "a.png", tmp_path / "b.png"])
+    process_batch(clinic, report.batch_id)
+    pages = batch_pages(clinic, report.batch_id)
     mine, stranger = pages
     assert mine.confident and mine.suggestion.doc_type[0].value == "progress_note"
     assert mine.suggestion.doc_date[0].value == "2024-05-02"
@@ -265,12 +277,12 @@ def test_file_document_audits_teaches_and_closes_the_batch(
     assert {"name", "dob"} <= evidence_kinds or {"mrn", "dob"} <= evidence_kinds
     assert all(e.boxes for e in mine.suggestion.patient[0].evidence)
     # The unknown patient's page waits in the review queue; it is never filed on its own.
-    queue = ingest.review_queue(clinic, report.batch_id)
+    queue = review_queue(clinic, report.batch_id)
     assert [p.id for p in queue] == [stranger.id]
     assert not stranger.confident
 
     top = mine.suggestion.confident_patient
-    doc_id = ingest.file_document(
+    doc_id = file_document(
         clinic, [mine.id], top.patient_id, "progress_note", date(2024, 5, 2), author="Dr. Who"
     )
     conn = clinic.db.connection()
@@ -279,20 +291,20 @@ def test_file_document_audits_teaches_and_closes_the_batch(
     ) == (doc_id, "filed")
     audit = conn.execute("SELECT detail FROM audit_log WHERE action = 'document.file'").fetchone()
     assert '"followed_suggestion": true' in audit[0] or '"followed_suggestion":true' in audit[0]
-    state = settings_sql.get(conn, ingest.CLASSIFIER_KEY)
+    state = settings_sql.get(conn, CLASSIFIER_KEY)
     assert state and '"progress_note":1' in state.replace(" ", "")
     hits = conn.execute("SELECT rowid FROM page_text WHERE page_text MATCH 'loratadine'").fetchall()
     assert mine.id in [h[0] for h in hits]
     with pytest.raises(Exception, match="already filed"):
-        ingest.file_document(clinic, [mine.id], top.patient_id, "lab", None)
+        file_document(clinic, [mine.id], top.patient_id, "lab", None)
 
-    ingest.delete_pages(clinic, [stranger.id])
+    delete_pages(clinic, [stranger.id])
     assert (
         conn.execute("SELECT status FROM batches WHERE id = ?", (report.batch_id,)).fetchone()[0]
         == "open"
     )
-    ingest.delete_pages(clinic, [stranger.id], restore=True)
-    ingest.file_document(clinic, [stranger.id], top.patient_id, "imaging", None)
+    delete_pages(clinic, [stranger.id], restore=True)
+    file_document(clinic, [stranger.id], top.patient_id, "imaging", None)
     assert (
         conn.execute("SELECT status FROM batches WHERE id = ?", (report.batch_id,)).fetchone()[0]
         == "done"
@@ -300,39 +312,39 @@ def test_file_document_audits_teaches_and_closes_the_batch(
 
 
 def test_batch_state_survives_reopening(store_dir, store, admin_session):
-    batch_id = ingest.new_batch(admin_session, "scanner")
-    ingest.save_batch_state(admin_session, batch_id, {"groups": [[1, 2], [3]], "current": 1})
+    batch_id = new_batch(admin_session, "scanner")
+    save_batch_state(admin_session, batch_id, {"groups": [[1, 2], [3]], "current": 1})
     store.close()
     with Store.open(store_dir, PASSPHRASE) as again:
         session = auth.login(again, USERS["admin"], PASSWORD)
-        assert ingest.load_batch_state(session, batch_id) == {"groups": [[1, 2], [3]], "current": 1}
+        assert load_batch_state(session, batch_id) == {"groups": [[1, 2], [3]], "current": 1}
 
 
 def test_a_pdf_with_a_text_layer_uses_it_for_search(clinic, tmp_path):
     pdf = tmp_path / "note.pdf"
     pdf.write_bytes(page_pdf())
-    report = ingest.import_files(clinic, [pdf])
-    result = ingest.process_batch(clinic, report.batch_id, workers=1)
+    report = import_files(clinic, [pdf])
+    result = process_batch(clinic, report.batch_id, workers=1)
     assert result.pages == 1 and result.texts == 1
     text = clinic.db.connection().execute("SELECT ocr_text FROM pages").fetchone()[0]
     assert "loratadine" in text
-    page = ingest.batch_pages(clinic, report.batch_id)[0]
+    page = batch_pages(clinic, report.batch_id)[0]
     assert page.confident and page.suggestion.confident_patient.mrn == "00012344"
 
 
 def test_a_page_that_breaks_the_pipeline_costs_only_that_page(clinic, tmp_path, monkeypatch):
     pdf = tmp_path / "three.pdf"
     pdf.write_bytes(page_pdf(pages=3))
-    report = ingest.import_files(clinic, [pdf])
-    real = ingest._Reader.prepare
+    report = import_files(clinic, [pdf])
+    real = Reader.prepare
 
     def flaky(self, file_id, src, seq):
         if src.number == 2:
             raise RuntimeError("a bug met on one page")
         return real(self, file_id, src, seq)
 
-    monkeypatch.setattr(ingest._Reader, "prepare", flaky)
-    result = ingest.process_batch(clinic, report.batch_id, workers=2)
+    monkeypatch.setattr(Reader, "prepare", flaky)
+    result = process_batch(clinic, report.batch_id, workers=2)
     assert result.pages == 2 and any("Page 2" in p for p in result.problems)
     # named by its place in the batch, never by its file name
     assert any(f"Page 2 of file 1 of 1 (batch {report.batch_id})" in p for p in result.problems)
@@ -352,12 +364,12 @@ def test_third_party_samples_through_the_whole_pipeline(admin_session) -> None:
     if not SAMPLES.exists():
         pytest.skip("shared samples folder is absent")
     names = ["invalid.pdf", "skew.pdf", "ccitt.pdf", "typewriter.png"]
-    report = ingest.import_files(admin_session, [SAMPLES / n for n in names])
+    report = import_files(admin_session, [SAMPLES / n for n in names])
     by_name = {f.name: f for f in report.files}
     assert by_name["invalid.pdf"].status == "failed"
     assert "File 1 of 4" in by_name["invalid.pdf"].message
     assert all(by_name[n].status == "stored" for n in names[1:])
-    ingest.process_batch(admin_session, report.batch_id)
+    process_batch(admin_session, report.batch_id)
     conn = admin_session.db.connection()
     texts = [r[0] or "" for r in conn.execute("SELECT ocr_text FROM pages ORDER BY id")]
     assert len(texts) == 3

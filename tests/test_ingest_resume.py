@@ -23,8 +23,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from clinicrecords import auth, ingest
+from clinicrecords import auth
 from clinicrecords.errors import DiskFull
+from clinicrecords.intake.batches import process_batch, unfinished_batches
+from clinicrecords.intake.importing import IngestStopped, import_files
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
@@ -262,8 +264,8 @@ def test_a_full_disk_in_the_service_lists_every_file(admin_session, tmp_path, pa
     """The service's own sentence (the screen shows it): stored, not stored, already."""
     folder = tmp_path / "in"
     files = three_files(folder, pages)
-    before = ingest.import_files(admin_session, [files[0]])
-    ingest.process_batch(admin_session, before.batch_id, workers=1)
+    before = import_files(admin_session, [files[0]])
+    process_batch(admin_session, before.batch_id, workers=1)
     extra = folder / "Albermarle_extra.png"
     pages[0].rotate(180).save(extra, "PNG", dpi=(150, 150))
     real_put = admin_session.pages.put
@@ -276,8 +278,8 @@ def test_a_full_disk_in_the_service_lists_every_file(admin_session, tmp_path, pa
         return real_put(data)
 
     monkeypatch.setattr(admin_session.pages, "put", put)
-    with pytest.raises(ingest.IngestStopped) as caught:
-        ingest.import_files(admin_session, [files[1], files[0], files[2], extra])
+    with pytest.raises(IngestStopped) as caught:
+        import_files(admin_session, [files[1], files[0], files[2], extra])
     msg = caught.value.message
     assert isinstance(caught.value, DiskFull)
     assert msg.startswith("The disk is full: the import stopped at file 3 of 4.")
@@ -304,19 +306,19 @@ def test_the_index_screen_lists_interrupted_batches_and_finishes_them(
 
     register_patient(admin_session, QUINCY)
     files = three_files(tmp_path / "in", pages)
-    stopped = ingest.import_files(admin_session, files[:2])
+    stopped = import_files(admin_session, files[:2])
     stop = threading.Event()
-    ingest.process_batch(
+    process_batch(
         admin_session, stopped.batch_id, cancel=stop, on_page=lambda ev: stop.set(), workers=1
     )
-    never = ingest.import_files(admin_session, files[2:])
-    assert ingest.unfinished_batches(admin_session) == [stopped.batch_id, never.batch_id]
+    never = import_files(admin_session, files[2:])
+    assert unfinished_batches(admin_session) == [stopped.batch_id, never.batch_id]
 
     view = ScanIndexPage(admin_session, ChangeBus())
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.batch_model.rowCount() == 2, timeout=10_000)
     qtbot.waitUntil(lambda: "not read to the end" in view.status.text(), timeout=10_000)
-    qtbot.waitUntil(lambda: not ingest.unfinished_batches(admin_session), timeout=180_000)
+    qtbot.waitUntil(lambda: not unfinished_batches(admin_session), timeout=180_000)
     qtbot.waitUntil(lambda: view.task is None, timeout=30_000)
     states = admin_session.db.connection().execute(
         "SELECT f.status, count(p.id), count(p.ocr_text) FROM imported_files f "

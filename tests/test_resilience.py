@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import backup, fileio, ingest
+from clinicrecords import backup, fileio
 from clinicrecords.errors import DiskFull
+from clinicrecords.intake.importing import import_files
+from clinicrecords.intake.review import open_batches
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
@@ -74,10 +76,10 @@ def test_page_store_full_disk_stores_nothing_and_says_so(
 
     monkeypatch.setattr(fileio.os, "fsync", full_disk)
     with pytest.raises(DiskFull, match="disk is full"):  # the whole import stops: so would the rest
-        ingest.import_files(admin_session, [src])
+        import_files(admin_session, [src])
     monkeypatch.setattr(fileio.os, "fsync", real_fsync)
     assert _counts(conn)[1] == before[1]
-    assert ingest.open_batches(admin_session) == []  # no empty batch left in the queue
+    assert open_batches(admin_session) == []  # no empty batch left in the queue
     files_after = sorted(p.name for p in admin_session.store.pages.root.rglob("*") if p.is_file())
     assert files_after == files_before  # no half-written or temp file left behind
     assert src.exists()

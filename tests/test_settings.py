@@ -18,11 +18,14 @@ import pypdf
 import pytest
 
 import clinicrecords
-from clinicrecords import ingest, lookup
+from clinicrecords import lookup
 from clinicrecords.dates import read_date
 from clinicrecords.db import settings_sql
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.errors import AccessDenied, BadInput
+from clinicrecords.intake.classifier import classifier_for
+from clinicrecords.intake.importing import import_files
+from clinicrecords.intake.pipeline import date_order_for
 from clinicrecords.patients import PatientInput, list_patients, register_patient
 from clinicrecords.release import service as release_service
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
@@ -182,8 +185,8 @@ def _date_order_everywhere(c: Clinic) -> dict[str, Any]:
     # scan suggestions: what the pipeline (and `suggest`) hands the suggester
     ocr = ocr_result_from_text("Progress note\nDate of service: 05/06/2024")
     s = suggest(
-        ocr, lookup.index_for(c.admin.store), ingest.classifier_for(c.admin),
-        ingest.date_order_for(c.admin),
+        ocr, lookup.index_for(c.admin.store), classifier_for(c.admin),
+        date_order_for(c.admin),
     )  # fmt: skip
     found["scan date"] = s.doc_date[0].value
     found["chart lookup"] = lookup.search_patients(c.admin, "Ambry 05/06/1967")[0].patient.dob
@@ -226,7 +229,7 @@ def _remove_originals(c: Clinic) -> bool:
     """Whether an imported original is still where it was after `import_files`."""
     path = c.tmp_path / f"original{len(list(c.tmp_path.glob('original*')))}.png"
     path.write_bytes(png_page(path.name))
-    report = ingest.import_files(c.admin, [path])
+    report = import_files(c.admin, [path])
     assert report.count("stored") == 1
     return path.exists()
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import ingest, lookup
+from clinicrecords import lookup
+from clinicrecords.intake.batches import unfinished_batches
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.scan import ocr
 from clinicrecords.scan.ocr import OcrExecutor
@@ -236,7 +237,7 @@ def test_two_batches_share_the_cores_and_a_search_starts_at_once(
             return (
                 long_pool().activeThreadCount() == 0
                 and batches == 2
-                and not ingest.unfinished_batches(admin_session)
+                and not unfinished_batches(admin_session)
             )
 
         qtbot.waitUntil(settled, timeout=240_000)

@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from clinicrecords import ingest
+from clinicrecords.intake.batches import process_batch
+from clinicrecords.intake.importing import import_files
+from clinicrecords.intake.review import batch_pages, load_batch_state, open_batches
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index_view import ScanIndexPage
@@ -48,8 +50,8 @@ def batch(admin_session, tmp_path, page_images):
         p = tmp_path / f"page{n}.png"
         p.write_bytes(_png(img))
         paths.append(p)
-    report = ingest.import_files(admin_session, paths)
-    ingest.process_batch(admin_session, report.batch_id)
+    report = import_files(admin_session, paths)
+    process_batch(admin_session, report.batch_id)
     return report.batch_id
 
 
@@ -122,7 +124,7 @@ def test_split_rotate_set_aside_by_keyboard_and_state_survives(qtbot, admin_sess
     rotated = view.current
     assert view.pages[rotated].rotation == 90
     qtbot.waitUntil(
-        lambda: ingest.load_batch_state(admin_session, batch).get("groups") == view.groups,
+        lambda: load_batch_state(admin_session, batch).get("groups") == view.groups,
         timeout=5000,
     )
 
@@ -165,9 +167,9 @@ def test_cover_sheet_starts_a_document_files_its_pages_and_is_set_aside(
     stack[0].save(
         tiff, "TIFF", save_all=True, append_images=stack[1:], dpi=(150, 150), compression="tiff_lzw"
     )
-    report = ingest.import_files(admin_session, [tiff], source="scanner")
-    ingest.process_batch(admin_session, report.batch_id)
-    pages = ingest.batch_pages(admin_session, report.batch_id)
+    report = import_files(admin_session, [tiff], source="scanner")
+    process_batch(admin_session, report.batch_id)
+    pages = batch_pages(admin_session, report.batch_id)
     assert [p.cover for p in pages] == [True, False]
     assert pages[0].confident and pages[0].has_text  # nothing to read on a separator
 
@@ -197,7 +199,7 @@ def test_a_file_dropped_into_the_watched_folder_becomes_a_batch(
     try:
         dropped = inbox / "scan0001.png"
         dropped.write_bytes(_png(page_images[0]))
-        qtbot.waitUntil(lambda: len(ingest.open_batches(admin_session)) == 1, timeout=30000)
+        qtbot.waitUntil(lambda: len(open_batches(admin_session)) == 1, timeout=30000)
         conn = admin_session.db.connection()
         qtbot.waitUntil(
             lambda: (

@@ -7,9 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from clinicrecords import ingest
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.errors import BadInput
+from clinicrecords.intake.batches import read_batches, unfinished_batches
+from clinicrecords.intake.grouping import DocumentGroup, documents
+from clinicrecords.intake.importing import FileResult, IngestReport, IngestStopped, import_files
+from clinicrecords.intake.review import batch_files, batch_pages
+from clinicrecords.intake.suggest import suggest_file
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.scan.types import Evidence, PatientSuggestion, ScoredValue, Suggestions
 
@@ -138,18 +142,28 @@ def _suggestion_text(s: Suggestions) -> str:
 
 
 def run_suggest(args: argparse.Namespace, ctx: CommandContext) -> int:
-    found = ingest.suggest_file(ctx.session(), args.file)
+    found = suggest_file(ctx.session(), args.file)
     out = {"pages": found.pages, **suggestions_json(found.suggestions)}
     ctx.emit(out, f"{found.pages} page(s)\n" + _suggestion_text(found.suggestions))
     return 0
 
 
-def _file_line(f: ingest.FileResult) -> str:
+def _file_line(f: FileResult) -> str:
     """One file's outcome, by number (its name may be a patient's; --json carries the path)."""
     line = f"{f.label}: {f.outcome}"
     if f.status == "stored":
         line += f", {f.pages} page(s)"
     return line + (f". {f.message}" if f.message else "")
+
+
+def _document_line(n: int, of: int, d: DocumentGroup) -> str:
+    """A suggested document, without the patient's name or MRN (this output reaches cron
+    logs; ``--json`` and the index screen show who it is)."""
+    s = d.suggestions
+    who = "patient suggested" if s.confident_patient else "no confident patient: review"
+    kind = f", type {s.doc_type[0].value}" if s.doc_type else ""
+    unsure = f" ({len(d.unsure)} page(s) without a patient of their own)" if d.unsure else ""
+    return f"Document {n} of {of}: {len(d.page_ids)} page(s), {who}{kind}{unsure}."
 
 
 def _ingest_and_report(
@@ -162,23 +176,23 @@ def _ingest_and_report(
 ) -> int:
     session = ctx.session()
 
-    def heard(f: ingest.FileResult) -> None:
+    def heard(f: FileResult) -> None:
         # Each file's outcome as soon as it is committed (flushed: a killed run still told).
         if not ctx.json:
             sys.stdout.write(_file_line(f) + "\n")
             sys.stdout.flush()
 
-    report = ingest.IngestReport(None, ())
+    report = IngestReport(None, ())
     try:
         if paths:
-            report = ingest.import_files(
+            report = import_files(
                 session, paths, source=source, remove_originals=remove, on_file=heard
             )
         batches = list(report.to_read) if process else []
         if resume:
-            batches += [b for b in ingest.unfinished_batches(session) if b not in batches]
-        processed = ingest.read_batches(session, batches, report if paths else None)
-    except ingest.IngestStopped as exc:
+            batches += [b for b in unfinished_batches(session) if b not in batches]
+        processed = read_batches(session, batches, report if paths else None)
+    except IngestStopped as exc:
         if ctx.json:  # what was stored, for scripts; the sentence goes to stderr as usual
             stopped = exc.report
             ctx.emit(
@@ -190,9 +204,13 @@ def _ingest_and_report(
             )
         raise
     pages: list[dict[str, Any]] = []
+    docs: list[DocumentGroup] = []
     if report.batch_id is not None:
-        names = {f["id"]: f["original_name"] for f in ingest.batch_files(session, report.batch_id)}
-        for pg in ingest.batch_pages(session, report.batch_id):
+        names = {f["id"]: f["original_name"] for f in batch_files(session, report.batch_id)}
+        batch = batch_pages(session, report.batch_id)
+        docs = documents(batch)  # as the index screen groups them (intake/grouping.py)
+        doc_of = {i: n for n, d in enumerate(docs, 1) for i in d.page_ids}
+        for pg in batch:
             pages.append(
                 {
                     "page_id": pg.id,
@@ -200,7 +218,9 @@ def _ingest_and_report(
                     "source_page": pg.source_page,
                     "status": pg.status,
                     "blank": pg.blank,
+                    "cover": pg.cover,
                     "text": pg.has_text,
+                    "document": doc_of.get(pg.id),
                     "suggestions": suggestions_json(pg.suggestion),
                 }
             )
@@ -211,6 +231,15 @@ def _ingest_and_report(
         "files": [f.as_dict() for f in report.files],
         "pages": len(pages),
         "page_list": pages,
+        "documents": [
+            {
+                "document": n,
+                "page_ids": list(d.page_ids),
+                "unsure_page_ids": list(d.unsure),
+                "suggestions": suggestions_json(d.suggestions),
+            }
+            for n, d in enumerate(docs, 1)
+        ],
         "problems": mine.problems if mine else [],
         "resumed": [
             {"batch_id": r.batch_id, "pages": r.pages, "texts": r.texts, "problems": r.problems}
@@ -224,6 +253,7 @@ def _ingest_and_report(
             f"Batch {report.batch_id}: {report.summary()} {len(pages)} page(s) read, "
             f"{review} for review."
         )
+        lines += [_document_line(n, len(docs), d) for n, d in enumerate(docs, 1)]
     elif report.files:
         lines.append(report.summary())
     for r in others:
@@ -278,8 +308,8 @@ def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_coversheet(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.coversheets import cover_sheets_pdf
-    from clinicrecords.db.pagestore import write_atomically
     from clinicrecords.errors import cannot_write
+    from clinicrecords.fileio import write_atomically
     from clinicrecords.patients import patient_by_mrn
 
     session = ctx.session()

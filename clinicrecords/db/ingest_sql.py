@@ -165,6 +165,14 @@ def pages_by_id(conn: Connection, page_ids: list[int]) -> list[dict]:
     return [by_id[i] for i in page_ids if i in by_id]
 
 
+def header_words_and_suggestion(conn: Connection, page_id: int) -> tuple[str | None, str | None]:
+    """A page's header-pass words and suggestion JSON, for its full-text pass."""
+    row = conn.execute(
+        "SELECT ocr_words, suggestion FROM pages WHERE id = ?", (page_id,)
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def pages_without_text(conn: Connection, batch_id: int) -> list[dict]:
     cur = conn.execute(
         "SELECT id, blob_id, sha256, dpi FROM pages WHERE batch_id = ? AND ocr_text IS NULL "

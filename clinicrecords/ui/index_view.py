@@ -33,10 +33,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import ingest, settings
+from clinicrecords import settings
 from clinicrecords.changes import Changes
 from clinicrecords.dates import read_date
-from clinicrecords.db import documents_sql
+from clinicrecords.intake.batches import process_batch, read_batches
+from clinicrecords.intake.filing import file_document
+from clinicrecords.intake.grouping import group_pages, merge_suggestions
+from clinicrecords.intake.importing import IngestReport, import_files
+from clinicrecords.intake.page_ops import delete_pages, page_image, rotate_page
+from clinicrecords.intake.review import (
+    BatchInfo,
+    ScanPage,
+    batch_pages,
+    doc_type_choices,
+    load_batch_state,
+    open_batches,
+    save_batch_state,
+)
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
@@ -53,7 +66,7 @@ REFRESH_MS = 1000
 
 @dataclass
 class PageRow:
-    page: ingest.ScanPage
+    page: ScanPage
     doc: int  # 1-based document number inside the batch
 
 
@@ -73,13 +86,13 @@ def _patient_text(r: PageRow) -> str:
     return "" if top is None else top.name
 
 
-def _load_batch(session: Session, batch_id: int) -> tuple[list[ingest.ScanPage], dict]:
-    return ingest.batch_pages(session, batch_id), ingest.load_batch_state(session, batch_id)
+def _load_batch(session: Session, batch_id: int) -> tuple[list[ScanPage], dict]:
+    return batch_pages(session, batch_id), load_batch_state(session, batch_id)
 
 
 def _load_image(session: Session, page_id: int) -> QImage:
     # QImage (unlike QPixmap) may be made off the UI thread: decoding stays off it too.
-    img = QImage.fromData(ingest.page_image(session, page_id))
+    img = QImage.fromData(page_image(session, page_id))
     return img.convertToFormat(QImage.Format_Grayscale8) if not img.isNull() else img
 
 
@@ -91,9 +104,9 @@ def _import_and_process(
     progress=None,
     cancel=None,
 ):  # type: ignore[no-untyped-def]
-    report = ingest.import_files(session, paths, source=source, remove_originals=remove)
+    report = import_files(session, paths, source=source, remove_originals=remove)
     # This import's batch, and any earlier one a file of it was stored in but never read.
-    ingest.read_batches(session, report.to_read, report, progress=progress, cancel=cancel)
+    read_batches(session, report.to_read, report, progress=progress, cancel=cancel)
     return report
 
 
@@ -116,7 +129,7 @@ class ScanIndexPage(QWidget):
         self.bus = bus
         self.setObjectName("scanIndexPage")
         self.batch_id: int | None = None
-        self.pages: dict[int, ingest.ScanPage] = {}
+        self.pages: dict[int, ScanPage] = {}
         self.order: list[int] = []
         self.groups: list[list[int]] = []
         self.fields: dict[str, dict] = {}
@@ -128,9 +141,8 @@ class ScanIndexPage(QWidget):
         self._image: QImage | None = None
         self._filled: tuple = ((), None)
 
-        with session.db.read() as conn:
-            types = [(t["code"], t["label"]) for t in documents_sql.doc_types(conn)]
-            self.date_order = settings.date_order(conn)  # how a typed date is read
+        types = doc_type_choices(session)
+        self.date_order = settings.date_order(session)  # how a typed date is read
         self._build(types)
         if self.date_order == "DMY":
             self.form.doc_date.setPlaceholderText("YYYY-MM-DD or DD/MM/YYYY")
@@ -162,7 +174,7 @@ class ScanIndexPage(QWidget):
         for b in (self.import_button, self.scan_button, self.watch_button):
             b.setFocusPolicy(Qt.TabFocus)
 
-        self.batch_model: RowsModel[ingest.BatchInfo] = RowsModel(
+        self.batch_model: RowsModel[BatchInfo] = RowsModel(
             [
                 ("Batch", lambda b: f"#{b.id} {b.source} {b.created_at[5:16].replace('T', ' ')}"),
                 ("Pages", lambda b: b.unfiled),
@@ -284,14 +296,14 @@ class ScanIndexPage(QWidget):
     # -- batches -------------------------------------------------------------------------------
     def refresh_batches(self, resume: bool = False) -> None:
         run_in_background(
-            ingest.open_batches,
+            open_batches,
             self.session,
             on_done=lambda rows: self._show_batches(rows, resume),
             on_error=self.status.setText,
             context=self,
         )
 
-    def _show_batches(self, rows: list[ingest.BatchInfo], resume: bool) -> None:
+    def _show_batches(self, rows: list[BatchInfo], resume: bool) -> None:
         keep = self.batch_id
         self.batch_model.set_rows(rows)
         ids = [b.id for b in rows]
@@ -331,31 +343,15 @@ class ScanIndexPage(QWidget):
             context=self,
         )
 
-    def _loaded(self, batch_id: int, pages: list[ingest.ScanPage], state: dict) -> None:
+    def _loaded(self, batch_id: int, pages: list[ScanPage], state: dict) -> None:
         if batch_id == self.batch_id:
             self._set_pages(pages, state)
 
-    def _set_pages(self, pages: list[ingest.ScanPage], state: dict) -> None:
+    def _set_pages(self, pages: list[ScanPage], state: dict) -> None:
         """Take the batch's pages; keep the clerk's groups and fields, add new pages by file."""
         self.pages = {p.id: p for p in pages}
         self.order = [p.id for p in pages]
-        groups = [[i for i in g if i in self.pages] for g in state.get("groups", self.groups)]
-        groups = [g for g in groups if g]
-        placed = {i for g in groups for i in g}
-        for p in pages:
-            if p.id in placed:
-                continue
-            prev = groups[-1] if groups else None
-            last = self.pages.get(prev[-1]) if prev else None
-            if (
-                last is not None
-                and last.file_id == p.file_id
-                and not self._starts_document(last, p)
-            ):
-                prev.append(p.id)
-            else:
-                groups.append([p.id])
-        self.groups = groups
+        self.groups = group_pages(pages, state.get("groups", self.groups))
         self.fields = dict(state.get("fields", self.fields))
         rows = [PageRow(self.pages[i], n + 1) for n, g in enumerate(self.groups) for i in g]
         current = self.current if self.current in self.pages else state.get("current")
@@ -385,18 +381,10 @@ class ScanIndexPage(QWidget):
         group = self.groups[n]
         if str(group[0]) in self.fields:
             return
-        merged = ingest.merge_suggestions([self.pages[i].suggestion for i in group])
+        merged = merge_suggestions([self.pages[i].suggestion for i in group])
         if self._filled != (tuple(group), merged):
             self._fill_form(n)
             self._redraw()
-
-    @staticmethod
-    def _starts_document(prev: ingest.ScanPage, page: ingest.ScanPage) -> bool:
-        """A cover sheet starts a document; so does a confident change of patient."""
-        if page.cover:
-            return True
-        a, b = prev.suggestion.confident_patient, page.suggestion.confident_patient
-        return a is not None and b is not None and a.patient_id != b.patient_id
 
     def _update_status(self) -> None:
         review = sum(1 for p in self.pages.values() if p.status == "review")
@@ -427,7 +415,7 @@ class ScanIndexPage(QWidget):
 
     def _fill_form(self, n: int) -> None:
         group = self.groups[n]
-        merged = ingest.merge_suggestions([self.pages[i].suggestion for i in group])
+        merged = merge_suggestions([self.pages[i].suggestion for i in group])
         self._filled = (tuple(group), merged)
         self.form.fill(merged, self.fields.get(str(group[0])))
         unsure = [str(k + 1) for k, i in enumerate(group) if self.pages[i].status == "review"]
@@ -470,7 +458,7 @@ class ScanIndexPage(QWidget):
             return
         self.canvas.show_page(self._image, page.rotation, self.highlights(page), page.blank)
 
-    def highlights(self, page: ingest.ScanPage) -> list[Highlight]:
+    def highlights(self, page: ScanPage) -> list[Highlight]:
         """Evidence on this page for what the form holds now."""
         s = page.suggestion
         out: list[Highlight] = []
@@ -552,7 +540,7 @@ class ScanIndexPage(QWidget):
         self.pages[page.id] = replace(page, rotation=new)
         self._redraw()
         run_in_background(
-            ingest.rotate_page,
+            rotate_page,
             self.session,
             page.id,
             degrees,
@@ -570,7 +558,7 @@ class ScanIndexPage(QWidget):
         self.order = [i for i in self.order if i != page_id]
         self.status.setText("Page set aside (kept in the store; not filed).")
         run_in_background(
-            ingest.delete_pages, self.session, [page_id], on_error=self.status.setText, context=self
+            delete_pages, self.session, [page_id], on_error=self.status.setText, context=self
         )
         self._regroup([[i for i in g if i != page_id] for g in self.groups], after)
 
@@ -605,7 +593,7 @@ class ScanIndexPage(QWidget):
         self.form.error.setText("")
         patient_id = v["patient"]["patient_id"]
         run_in_background(
-            ingest.file_document,
+            file_document,
             self.session,
             page_ids,
             patient_id,
@@ -668,7 +656,7 @@ class ScanIndexPage(QWidget):
             return
         state = {"groups": self.groups, "fields": self.fields, "current": self.current}
         run_in_background(
-            ingest.save_batch_state,
+            save_batch_state,
             self.session,
             self.batch_id,
             state,
@@ -678,7 +666,7 @@ class ScanIndexPage(QWidget):
 
     # -- reading pages in ----------------------------------------------------------------------
     def process(self, batch_id: int) -> None:
-        self._start(ingest.process_batch, self.session, batch_id)
+        self._start(process_batch, self.session, batch_id)
 
     def _start(self, fn, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         if self.task is not None and not self.task.finished:
@@ -731,7 +719,7 @@ class ScanIndexPage(QWidget):
     def _work_done(self, result: object) -> None:
         self.progress.hide()
         self.task = None
-        if isinstance(result, ingest.IngestReport):
+        if isinstance(result, IngestReport):
             failed = [f"{f.message}" for f in result.files if f.status != "stored"]
             self.status.setText(" ".join([result.summary(), *failed]))
             if result.batch_id is not None:
