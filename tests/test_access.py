@@ -314,6 +314,7 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
         "intake.batches._iter_file_pages",  # the pipeline splitting a stored file into pages
         "intake.page_jobs.full_text",  # the pipeline reading a page's text
         "intake.filing.file_document",  # filing teaches the type classifier from the words
+        "sync.client.fetch_pages",  # authenticates a page downloaded from the server
     }
     assert found == through_page_access | not_a_read_for_a_person, sorted(found)
 
