@@ -48,6 +48,7 @@ class DerivedKeys:
     page_enc: bytes
     page_name: bytes
     manifest: bytes
+    audit_head: bytes  # signs the record of the audit head kept outside the database
 
 
 def new_master_key() -> bytes:
@@ -65,6 +66,7 @@ def derive_keys(master: bytes) -> DerivedKeys:
         page_enc=hk("clinicrecords/page-enc/v1"),
         page_name=hk("clinicrecords/page-name/v1"),
         manifest=hk("clinicrecords/backup-manifest/v1"),
+        audit_head=hk("clinicrecords/audit-head/v1"),
     )
 
 

@@ -19,6 +19,8 @@ import pytest
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["OMP_THREAD_LIMIT"] = "1"
+# No disk reserve (db/space.py) in the thousand throw-away stores; the full-disk tests set it.
+os.environ["CLINICRECORDS_RESERVE_MB"] = "0"
 
 from clinicrecords import auth  # noqa: E402
 from clinicrecords.session import Session  # noqa: E402

@@ -358,6 +358,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Backing up…")
 
         def done(r) -> None:  # type: ignore[no-untyped-def]
+            from clinicrecords.timeutil import utc_now
+
+            self.session.store.note_backup(r.folder, utc_now())  # named by damage reports
             self.statusBar().showMessage(
                 f"Backup done: {r.pages_total} stored objects ({r.pages_copied} new).", 10000
             )
