@@ -445,6 +445,7 @@ class ScanIndexPage(QWidget):
             page_id,
             on_done=lambda img: self._image_loaded(gen, page_id, img),
             on_error=self.canvas.show_message,
+            context=self,  # a page read ends after the screen closed: drop its callback
         )
 
     def _image_loaded(self, gen: int, page_id: int, img: QImage) -> None:
