@@ -132,7 +132,7 @@ def _verify(pw_hash: str, password: str) -> bool:
 def login(store: Store, username: str, password: str) -> Session:
     """Sign a user in; every attempt, good or bad, is audited."""
     refused = AuthError("The user name or password is not correct.")
-    with store.db.write() as conn:
+    with store.db.write(essential=True) as conn:  # signing in works on a full disk (reserve)
         row = users_sql.by_username(conn, username)
         if row is None or not row["active"]:
             audit.append(conn, None, username[:64], "login.failed", "user", "", {"why": "unknown"})

@@ -35,11 +35,18 @@ from pathlib import Path
 
 from clinicrecords import audit, keys
 from clinicrecords.db import audit_sql, documents_sql, maintenance_sql
-from clinicrecords.db.connection import DatabaseError, open_copy_target, open_snapshot
+from clinicrecords.db.connection import (
+    Connection,
+    DatabaseError,
+    open_connection,
+    open_copy_target,
+    open_snapshot,
+)
 from clinicrecords.db.migrate import latest_version, schema_version
 from clinicrecords.db.pagestore import PageStore, fsync_dir
 from clinicrecords.errors import (
     BadInput,
+    ClinicError,
     DiskFull,
     PassphraseRequired,
     StoreCorrupt,
@@ -279,6 +286,7 @@ class _GenerationWriter:
         db_bytes = db_path.stat().st_size
         os.rename(self.partial, gens_dir / self.name)
         fsync_dir(gens_dir)
+        store.note_backup(dest, manifest["created_at"])  # a damage report names this backup
 
         warnings = [warning] if warning else []
         if unavailable:
@@ -538,6 +546,12 @@ class VerifyReport:
     audit_rows: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What is damaged, in words ("table patients (the patient registry)", "page 1 ..."), and
+    # the database pages that fail their HMAC.
+    damaged: list[str] = field(default_factory=list)
+    bad_pages: list[int] = field(default_factory=list)
+    lost: str | None = None  # the sentence saying which committed work is missing
+    restore_from: str | None = None  # which backup to restore, when damage or loss was found
     # ("page", page id) / ("file", imported file id) whose bytes are missing or damaged; each
     # also has its line in problems. A restore tells these apart from damage to the database.
     unreadable: list[tuple[str, int]] = field(default_factory=list)
@@ -553,61 +567,275 @@ class VerifyReport:
             "audit_rows": self.audit_rows,
             "problems": self.problems,
             "notes": self.notes,
+            "damaged": self.damaged,
+            "bad_pages": self.bad_pages,
+            "lost": self.lost,
+            "restore_from": self.restore_from,
             "unreadable": [{"kind": k, "id": i} for k, i in self.unreadable],
         }
 
 
-def verify_store(store: Store, progress: Progress | None = None) -> VerifyReport:
-    """Re-read everything: cipher HMACs, SQLite integrity, schema, every page, the audit chain."""
-    report = VerifyReport()
-    conn = store.db.new_connection()
+# What each table holds, for a damage report a clinic can act on.
+_TABLE_WORDS = {
+    "settings": "settings",
+    "users": "user accounts",
+    "audit_log": "the audit trail",
+    "sqlite_sequence": "id counters",
+    "patients": "the patient registry",
+    "patient_aliases": "patients' previous names",
+    "merges": "chart merges",
+    "doc_types": "document types",
+    "batches": "scan batches",
+    "imported_files": "imported files",
+    "documents": "the document index",
+    "pages": "the page index",
+    "release_requests": "release requests",
+    "release_authorizations": "release authorizations",
+    "release_pages": "pages chosen for releases",
+    "release_exclusions": "pages held back from releases",
+    "disclosures": "the accounting of disclosures",
+}
+_HMAC_FAILED = re.compile(r"HMAC verification failed for page (\d+)")
+
+
+def _probe(store: Store) -> Connection:
+    """A fresh connection that reads nothing yet. One HMAC failure leaves a SQLCipher
+    connection refusing everything after it, so each check of a damaged file gets its own."""
+    return open_connection(store.db.path, store.db.key, check=False)
+
+
+def _check_database(store: Store, report: VerifyReport) -> bool:
+    """Every page's HMAC, then SQLite's own integrity check; on damage, which tables. Returns
+    whether the schema can be read (the other checks need it)."""
     try:
-        bad = maintenance_sql.cipher_integrity_check(conn)
-        if bad:
-            report.problems.append(f"{len(bad)} database page(s) fail their HMAC (damaged file)")
-        integrity = maintenance_sql.integrity_check(conn)
-        if integrity != ["ok"]:
-            report.problems.append("database integrity check: " + "; ".join(integrity[:5]))
-        fk = maintenance_sql.foreign_key_check(conn)
-        if fk:
-            report.problems.append(f"{len(fk)} row(s) point at rows that do not exist")
-        version = schema_version(conn)
-        if version != latest_version():
-            report.problems.append(f"schema version {version}, program expects {latest_version()}")
-        blobs = [("page", *b) for b in documents_sql.all_page_blobs(conn)]
-        blobs += [("file", *b) for b in documents_sql.all_file_blobs(conn)]
-        referenced = set()
-        for i, (kind, row_id, blob_id, sha) in enumerate(blobs):
-            referenced.add(blob_id)
-            try:
-                store.pages.get(blob_id, sha)
-            except StoreCorrupt as exc:
-                label = "page" if kind == "page" else "imported file"
-                report.problems.append(f"{label} {row_id}: {exc.message}")
-                report.unreadable.append((kind, row_id))
-            report.checked_pages += 1
-            if progress and i % 100 == 0:
-                progress(i, len(blobs))
-        orphans = sum(1 for b in store.pages.iter_blob_ids() if b not in referenced)
-        if orphans:
-            report.notes.append(
-                f"{orphans} stored object(s) belong to no page (left by an interrupted import; harmless)"
-            )
-        chain = audit.verify(conn)
-        report.audit_rows = chain.rows
-        report.problems.extend(chain.problems)
+        conn = _probe(store)
+    except ClinicError as exc:
+        report.problems.append(exc.message)
+        report.damaged.append("the database file as a whole")
+        return False
+    try:
+        messages = [str(m) for m in maintenance_sql.cipher_integrity_check(conn)]
+        unchecked = False
+    except DatabaseError:
+        messages, unchecked = [], True
     finally:
         conn.close()
+    bad = sorted({int(m.group(1)) for m in map(_HMAC_FAILED.search, messages) if m})
+    report.bad_pages = bad
+    pages_in_file = store.db.path.stat().st_size // 4096
+    if bad and len(bad) >= pages_in_file:
+        report.problems.append(
+            "every database page fails its check: this clinic.db belongs to another key file "
+            "(another clinic store), or its first bytes are damaged"
+        )
+        report.damaged.append("every page")
+        return False
+    if unchecked:
+        report.problems.append("the database cannot be checked page by page: it is damaged")
+    elif messages:
+        shown = ", ".join(map(str, bad[:12])) + (" …" if len(bad) > 12 else "")
+        report.problems.append(
+            f"{len(bad) or len(messages)} database page(s) fail their HMAC (damaged file)"
+            + (f": page {shown}" if bad else "")
+        )
+    # The schema (page 1 and the pages of sqlite_master) is needed for everything else.
+    try:
+        conn = _probe(store)
+        try:
+            tables = maintenance_sql.table_names(conn)
+        finally:
+            conn.close()
+    except DatabaseError:
+        report.damaged.append(
+            "page 1 or the list of tables: nothing in the database can be read"
+            if 1 in bad or not bad
+            else "the list of tables: nothing in the database can be read"
+        )
+        if not report.problems:
+            report.problems.append("the database's list of tables cannot be read (damaged)")
+        return False
+    try:
+        conn = _probe(store)
+        try:
+            integrity = [str(m) for m in maintenance_sql.integrity_check(conn)]
+        finally:
+            conn.close()
+    except DatabaseError:
+        integrity = None
+    if integrity == ["ok"] and not messages:
+        return True
+    if integrity not in (None, ["ok"]):
+        report.problems.append("database integrity check: " + "; ".join(integrity[:5]))
+    for table in tables:  # which tables: each on its own connection (see _probe)
+        try:
+            conn = _probe(store)
+            try:
+                rows = maintenance_sql.integrity_check(conn, table)
+            finally:
+                conn.close()
+        except DatabaseError:
+            rows = None
+        if rows != ["ok"]:
+            words = _TABLE_WORDS.get(table)
+            if words is None and table.startswith("page_text"):
+                words = "the search index of page text"
+            name = f"table {table}" + (f" ({words})" if words else "")
+            if _rows_readable(store, table):
+                name = f"an index of {name}; its rows still read"
+            report.damaged.append(name)
+    if report.damaged:
+        report.problems.append("damaged: " + "; ".join(report.damaged))
+    return True
+
+
+def _rows_readable(store: Store, table: str) -> bool:
+    """Whether every row of a table reads when no index is used: if so, the damage is in
+    one of its indexes, and the records themselves are intact."""
+    try:
+        conn = _probe(store)
+        try:
+            maintenance_sql.read_every_row(conn, table)
+        finally:
+            conn.close()
+    except DatabaseError:
+        return False
+    return True
+
+
+def _guarded(report: VerifyReport, what: str, check: Callable[[Connection], None], store: Store):
+    """Run one check on its own connection; a damaged page it meets becomes a problem line,
+    not a crash."""
+    try:
+        conn = _probe(store)
+    except ClinicError as exc:
+        report.problems.append(f"{what}: {exc.message}")
+        return
+    try:
+        check(conn)
+    except DatabaseError:
+        report.problems.append(f"{what} could not be read to the end: the database is damaged")
+    finally:
+        conn.close()
+
+
+def verify_store(store: Store, progress: Progress | None = None) -> VerifyReport:
+    """Re-read everything: cipher HMACs, SQLite integrity, schema, every page, the audit
+    chain, and the record of the newest commit. Damage is reported, never raised: ``verify``
+    is what a clinic runs when something is wrong, so it must finish and say what."""
+    report = VerifyReport()
+    readable = _check_database(store, report)
+    if readable:
+
+        def schema(conn: Connection) -> None:
+            fk = maintenance_sql.foreign_key_check(conn)
+            if fk:
+                report.problems.append(f"{len(fk)} row(s) point at rows that do not exist")
+            version = schema_version(conn)
+            if version != latest_version():
+                report.problems.append(
+                    f"schema version {version}, program expects {latest_version()}"
+                )
+
+        def pages(conn: Connection) -> None:
+            blobs = [("page", *b) for b in documents_sql.all_page_blobs(conn)]
+            blobs += [("file", *b) for b in documents_sql.all_file_blobs(conn)]
+            referenced = set()
+            for i, (kind, row_id, blob_id, sha) in enumerate(blobs):
+                referenced.add(blob_id)
+                try:
+                    store.pages.get(blob_id, sha)
+                except StoreCorrupt as exc:
+                    label = "page" if kind == "page" else "imported file"
+                    report.problems.append(f"{label} {row_id}: {exc.message}")
+                    report.unreadable.append((kind, row_id))
+                report.checked_pages += 1
+                if progress and i % 100 == 0:
+                    progress(i, len(blobs))
+            orphans = sum(1 for b in store.pages.iter_blob_ids() if b not in referenced)
+            if orphans:
+                report.notes.append(
+                    f"{orphans} stored object(s) belong to no page (left by an interrupted "
+                    "import; harmless)"
+                )
+
+        def chain(conn: Connection) -> None:
+            result = audit.verify(conn)
+            report.audit_rows = result.rows
+            report.problems.extend(result.problems)
+
+        def head(conn: Connection) -> None:
+            loss = store.loss or store.check_head(conn)
+            if store.head_note:
+                report.notes.append(store.head_note)
+            if loss is not None:
+                report.lost = loss.sentence(store.last_backup(conn))
+                report.problems.append(report.lost)
+
+        _guarded(report, "the schema", schema, store)
+        _guarded(report, "the list of pages", pages, store)
+        _guarded(report, "the audit trail", chain, store)
+        _guarded(report, "the record of the newest commit", head, store)
+    if report.damaged or report.bad_pages or report.lost or not readable:
+        report.restore_from = _restore_advice(store, readable)
     return report
+
+
+def _restore_advice(store: Store, readable: bool) -> str:
+    hint = None
+    if readable:
+        try:
+            conn = _probe(store)
+            try:
+                hint = store.last_backup(conn)
+            finally:
+                conn.close()
+        except (ClinicError, DatabaseError):
+            hint = None
+    else:
+        hint = store.last_backup(None)
+    if hint is None:
+        return "restore from your most recent backup"
+    folder, made = hint
+    return f"restore from the backup in {folder} (made {made[:16].replace('T', ' ')} UTC)"
 
 
 def verify(session: Session, progress: Progress | None = None) -> VerifyReport:
     session.require("store.verify")
     report = verify_store(session.store, progress)
-    session.audit(
-        "store.verify", "store", session.store.store_id, ok=report.ok, problems=len(report.problems)
-    )
+    try:
+        session.audit(
+            "store.verify",
+            "store",
+            session.store.store_id,
+            ok=report.ok,
+            problems=len(report.problems),
+        )
+    except StoreCorrupt:  # the report matters more than its audit row
+        report.notes.append(
+            "this check could not be recorded in the audit trail (the database is damaged)"
+        )
     return report
+
+
+def accept_loss(session: Session) -> None:
+    """An administrator keeps the database as it is after a loss that no backup can repair
+    (the lost work will be entered again): recorded in the audit trail, and the record of the
+    newest commit follows the database again, so normal work resumes."""
+    session.require("store.verify")
+    store = session.store
+    loss = store.loss
+    if loss is None:
+        raise BadInput("There is no loss to accept: the database holds every recorded action.")
+    store.accept_loss()
+    session.audit(
+        "store.loss_accepted",
+        "store",
+        store.store_id,
+        lost_actions=loss.lost_actions,
+        lost_commits=loss.lost_commits,
+        recorded_audit_id=loss.recorded.audit_id,
+        recorded_at=loss.recorded.at,
+    )
 
 
 def read_manifest(src: Path, master: bytes) -> dict:

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from clinicrecords import devlog
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.errors import ClinicError
+from clinicrecords.errors import ClinicError, explain
 
 AREAS = ("admin", "patients", "charts", "scan", "release", "sync")
 UNEXPECTED_EXIT = 70
@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
         devlog.log_unexpected(exc, f"command {args.command}")
+        known = explain(exc)  # a damaged page or a full disk met deep inside a service
+        if known is not None:
+            sys.stderr.write(f"clinicrecords: {known.message}\n")
+            return known.exit_code
         sys.stderr.write(
             f"clinicrecords: an unexpected error stopped the command; details are in "
             f"{devlog.log_dir() / 'clinicrecords.log'}\n"

@@ -73,7 +73,21 @@ class PassphraseRequired(StoreError):
 
 
 class StoreCorrupt(StoreError):
-    pass
+    """Part of the store cannot be read: a damaged file, or one from another clinic store.
+
+    Its own exit status, apart from a wrong passphrase (3) and an unexpected error (70): a
+    script (or the person reading its log) must know that restoring from a backup is the
+    remedy, and that retyping the passphrase is not."""
+
+    exit_code = 9
+
+
+class WorkLost(StoreError):
+    """Actions the store recorded as committed are no longer in the database (its journal,
+    ``clinic.db-wal``, was damaged or removed). Normal work is refused until a backup is
+    restored or an administrator accepts the loss, so nothing new is built on a gap."""
+
+    exit_code = 10
 
 
 class AuthError(ClinicError):
@@ -106,6 +120,45 @@ class DiskFull(ClinicError):
     exit_code = 7
 
 
+DAMAGED_DATABASE = (
+    "The records database is damaged: part of it cannot be read. Run 'clinicrecords verify' "
+    "to see what is damaged and which backup to restore."
+)
+DISK_FULL = "The disk is full: nothing of this action was saved. Free some space and try again."
+
+# SQLite's primary result codes (the low byte of an extended code), as sqlcipher3 reports them
+# in ``sqlite_errorcode``; named here so that this module needs no database import.
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+
+
+def explain(exc: BaseException) -> ClinicError | None:
+    """The ClinicError that a low-level failure means to the person, or None if it means
+    nothing to them (a bug: the caller reports it as unexpected).
+
+    Why one place: a damaged database page or a full disk can surface from any query or file
+    write deep inside any service. The command line and the screens translate them here
+    instead of every call site guessing, and the sentence is the same wherever it appears."""
+    import errno
+
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ClinicError):
+            return e
+        code = getattr(e, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            primary = code & 0xFF
+            if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+                return StoreCorrupt(DAMAGED_DATABASE)
+            if primary == _SQLITE_FULL:
+                return DiskFull(DISK_FULL)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return DiskFull(DISK_FULL)
+        e = e.__cause__ or e.__context__
+    return None
+
+
 class NotYetAvailable(ClinicError):
     exit_code = 2
 
@@ -113,10 +166,10 @@ class NotYetAvailable(ClinicError):
 class ServerUnreachable(ClinicError):
     """The clinic server does not answer; work on this PC goes on and is sent later."""
 
-    exit_code = 9
+    exit_code = 11
 
 
 class ServerRefused(ClinicError):
     """The clinic server answered but cannot be used as it is (not set up, altered data)."""
 
-    exit_code = 10
+    exit_code = 12

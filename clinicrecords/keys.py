@@ -55,6 +55,7 @@ class DerivedKeys:
     page_name: bytes
     manifest: bytes
     sync: bytes  # seals events sent to the clinic server (sync/seal.py)
+    audit_head: bytes  # signs the record of the audit head kept outside the database
 
 
 def new_master_key() -> bytes:
@@ -73,6 +74,7 @@ def derive_keys(master: bytes) -> DerivedKeys:
         page_name=hk("clinicrecords/page-name/v1"),
         manifest=hk("clinicrecords/backup-manifest/v1"),
         sync=hk("clinicrecords/sync-events/v1"),
+        audit_head=hk("clinicrecords/audit-head/v1"),
     )
 
 

@@ -60,7 +60,9 @@ class Session:
             return audit.append(
                 conn, self.user.id, self.user.username, action, object_type, object_id, detail
             )
-        with self.db.write() as c:
+        # Only an audit row: allowed to use the disk reserve (db/space.py), so that reading a
+        # chart and signing out still work on a full disk.
+        with self.db.write(essential=True) as c:
             return audit.append(
                 c, self.user.id, self.user.username, action, object_type, object_id, detail
             )

@@ -22,6 +22,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["OMP_THREAD_LIMIT"] = "1"
 # The developer log of commands run in-process goes to a throwaway folder, not the real home.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="clinicrecords-test-state-")
+# No disk reserve (db/space.py) in the thousand throw-away stores; the full-disk tests set it.
+os.environ["CLINICRECORDS_RESERVE_MB"] = "0"
 
 from clinicrecords import auth  # noqa: E402
 from clinicrecords.session import Session  # noqa: E402

@@ -67,15 +67,28 @@ class CommandContext:
             return getpass.getpass(prompt)
         return None
 
-    def store(self) -> Store:
+    def store(self, allow_loss: bool = False) -> Store:
+        """The store, opened. ``allow_loss``: also when work was lost (for ``verify``)."""
         if self._store is None:
             try:
-                self._store = Store.open(self.data_dir)
+                self._store = Store.open(self.data_dir, allow_loss=allow_loss)
             except PassphraseRequired:
                 phrase = self.passphrase()
                 if not phrase:
                     raise
-                self._store = Store.open(self.data_dir, phrase)
+                self._store = Store.open(self.data_dir, phrase, allow_loss=allow_loss)
+        return self._store
+
+    def unlocked_store(self) -> Store:
+        """The keys only, the database untouched: for ``verify`` of a damaged database."""
+        if self._store is None:
+            try:
+                self._store = Store.unlock(self.data_dir)
+            except PassphraseRequired:
+                phrase = self.passphrase()
+                if not phrase:
+                    raise
+                self._store = Store.unlock(self.data_dir, phrase)
         return self._store
 
     def password(self, username: str) -> str:
@@ -97,11 +110,11 @@ class CommandContext:
             return active[0]
         raise AuthError(f"Say who is acting: --user NAME (or set {USER_ENV}).")
 
-    def session(self) -> Session:
+    def session(self, allow_loss: bool = False) -> Session:
         if self._session is None:
             from clinicrecords.auth import login
 
-            store = self.store()
+            store = self.store(allow_loss)
             name = self.username(store)
             self._session = login(store, name, self.password(name))
         return self._session

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from clinicrecords import auth, backup, keys
 from clinicrecords.commands import PASSWORD_ENV, CommandContext, add_common
-from clinicrecords.errors import BadInput, ClinicError, PassphraseRequired, cannot_write
+from clinicrecords.errors import (
+    BadInput,
+    ClinicError,
+    PassphraseRequired,
+    StoreCorrupt,
+    WorkLost,
+    cannot_write,
+    explain,
+)
 from clinicrecords.recovery_sheet import (
     LOCK_AWAY,
     recovery_sheet_pdf,
@@ -96,6 +104,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--remove-orphans",
         action="store_true",
         help="also delete stored objects no row names (left by an interrupted import over a day ago)",
+    )
+    p.add_argument(
+        "--accept-loss",
+        action="store_true",
+        help="after lost work that no backup holds: keep the database as it is and resume work",
     )
     p.set_defaults(handler=run_verify)
 
@@ -429,15 +442,56 @@ def _lost_summary(result: backup.RestoreResult) -> str:
 
 
 def run_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
-    removed = backup.remove_orphans(ctx.session()) if args.remove_orphans else 0
-    report = backup.verify(ctx.session())
+    try:
+        session = ctx.session(allow_loss=True)
+    except Exception as exc:
+        # Too damaged for anyone to sign in (or to open normally): examine it with the key
+        # alone, so that the clinic still learns what is damaged and what to restore.
+        if not isinstance(explain(exc), StoreCorrupt) or args.accept_loss or args.remove_orphans:
+            raise
+        report = backup.verify_store(ctx.unlocked_store())
+        report.notes.append(
+            "nobody could be signed in (the database is damaged), so this check is not in "
+            "the audit trail"
+        )
+        return _report_verify(ctx, report)
+    if args.accept_loss:
+        backup.accept_loss(session)
+    removed = backup.remove_orphans(session) if args.remove_orphans else 0
+    report = backup.verify(session)
     if args.remove_orphans:
         report.notes.insert(0, f"removed {removed} stored object(s) that belonged to no page")
+    if args.accept_loss:
+        report.notes.insert(0, "the loss was accepted: normal work can resume")
+    return _report_verify(ctx, report)
+
+
+def _report_verify(ctx: CommandContext, report: backup.VerifyReport) -> int:
+    """The report on stdout; when something is wrong, one line on stderr and an exit status
+    that says what kind: 9 damaged database, 10 lost work, 8 other problems."""
     lines = [f"Checked {report.checked_pages} stored objects and {report.audit_rows} audit rows."]
     lines += [f"PROBLEM: {p}" for p in report.problems] + [f"note: {n}" for n in report.notes]
-    lines.append("All good." if report.ok else "The store has problems: restore from a backup.")
+    if report.ok:
+        lines.append("All good.")
+    elif report.restore_from:
+        lines.append(report.restore_from[0].upper() + report.restore_from[1:] + ".")
+    else:
+        lines.append("The store has problems: restore from a backup.")
     ctx.emit(report.as_dict(), "\n".join(lines))
-    return 0 if report.ok else 8
+    if report.ok:
+        return 0
+    if report.damaged or report.bad_pages:
+        what = "; ".join(report.damaged) or f"{len(report.bad_pages)} page(s) fail their check"
+        summary, code = (
+            f"The records database is damaged ({what}): {report.restore_from}.",
+            StoreCorrupt.exit_code,
+        )
+    elif report.lost:
+        summary, code = report.lost, WorkLost.exit_code
+    else:
+        summary, code = "The store has problems (listed above): restore from a backup.", 8
+    sys.stderr.write(f"clinicrecords: {summary}\n")
+    return code
 
 
 def run_settings_list(args: argparse.Namespace, ctx: CommandContext) -> int:

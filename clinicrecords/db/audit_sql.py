@@ -21,6 +21,17 @@ def count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
 
 
+def row_at(conn: Connection, row_id: int) -> tuple[str, str] | None:
+    """(hash, ts) of one row, or None if there is no such row."""
+    row = conn.execute("SELECT hash, ts FROM audit_log WHERE id = ?", (row_id,)).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def newest_ts(conn: Connection) -> str | None:
+    row = conn.execute("SELECT ts FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else str(row[0])
+
+
 def sequence(conn: Connection) -> int:
     row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").fetchone()
     return 0 if row is None else int(row[0])

@@ -12,9 +12,32 @@ def cipher_integrity_check(conn: Connection) -> list[str]:
     return [r[0] for r in conn.execute("PRAGMA cipher_integrity_check")]
 
 
-def integrity_check(conn: Connection) -> list[str]:
-    """SQLite's own structural check: ``["ok"]`` or the problems it found."""
-    return [r[0] for r in conn.execute("PRAGMA integrity_check")]
+def integrity_check(conn: Connection, table: str | None = None) -> list[str]:
+    """SQLite's own structural check, of the whole file or of one table and its indexes:
+    ``["ok"]`` or the problems it found."""
+    if table is None:
+        return [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+    return [str(r[0]) for r in conn.execute(f'PRAGMA integrity_check("{_quoted(table)}")')]
+
+
+def table_names(conn: Connection) -> list[str]:
+    """The tables that hold rows, in file order (reading this needs page 1 and the schema)."""
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage > 0 ORDER BY rootpage"
+        )
+    ]
+
+
+def read_every_row(conn: Connection, table: str) -> None:
+    """Read a table without its indexes: succeeds when only an index is damaged."""
+    for _ in conn.execute(f'SELECT * FROM "{_quoted(table)}" NOT INDEXED'):
+        pass
+
+
+def _quoted(name: str) -> str:
+    return name.replace('"', '""')
 
 
 def foreign_key_check(conn: Connection) -> list:

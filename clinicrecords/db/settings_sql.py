@@ -62,3 +62,17 @@ def write_declared(conn: Connection, key: str, value: Any) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, json.dumps(value)),
     )
+
+
+def bump(conn: Connection, key: str) -> int:
+    """Add one to an integer setting (created at 1) and return the new value."""
+    row = conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, '1') "
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
+        (key,),
+    ).fetchone()
+    return int(row[0])
+
+
+def all_settings(conn: Connection) -> dict[str, Any]:
+    return {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM settings")}

@@ -25,7 +25,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from clinicrecords import devlog
-from clinicrecords.errors import ClinicError
+from clinicrecords.errors import ClinicError, explain
 
 UNEXPECTED = "Something went wrong; the details were written to the developer log."
 
@@ -75,7 +75,8 @@ class _Runnable(QRunnable):
             self.signals.failed.emit(exc.message, exc)
         except Exception as exc:  # noqa: BLE001 - reported in one place
             devlog.log_unexpected(exc, getattr(self.fn, "__qualname__", "background task"))
-            self.signals.failed.emit(UNEXPECTED, exc)
+            known = explain(exc)  # a damaged page or a full disk, said as such
+            self.signals.failed.emit(known.message if known else UNEXPECTED, exc)
         else:
             self.signals.done.emit(result)
         finally:

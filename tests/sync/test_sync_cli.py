@@ -112,7 +112,7 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
     try:
         ok_json(ws1, "patients", "edit", mrn, "--address", "1 Offline Rd")  # works offline
         r = cli(ws1, "sync", "--json")
-        assert r.returncode == 9 and r.stdout == ""
+        assert r.returncode == 11 and r.stdout == ""
         assert r.stderr.count("\n") == 1 and "cannot be reached" in r.stderr
         status = ok_json(ws1, "sync", "status")
         assert status["online"] is False and status["outbox"] == 1
@@ -234,7 +234,7 @@ def test_kill_9_during_push_and_pull_loses_and_doubles_nothing(clinic) -> None:
             out, err = proc.communicate(timeout=60)
             clinic.pg.cluster.start()
             if proc.returncode != 0:
-                assert proc.returncode == 9 and err.count("\n") == 1, err
+                assert proc.returncode == 11 and err.count("\n") == 1, err
                 cut = True
         assert killed_in_pull >= 1, "no pull was caught in the middle"
     finally:
