@@ -25,6 +25,7 @@ INTERNAL_KEYS = frozenset(
         "emergency.pending_review",  # emergency accesses an administrator has not reviewed
         "scan.doctype_classifier",  # the learned document-type classifier
         "demo",  # the store was made by `demo`
+        "store.commits",  # write transactions committed (the audit-head record compares it)
     }
 )
 
@@ -65,7 +66,8 @@ def write_declared(conn: Connection, key: str, value: Any) -> None:
 
 
 def bump(conn: Connection, key: str) -> int:
-    """Add one to an integer setting (created at 1) and return the new value."""
+    """Add one to an integer of the program's own state (created at 1) and return it."""
+    _internal(key)
     row = conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, '1') "
         "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
