@@ -13,11 +13,11 @@ pulled, server stopped):
   SQLCipher transaction: a batch is applied exactly once or not at all. This PC's own events
   come back too, recognised by id (they are in the outbox), and confirm its edits.
 
-Running continuously (the desktop's status bar; a later slice) is a loop around ``sync_once``:
+Running continuously (the desktop) is ``loop.SyncLoop``, a thread around ``sync_once``:
 ``LISTEN clinicrecords_events`` on a second connection wakes it when another PC pushed (the
-server's insert trigger notifies, payload = clinic id); a poll every few seconds covers a lost
-notification; while the server is away the wait doubles from 1 s up to a minute. Nothing in
-that loop needs another entry point than ``sync_once`` and ``status``.
+server's insert trigger notifies, payload = clinic id), a glance at the outbox when this PC
+wrote; a poll covers a lost notification; while the server is away the wait doubles from 1 s
+up to a minute.
 """
 
 from __future__ import annotations
@@ -329,8 +329,14 @@ def confirm_provisional_mrns(store: Store) -> int:
 
 
 def status(store: Store, probe: bool = True) -> dict:
+    """What ``sync status`` shows, with the keys of the live loop's status (``loop.py``).
+
+    A command has no loop behind it, so ``offline_since`` is the last time this PC completed a
+    sync (it cannot know of an outage earlier than that) and ``last_error`` is why the probe
+    failed now."""
     state = require_state(store)
     online = False
+    error = ""
     if probe:
         try:
             pg = address.connect(state.server_url)
@@ -339,8 +345,10 @@ def status(store: Store, probe: bool = True) -> dict:
                 online = True
             finally:
                 pg.close()
-        except (ClinicError, psycopg.Error):
-            online = False
+        except ClinicError as exc:
+            error = str(exc)
+        except psycopg.Error:
+            error = str(address.lost())
     with store.db.read() as conn:
         unsent, unordered = sync_sql.outbox_counts(conn)
         return {
@@ -348,6 +356,8 @@ def status(store: Store, probe: bool = True) -> dict:
             "outbox": unsent,
             "awaiting_order": unordered,
             "last_sync": state.last_sync,
+            "offline_since": None if online else state.last_sync,
+            "last_error": error,
             "server": address.redact(state.server_url),
             "clinic": state.clinic_id,
             "workstation": state.workstation,

@@ -107,6 +107,7 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
     status = ok_json(ws2, "sync", "status")
     assert status["online"] is True and status["outbox"] == 0 and status["last_sync"]
     assert status["server"] == url.replace(f":{SECRET}", "")
+    assert status["offline_since"] is None and status["last_error"] == ""
 
     pg.cluster.stop()
     try:
@@ -116,6 +117,8 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
         assert r.stderr.count("\n") == 1 and "cannot be reached" in r.stderr
         status = ok_json(ws1, "sync", "status")
         assert status["online"] is False and status["outbox"] == 1
+        assert status["offline_since"] == status["last_sync"] and status["offline_since"]
+        assert "cannot be reached" in status["last_error"] and SECRET not in status["last_error"]
     finally:
         pg.cluster.start()
     assert ok_json(ws1, "sync")["pushed"] == 1
