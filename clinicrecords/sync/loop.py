@@ -64,6 +64,27 @@ class LoopStatus:
         return d
 
 
+def describe(s: LoopStatus, now: datetime | None = None) -> str:
+    """The status bar's sentence: "Online · synced 3 s ago" or "Offline since 09:14 — 12
+    changes waiting" (times local to the PC)."""
+    now = now or datetime.now(UTC)
+    if s.online and s.last_sync is not None:
+        ago = max(0, int((now - s.last_sync).total_seconds()))
+        if ago < 60:
+            when = f"{ago} s ago"
+        elif ago < 3600:
+            when = f"{ago // 60} min ago"
+        else:
+            when = f"{ago // 3600} h ago"
+        return f"Online · synced {when}"
+    waiting = f"{s.outbox} change{'s' if s.outbox != 1 else ''} waiting"
+    if s.offline_since is not None:
+        since = s.offline_since.astimezone()
+        fmt = "%H:%M" if since.date() == now.astimezone().date() else "%d %b %H:%M"
+        return f"Offline since {since.strftime(fmt)} — {waiting}"
+    return f"Connecting to the clinic server… — {waiting}"
+
+
 def backoff_delay(
     failures: int, rng: random.Random, first: float = 1.0, most: float = 60.0
 ) -> float:
@@ -95,26 +116,30 @@ class SyncLoop:
         self._lock = threading.Lock()
         self._status = LoopStatus()
         self._thread: threading.Thread | None = None
-        self._listen: psycopg.Connection | None = None
+        self._local = threading.local()  # the LISTEN connection belongs to its thread
 
     # --- control --------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        """Start (or restart after ``stop``) without waiting for a stopping thread: it has its
+        own stop flag and ends on its own, so a screen unlock never waits for the network."""
+        if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
             return
         self._state = client.require_state(self.store)  # not attached: BadInput, here
-        self._stop.clear()
+        self._stop = threading.Event()
         self._set(running=True)
-        self._thread = threading.Thread(target=self._run, name="clinic-sync", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop,), name="clinic-sync", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the loop to end and wait for it (a round in progress finishes or fails first)."""
+        """Ask the loop to end and wait up to ``timeout`` s for it (0: do not wait; a round in
+        progress finishes or fails first, then the thread ends)."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
+        if self._thread is not None and timeout > 0:
             self._thread.join(timeout)
-        self._thread = None
         self._set(running=False)
 
     def wake(self) -> None:
@@ -131,12 +156,12 @@ class SyncLoop:
 
     # --- the loop -------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         state = self._state
         try:
             self._refresh_outbox()
             next_poll = 0.0  # the first round runs at once
-            while not self._stop.is_set():
+            while not stop.is_set():
                 due = (
                     time.monotonic() >= next_poll or self._wake.is_set() or self.status().outbox > 0
                 )
@@ -152,7 +177,7 @@ class SyncLoop:
                             self.backoff_first_s,
                             self.backoff_max_s,
                         )
-                        self._sleep(delay)
+                        self._sleep(delay, stop)
                         next_poll = 0.0  # try again when the wait ends
                         continue
                 self._wait_for_news(state)
@@ -160,10 +185,10 @@ class SyncLoop:
         finally:
             self._close_listen()
 
-    def _sleep(self, seconds: float) -> None:
+    def _sleep(self, seconds: float, stop: threading.Event) -> None:
         """A back-off wait; the outbox count stays current for the status bar meanwhile."""
         end = time.monotonic() + seconds
-        while not self._wake.is_set() and (left := end - time.monotonic()) > 0:
+        while not (self._wake.is_set() or stop.is_set()) and (left := end - time.monotonic()) > 0:
             self._wake.wait(min(self.tick_s, left))
             self._refresh_outbox()
 
@@ -171,7 +196,7 @@ class SyncLoop:
         """One push + pull; records the outcome in the status. True when it worked."""
         self._set(attempts=self.status().attempts + 1)
         try:
-            if self._listen is None:  # listen before syncing: nothing pushed meanwhile is missed
+            if self._listen() is None:  # listen before syncing: nothing pushed meanwhile is missed
                 self._open_listen()
             result = client.sync_once(self.store)
         except ClinicError as exc:
@@ -209,21 +234,26 @@ class SyncLoop:
     def _open_listen(self) -> None:
         conn = address.connect(self._state.server_url)
         conn.execute(f"LISTEN {server_sql.CHANNEL}")
-        self._listen = conn
+        self._local.listen = conn
+
+    def _listen(self) -> psycopg.Connection | None:
+        return getattr(self._local, "listen", None)
 
     def _close_listen(self) -> None:
-        if self._listen is not None:
+        conn = self._listen()
+        if conn is not None:
             with contextlib.suppress(psycopg.Error):
-                self._listen.close()
-            self._listen = None
+                conn.close()
+            self._local.listen = None
 
     def _wait_for_news(self, state: sync_sql.SyncState) -> None:
         """Wait up to ``tick_s`` for a notification of this clinic (sets the wake flag)."""
-        if self._listen is None:
+        conn = self._listen()
+        if conn is None:
             self._wake.wait(self.tick_s)
             return
         try:
-            for note in self._listen.notifies(timeout=self.tick_s, stop_after=1):
+            for note in conn.notifies(timeout=self.tick_s, stop_after=1):
                 if note.payload == state.clinic_id:
                     self._wake.set()
         except psycopg.Error:  # the server went away: the next round finds out and backs off
