@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--database", default="clinicrecords")
     p.add_argument("--owner", default="clinicrecords_owner", help="role owning the tables")
     p.add_argument("--role", default="clinicrecords", help="role the program signs in as")
+    p.add_argument(
+        "--upgrade", action="store_true", help="the schema and grants only, for an older server"
+    )
     p.set_defaults(handler=run_init_db)
 
     p = add_common(sub.add_parser("join", help="make this PC a workstation of a clinic"))
@@ -56,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_init_db(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.sync.server import init_db_script
 
-    sys.stdout.write(init_db_script(args.database, args.owner, args.role))
+    sys.stdout.write(init_db_script(args.database, args.owner, args.role, args.upgrade))
     return 0
 
 

@@ -25,6 +25,7 @@ INTERNAL_KEYS = frozenset(
         "emergency.pending_review",  # emergency accesses an administrator has not reviewed
         "scan.doctype_classifier",  # the learned document-type classifier
         "demo",  # the store was made by `demo`
+        "sync.keyfile_pending",  # a re-wrapped key file the clinic server has not received yet
     }
 )
 

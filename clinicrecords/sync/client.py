@@ -29,11 +29,12 @@ from datetime import datetime
 
 import psycopg
 
+from clinicrecords import keys
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.db import server_sql, sync_sql
+from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.errors import BadInput, ClinicError, ServerRefused
+from clinicrecords.errors import BadInput, ClinicError, ServerRefused, ServerUnreachable
 from clinicrecords.store import Store
 from clinicrecords.sync import address, capture, mrnblocks, projectors, seal
 from clinicrecords.sync import events as ev
@@ -82,6 +83,7 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
         with store.db.write() as conn:  # charts made by paths that write no events yet
             capture.share_unshared_charts(conn)
         pushed = push(store, pg, state)
+        share_keyfile_now(store, pg, state)
         pulled, _ = pull(store, pg, state, progress)
         if confirm_provisional_mrns(store):
             pushed += push(store, pg, state)
@@ -101,6 +103,11 @@ def require_schema(pg: psycopg.Connection) -> None:
         raise ServerRefused(
             "The clinic server's database is not set up: run 'clinicrecords server init-db' "
             "for the server's administrator first."
+        )
+    if version < server_sql.SCHEMA_VERSION:
+        raise ServerRefused(
+            "The clinic server's database was set up by an older version of the program: its "
+            "administrator upgrades it with 'clinicrecords server init-db --upgrade'."
         )
     if version > server_sql.SCHEMA_VERSION:
         raise ServerRefused(
@@ -281,6 +288,50 @@ def _refresh_lookup(store: Store, patient_ids: set[int]) -> None:
             patient = patients_sql.get(conn, pid)
             if patient is not None:
                 lookup.on_patient_changed(store, patient)
+
+
+# --- the key file ---------------------------------------------------------------------------
+
+
+def keyfile_changed(store: Store) -> bool:
+    """Call *before* the key file is re-wrapped (a new recovery passphrase): marks it for the
+    clinic server, which hands the newest key file to joining PCs; the old passphrase then
+    joins no more. Returns whether this PC is on a clinic network. The mark is set first, so a
+    crash in between only sends an unchanged key file once more."""
+    with store.db.write() as conn:
+        if not sync_sql.is_attached(conn):
+            return False
+        settings_sql.put(conn, "sync.keyfile_pending", True)
+    return True
+
+
+def share_keyfile(store: Store) -> bool:
+    """Send a marked key file now; False (still marked, sent by the next sync) when the server
+    cannot be reached."""
+    state = require_state(store)
+    try:
+        pg = address.connect(state.server_url)
+    except ServerUnreachable:
+        return False
+    try:
+        require_schema(pg)
+        share_keyfile_now(store, pg, state)
+    except (psycopg.OperationalError, ServerRefused):
+        return False  # still marked: the next sync sends it (or says why it cannot)
+    finally:
+        pg.close()
+    return True
+
+
+def share_keyfile_now(store: Store, pg: psycopg.Connection, state: SyncState) -> None:
+    with store.db.read() as conn:
+        if not settings_sql.get(conn, "sync.keyfile_pending", False):
+            return
+    doc = json.loads((store.data_dir / keys.KEYFILE_NAME).read_text("utf-8"))
+    with pg.transaction():
+        server_sql.insert_keyfile(pg, state.clinic_id, doc)
+    with store.db.write() as conn:
+        settings_sql.put(conn, "sync.keyfile_pending", False)
 
 
 # --- MRNs -----------------------------------------------------------------------------------

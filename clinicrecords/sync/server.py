@@ -40,9 +40,14 @@ DEFAULT_APP_ROLE = "clinicrecords"
 
 
 def init_db_script(
-    database: str = DEFAULT_DATABASE, owner: str = DEFAULT_OWNER, app_role: str = DEFAULT_APP_ROLE
+    database: str = DEFAULT_DATABASE,
+    owner: str = DEFAULT_OWNER,
+    app_role: str = DEFAULT_APP_ROLE,
+    upgrade: bool = False,
 ) -> str:
     try:
+        if upgrade:
+            return server_sql.upgrade_script(database, owner, app_role)
         return server_sql.init_db_script(database, owner, app_role)
     except ValueError:
         raise BadInput(
@@ -53,7 +58,8 @@ def init_db_script(
 def ensure_schema(pg: psycopg.Connection) -> None:
     """Create the server schema when the database is empty and this role may (a simple set-up
     where the program's role owns its database); otherwise it must exist already."""
-    if server_sql.schema_version(pg) is None:
+    version = server_sql.schema_version(pg)
+    if version is None or version < server_sql.SCHEMA_VERSION:
         try:
             server_sql.create_schema(pg)
         except psycopg.errors.InsufficientPrivilege:
