@@ -303,6 +303,7 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
         "ingest._iter_file_pages",  # the pipeline splitting a stored file into pages
         "ingest.full_text",  # the pipeline reading a page's text
         "ingest.file_document",  # filing teaches the type classifier from the words
+        "sync.client.fetch_pages",  # authenticates a page fetched from the server, shows nothing
     }
     assert found == through_page_access | not_a_read_for_a_person, sorted(found)
 

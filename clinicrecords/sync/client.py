@@ -36,7 +36,7 @@ from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.errors import BadInput, ClinicError, ServerRefused, ServerUnreachable
 from clinicrecords.store import Store
-from clinicrecords.sync import address, capture, mrnblocks, projectors, seal
+from clinicrecords.sync import accounts, address, capture, mrnblocks, projectors, seal
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.events import Event
 from clinicrecords.timeutil import utc_now
@@ -80,8 +80,9 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
                 "nothing was sent; ask the administrator to restore the server's database."
             )
         refill_mrn_blocks(store, pg, state)
-        with store.db.write() as conn:  # charts made by paths that write no events yet
+        with store.db.write() as conn:  # charts and accounts made before this PC attached
             capture.share_unshared_charts(conn)
+            accounts.share_unshared_accounts(conn)
         pushed = push(store, pg, state)
         share_keyfile_now(store, pg, state)
         pulled, _ = pull(store, pg, state, progress)
