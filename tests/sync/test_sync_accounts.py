@@ -117,3 +117,44 @@ def test_clinic_settings_travel_but_this_pcs_folders_stay(clinic, tmp_path) -> N
     (c1,) = list_conflicts(ws1.session)
     (c2,) = list_conflicts(ws2.session)
     assert c1.id == c2.id and c1.field == "release.due_days" and c1.server == str(kept)
+
+
+def test_a_clinic_without_accounts_gets_its_first_administrator_at_the_join(
+    clinic, store_dir
+) -> None:
+    """An attach that stopped before anything reached the server leaves a clinic with a key
+    file and no accounts: the joining PC makes the first administrator, and the clinic hears
+    of it."""
+    import json
+
+    from clinicrecords import keys
+    from clinicrecords.db import server_sql
+    from clinicrecords.errors import BadInput
+    from clinicrecords.store import Store
+    from clinicrecords.sync import address
+    from tests.conftest import PASSPHRASE
+
+    with Store.open(store_dir, PASSPHRASE) as store:
+        clinic_id = store.store_id
+    doc = json.loads((store_dir / keys.KEYFILE_NAME).read_text("utf-8"))
+    with address.connect(clinic.url) as pg:
+        server.ensure_schema(pg)
+        with pg.transaction():
+            server_sql.insert_clinic(pg, clinic_id, doc)
+            server_sql.init_mrn_counter(pg, clinic_id, 1)
+    folder = clinic.tmp / "first-of-clinic"
+    with pytest.raises(BadInput, match="no accounts"):
+        server.join_open(folder, clinic.url, PASSPHRASE, None, None)
+    assert not folder.exists()  # nothing half-made is left in the way of the next try
+    store, user, _ = server.join_open(folder, clinic.url, PASSPHRASE, "chief", NEW_PASSWORD)
+    try:
+        assert user is not None and user.role == "admin"
+    finally:
+        store.close()
+    other, _, _ = server.join_open(
+        clinic.tmp / "second", clinic.url, PASSPHRASE, "chief", NEW_PASSWORD
+    )
+    try:
+        assert auth.login(other, "chief", NEW_PASSWORD).user.role == "admin"
+    finally:
+        other.close()
