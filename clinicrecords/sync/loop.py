@@ -116,6 +116,7 @@ class SyncLoop:
         self._lock = threading.Lock()
         self._status = LoopStatus()
         self._thread: threading.Thread | None = None
+        self._stopping: list[threading.Thread] = []  # stopped without waiting (a lock)
         self._local = threading.local()  # the LISTEN connection belongs to its thread
 
     # --- control --------------------------------------------------------------------------
@@ -126,6 +127,8 @@ class SyncLoop:
         if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
             return
         self._state = client.require_state(self.store)  # not attached: BadInput, here
+        if self._thread is not None:
+            self._stopping = [t for t in self._stopping if t.is_alive()] + [self._thread]
         self._stop = threading.Event()
         self._set(running=True)
         self._thread = threading.Thread(
@@ -138,8 +141,11 @@ class SyncLoop:
         progress finishes or fails first, then the thread ends)."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None and timeout > 0:
-            self._thread.join(timeout)
+        if timeout > 0:  # every thread of this loop, so the store can be closed after
+            deadline = time.monotonic() + timeout
+            for t in [*self._stopping, self._thread]:
+                if t is not None:
+                    t.join(max(0.0, deadline - time.monotonic()))
         self._set(running=False)
 
     def wake(self) -> None:

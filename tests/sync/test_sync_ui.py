@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QAction, QKeySequence
 
 from clinicrecords.sync.conflicts import list_conflicts
@@ -91,7 +91,9 @@ def test_status_bar_follows_the_server_and_the_lock(qtbot, clinic) -> None:
         qtbot.waitUntil(lambda: w.sync_status.loop.status().outbox == 0, timeout=5000)
     finally:
         _close(w)
+        QThreadPool.globalInstance().waitForDone(5000)
     assert not w.sync_status.loop.status().running
+    assert not any(t.is_alive() for t in w.sync_status.loop._stopping)
 
 
 def _make_conflict(clinic):  # type: ignore[no-untyped-def]
@@ -136,6 +138,7 @@ def test_conflicts_screen_from_the_menu_keep_local_then_typed_value(qtbot, clini
         dlg.reject()
     finally:
         _close(w)
+        QThreadPool.globalInstance().waitForDone(5000)
 
     # A second conflict settled with a typed value, on the other PC.
     ws1.edit(p.mrn, phone="555-3333")
@@ -145,9 +148,11 @@ def test_conflicts_screen_from_the_menu_keep_local_then_typed_value(qtbot, clini
     qtbot.addWidget(dlg)
     dlg.show()
     qtbot.waitUntil(lambda: dlg.model.rowCount() == 1 and not dlg.busy, timeout=5000)
+    qtbot.waitUntil(lambda: bool(dlg.names), timeout=5000)
     qtbot.keyClicks(dlg.value_edit, "555-9999")
     qtbot.keyClick(dlg.value_edit, Qt.Key_Return)
     qtbot.waitUntil(lambda: dlg.model.rowCount() == 0 and not dlg.busy, timeout=5000)
+    QThreadPool.globalInstance().waitForDone(5000)  # no worker outlives the stores
     clinic.sync_all()
     for ws in (ws1, ws2):
         assert ws.charts()[p.mrn][3] == "555-9999" and list_conflicts(ws.session) == []
