@@ -1,6 +1,6 @@
 """Clinic-network benchmark: push, pull, propagation and join against a real PostgreSQL.
 
-    python bench/sync.py --workstations 3 --events 1000 [--poll 0.5] [--samples 20]
+    python bench/sync.py --workstations 3 --events 1000 [--poll 30] [--samples 20]
 
 Starts a throwaway PostgreSQL cluster (``tests/pgserver.py``; fsync on, as a real server).
 Workstation 1 is a real encrypted store holding N charts, attached (its history uploaded);
@@ -9,9 +9,10 @@ workstations 2..W-1 join. Then:
   number or an address, 50 changes per transaction): push rate;
 - workstation 2 pulls and applies them: pull rate (push + pull = "N offline changes
   reconciled");
-- propagation: every workstation runs a sync loop polling every ``--poll`` seconds (the
-  LISTEN/NOTIFY wake-up is a later slice), a chart is registered on workstation 1 at random
-  moments, and the time until workstation 2's store has it is measured;
+- propagation: every workstation runs the desktop's live sync loop (``sync/loop.py``: woken by
+  LISTEN/NOTIFY and by its own outbox, polling every ``--poll`` seconds only as a fallback), a
+  chart is registered on workstation 1 at random moments, and the time until workstation 2's
+  store has it is measured;
 - the last workstation joins only now, replaying the whole log: join time.
 The last line is machine-readable:
 `events=N push_per_s=X pull_per_s=Y propagation_p95_ms=Z join_s=W`.
@@ -20,14 +21,12 @@ The last line is machine-readable:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -36,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clinicrecords import auth  # noqa: E402
 from clinicrecords.db import sync_sql  # noqa: E402
-from clinicrecords.errors import ClinicError  # noqa: E402
 from clinicrecords.patients import (  # noqa: E402
     PatientInput,
     change_fields,
@@ -46,6 +44,7 @@ from clinicrecords.patients import (  # noqa: E402
 from clinicrecords.session import Session  # noqa: E402
 from clinicrecords.store import Store  # noqa: E402
 from clinicrecords.sync import address, client, server  # noqa: E402
+from clinicrecords.sync.loop import SyncLoop  # noqa: E402
 from clinicrecords.synthetic import generate_patients  # noqa: E402
 from tests.pgserver import start_cluster  # noqa: E402
 
@@ -81,26 +80,11 @@ def has_chart(store: Store, mrn: str) -> bool:
         return sync_sql.patient_id_with_mrn(conn, mrn) is not None
 
 
-class SyncLoop(threading.Thread):
-    """What the desktop will run: sync, wait ``poll`` seconds, again (polling fallback)."""
-
-    def __init__(self, store: Store, poll: float) -> None:
-        super().__init__(daemon=True)
-        self.store, self.poll = store, poll
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            with contextlib.suppress(ClinicError):  # server away: try again next round
-                client.sync_once(self.store)
-            self.stop.wait(self.poll)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workstations", type=int, default=3)
     ap.add_argument("--events", type=int, default=1000)
-    ap.add_argument("--poll", type=float, default=0.5)
+    ap.add_argument("--poll", type=float, default=30.0, help="the loops' fallback poll (s)")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -150,12 +134,14 @@ def main() -> None:
         for store in stores:
             client.sync_once(store)
 
-        loops = [SyncLoop(s, args.poll) for s in stores]
+        loops = [SyncLoop(s, poll_s=args.poll) for s in stores]
         for loop in loops:
             loop.start()
+        while not all(loop.status().online for loop in loops):
+            time.sleep(0.05)
         delays = []
         for p in people[2 * n :]:
-            time.sleep(rng.uniform(0, args.poll))
+            time.sleep(rng.uniform(0, 0.5))
             with ws1.db.write() as conn:
                 pid = insert_validated(
                     ws1, conn, validate(PatientInput(p.family, p.given, p.dob, p.sex)), None, None
@@ -166,13 +152,11 @@ def main() -> None:
                 time.sleep(0.005)
             delays.append((time.perf_counter() - t0) * 1000)
         for loop in loops:
-            loop.stop.set()
-        for loop in loops:
-            loop.join()
+            loop.stop()
         delays.sort()
         p95 = delays[max(0, int(round(0.95 * len(delays))) - 1)]
         print(
-            f"propagation ws1 -> ws2 with both polling every {args.poll:g} s: "
+            f"propagation ws1 -> ws2, live sync loops (LISTEN/NOTIFY, poll {args.poll:g} s): "
             f"median {statistics.median(delays):.0f} ms, p95 {p95:.0f} ms, max {delays[-1]:.0f} ms"
         )
 

@@ -18,6 +18,7 @@ from clinicrecords.domain import ROLES, User
 from clinicrecords.errors import AuthError, BadInput
 from clinicrecords.session import Session
 from clinicrecords.store import Store
+from clinicrecords.sync import accounts as shared
 from clinicrecords.timeutil import utc_now
 
 MAX_FAILURES = 5
@@ -57,6 +58,7 @@ def create_first_admin(store: Store, username: str, password: str, full_name: st
         audit.append(
             conn, uid, username, "user.create", "user", uid, {"role": "admin", "first": True}
         )
+        shared.user_added(conn, uid)
         return _user(users_sql.by_id(conn, uid))
 
 
@@ -70,6 +72,7 @@ def add_user(
             raise BadInput("That user name is taken.")
         uid = users_sql.insert(conn, username, full_name, role, _hasher.hash(password), utc_now())
         session.audit("user.create", "user", uid, conn=conn, role=role, username=username)
+        shared.user_added(conn, uid)
         return _user(users_sql.by_id(conn, uid))
 
 
@@ -96,6 +99,23 @@ def set_active(session: Session, username: str, active: bool) -> None:
         session.audit(
             "user.activate" if active else "user.deactivate", "user", row["id"], conn=conn
         )
+        shared.user_changed(conn, row["id"], "active", row["active"], active)
+
+
+def set_role(session: Session, username: str, role: str) -> None:
+    """Give an account another role (every PC of a clinic network follows)."""
+    session.require("user.manage")
+    if role not in ROLES:
+        raise BadInput(f"The role must be one of: {', '.join(ROLES)}.")
+    with session.db.write() as conn:
+        row = users_sql.by_username(conn, username)
+        if row is None:
+            raise BadInput("There is no such user.")
+        if row["role"] == role:
+            return
+        users_sql.update_fields(conn, row["id"], {"role": role})
+        session.audit("user.role", "user", row["id"], conn=conn, old=row["role"], new=role)
+        shared.user_changed(conn, row["id"], "role", row["role"], role)
 
 
 def change_password(session: Session, old: str, new: str) -> None:
@@ -105,8 +125,10 @@ def change_password(session: Session, old: str, new: str) -> None:
         row = users_sql.by_id(conn, session.user.id)
         if row is None or not _verify(row["password_hash"], old):
             raise AuthError("The current password is not correct.")
-        users_sql.set_password(conn, row["id"], _hasher.hash(new))
+        new_hash = _hasher.hash(new)
+        users_sql.set_password(conn, row["id"], new_hash)
         session.audit("user.password", "user", row["id"], conn=conn)
+        shared.user_changed(conn, row["id"], "password_hash", row["password_hash"], new_hash)
 
 
 def reset_password(session: Session, username: str, new: str) -> None:
@@ -117,9 +139,11 @@ def reset_password(session: Session, username: str, new: str) -> None:
         row = users_sql.by_username(conn, username)
         if row is None:
             raise BadInput("There is no such user.")
-        users_sql.set_password(conn, row["id"], _hasher.hash(new))
+        new_hash = _hasher.hash(new)
+        users_sql.set_password(conn, row["id"], new_hash)
         users_sql.set_failures(conn, row["id"], 0, None)
         session.audit("user.password_reset", "user", row["id"], conn=conn)
+        shared.user_changed(conn, row["id"], "password_hash", row["password_hash"], new_hash)
 
 
 def _verify(pw_hash: str, password: str) -> bool:

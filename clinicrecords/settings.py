@@ -139,7 +139,15 @@ def set_setting(session: Session, key: str, value: Any) -> Any:
         old = settings_sql.read_declared(conn, key, spec.default)
         settings_sql.write_declared(conn, key, value)
         session.audit("settings.change", "setting", key, conn=conn, old=old, new=value)
+        from clinicrecords.sync.clinic_settings import setting_changed
+
+        setting_changed(conn, key, old, value)  # the clinic network hears of it (if any)
     return value
+
+
+def apply_synced(conn: Any, key: str, value: Any) -> None:
+    """A setting another workstation changed, applied in the clinic's order (sync)."""
+    settings_sql.write_declared(conn, key, coerce(_spec(key), value))
 
 
 def all_settings(session: Session) -> dict[str, Any]:

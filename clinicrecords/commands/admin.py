@@ -325,9 +325,24 @@ def run_key_change(args: argparse.Namespace, ctx: CommandContext) -> int:
     new = os.environ.get("CLINICRECORDS_NEW_PASSPHRASE")
     if not new:
         new = _new_passphrase_prompt()
+    from clinicrecords.sync import client
+
+    keys.check_passphrase_strength(new)
+    on_network = client.keyfile_changed(session.store)
     session.store.change_passphrase(new)
     session.audit("key.change_passphrase", "store", session.store.store_id)
-    ctx.emit({"ok": True}, "The recovery passphrase was changed.")
+    if not on_network:
+        ctx.emit({"ok": True}, "The recovery passphrase was changed.")
+        return 0
+    sent = client.share_keyfile(session.store)
+    ctx.emit(
+        {"ok": True, "server_has_it": sent},
+        "The recovery passphrase was changed; the clinic server has the new key file, so only "
+        "the new passphrase joins a PC to the clinic."
+        if sent
+        else "The recovery passphrase was changed; the clinic server is out of reach and gets "
+        "the new key file at this PC's next sync (until then the old passphrase still joins).",
+    )
     return 0
 
 

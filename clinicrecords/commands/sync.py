@@ -22,11 +22,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--database", default="clinicrecords")
     p.add_argument("--owner", default="clinicrecords_owner", help="role owning the tables")
     p.add_argument("--role", default="clinicrecords", help="role the program signs in as")
+    p.add_argument(
+        "--upgrade", action="store_true", help="the schema and grants only, for an older server"
+    )
     p.set_defaults(handler=run_init_db)
 
     p = add_common(sub.add_parser("join", help="make this PC a workstation of a clinic"))
     p.add_argument("url", help="the clinic server's address")
-    p.add_argument("--admin", required=True, help="user name of this PC's first administrator")
+    p.add_argument(
+        "--admin",
+        default=None,
+        help="your clinic account (checked); only a clinic without accounts makes it its first "
+        "administrator here",
+    )
     p.add_argument("--admin-name", default="")
     p.add_argument("--name", default=None, help="this workstation's name (default: host name)")
     p.add_argument("--clinic", default=None, help="the clinic's id, when the server holds several")
@@ -56,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_init_db(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.sync.server import init_db_script
 
-    sys.stdout.write(init_db_script(args.database, args.owner, args.role))
+    sys.stdout.write(init_db_script(args.database, args.owner, args.role, args.upgrade))
     return 0
 
 
@@ -80,7 +88,7 @@ def run_join(args: argparse.Namespace, ctx: CommandContext) -> int:
         raise PassphraseRequired(
             f"Give the clinic's recovery passphrase ({PASSPHRASE_ENV}, or run from a terminal)."
         )
-    password = ctx.password(args.admin)
+    password = ctx.password(args.admin) if args.admin else None
     progress = None if ctx.json else _progress
     r = join(
         ctx.data_dir,

@@ -28,7 +28,7 @@ from datetime import datetime
 
 import psycopg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: keyfiles (a changed recovery passphrase reaches the server)
 CHANNEL = "clinicrecords_events"
 
 SCHEMA = f"""
@@ -40,6 +40,14 @@ CREATE TABLE IF NOT EXISTS clinic (
     id      uuid PRIMARY KEY,
     keyfile jsonb NOT NULL,
     created timestamptz NOT NULL DEFAULT now()
+);
+-- A key file re-wrapped under a new recovery passphrase: the newest one is what joins; the
+-- first is in clinic.keyfile. Append-only, so an old passphrase cannot be put back quietly.
+CREATE TABLE IF NOT EXISTS keyfiles (
+    seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    clinic_id uuid NOT NULL REFERENCES clinic (id),
+    keyfile   jsonb NOT NULL,
+    created   timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS workstations (
     id        uuid PRIMARY KEY,
@@ -91,6 +99,8 @@ CREATE OR REPLACE TRIGGER pages_append_only BEFORE UPDATE OR DELETE ON pages
     FOR EACH ROW EXECUTE FUNCTION cr_refuse_change();
 CREATE OR REPLACE TRIGGER pages_no_truncate BEFORE TRUNCATE ON pages
     FOR EACH STATEMENT EXECUTE FUNCTION cr_refuse_change();
+CREATE OR REPLACE TRIGGER keyfiles_append_only BEFORE UPDATE OR DELETE ON keyfiles
+    FOR EACH ROW EXECUTE FUNCTION cr_refuse_change();
 CREATE OR REPLACE TRIGGER mrn_blocks_append_only BEFORE UPDATE OR DELETE ON mrn_blocks
     FOR EACH ROW EXECUTE FUNCTION cr_refuse_change();
 CREATE OR REPLACE FUNCTION cr_notify_event() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -100,10 +110,11 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER events_notify AFTER INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION cr_notify_event();
-INSERT INTO cr_meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING;
+INSERT INTO cr_meta (key, value) VALUES ('schema', '{SCHEMA_VERSION}')
+    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 """
 
-_APP_TABLES_READ_APPEND = ("events", "pages", "clinic", "workstations", "mrn_blocks")
+_APP_TABLES_READ_APPEND = ("events", "pages", "clinic", "keyfiles", "workstations", "mrn_blocks")
 
 
 def grants(app_role: str) -> str:
@@ -117,7 +128,7 @@ def grants(app_role: str) -> str:
             f"GRANT SELECT, INSERT ON {', '.join(_APP_TABLES_READ_APPEND)} TO {role};",
             f"GRANT SELECT, INSERT, UPDATE ON mrn_counter TO {role};",
             f"GRANT SELECT ON cr_meta TO {role};",
-            f"REVOKE UPDATE, DELETE, TRUNCATE ON events, pages, mrn_blocks FROM {role};",
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON events, pages, keyfiles, mrn_blocks FROM {role};",
         ]
     )
 
@@ -141,6 +152,24 @@ def init_db_script(database: str, owner: str, app_role: str) -> str:
             f"CREATE DATABASE {db} OWNER {own} ENCODING 'UTF8' TEMPLATE template0;",
             f"REVOKE ALL ON DATABASE {db} FROM PUBLIC;",
             f"GRANT CONNECT ON DATABASE {db} TO {app};",
+            f"\\connect {db}",
+            f"SET ROLE {own};",
+            SCHEMA.strip(),
+            grants(app_role),
+            "RESET ROLE;",
+            "",
+        ]
+    )
+
+
+def upgrade_script(database: str, owner: str, app_role: str) -> str:
+    """The schema and grants again, for a server set up by an older version (every statement
+    is idempotent; the schema version is raised last)."""
+    db, own = _ident(database), _ident(owner)
+    return "\n".join(
+        [
+            "-- ClinicRecords clinic server: upgrade the schema, as the PostgreSQL administrator:",
+            "--   clinicrecords server init-db --upgrade | sudo -u postgres psql -v ON_ERROR_STOP=1",
             f"\\connect {db}",
             f"SET ROLE {own};",
             SCHEMA.strip(),
@@ -190,9 +219,21 @@ def lock_clinic(pg: psycopg.Connection, clinic_id: str) -> None:
 
 
 def clinics(pg: psycopg.Connection) -> list[tuple[str, dict]]:
+    """Each clinic with its current key file (the newest re-wrapped one, else the first)."""
     return [
-        (str(r[0]), r[1]) for r in pg.execute("SELECT id, keyfile FROM clinic ORDER BY created")
+        (str(r[0]), r[1])
+        for r in pg.execute(
+            "SELECT c.id, coalesce((SELECT k.keyfile FROM keyfiles k WHERE k.clinic_id = c.id "
+            "ORDER BY k.seq DESC LIMIT 1), c.keyfile) FROM clinic c ORDER BY c.created"
+        )
     ]
+
+
+def insert_keyfile(pg: psycopg.Connection, clinic_id: str, keyfile: dict) -> None:
+    pg.execute(
+        "INSERT INTO keyfiles (clinic_id, keyfile) VALUES (%s, %s)",
+        (clinic_id, psycopg.types.json.Jsonb(keyfile)),
+    )
 
 
 def clinic_exists(pg: psycopg.Connection, clinic_id: str) -> bool:

@@ -26,6 +26,7 @@ INTERNAL_KEYS = frozenset(
         "scan.doctype_classifier",  # the learned document-type classifier
         "demo",  # the store was made by `demo`
         "store.commits",  # write transactions committed (the audit-head record compares it)
+        "sync.keyfile_pending",  # a re-wrapped key file the clinic server has not received yet
     }
 )
 

@@ -407,3 +407,27 @@ def add_alias(conn: Connection, mrn: str, patient_id: int) -> None:
         "VALUES (?, ?, NULL, ?) ON CONFLICT (mrn) DO NOTHING",
         (mrn, patient_id, utc_now()),
     )
+
+
+# --- accounts (sync/accounts.py) ------------------------------------------------------------
+
+
+def user_ids_without_uid(conn: Connection) -> list[int]:
+    """Accounts the clinic network has not heard of (a store attached by an earlier version)."""
+    return [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT u.id FROM users u WHERE NOT EXISTS (SELECT 1 FROM sync_ids s "
+            "WHERE s.entity = 'user' AND s.local_id = u.id) ORDER BY u.id"
+        )
+    ]
+
+
+def pending_user_added(conn: Connection, key: str) -> str | None:
+    """The id of this PC's ``user.added`` for ``key`` while the server has not ordered it."""
+    row = conn.execute(
+        "SELECT id FROM sync_outbox WHERE type = 'user.added' "
+        "AND json_extract(payload, '$.key') = ?",
+        (key,),
+    ).fetchone()
+    return None if row is None else str(row[0])

@@ -47,3 +47,14 @@ def all_users(conn: Connection) -> list[dict]:
 
 def count_active(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM users WHERE active = 1").fetchone()[0])
+
+
+SYNCED_FIELDS = ("full_name", "role", "password_hash", "active")
+
+
+def update_fields(conn: Connection, user_id: int, fields: dict) -> None:
+    """Set account fields that travel between workstations (``sync/accounts.py``)."""
+    for name, value in fields.items():
+        if name not in SYNCED_FIELDS:
+            raise KeyError(name)
+        conn.execute(f"UPDATE users SET {name} = ? WHERE id = ?", (value, user_id))  # noqa: S608

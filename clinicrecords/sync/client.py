@@ -13,11 +13,11 @@ pulled, server stopped):
   SQLCipher transaction: a batch is applied exactly once or not at all. This PC's own events
   come back too, recognised by id (they are in the outbox), and confirm its edits.
 
-Running continuously (the desktop's status bar; a later slice) is a loop around ``sync_once``:
+Running continuously (the desktop) is ``loop.SyncLoop``, a thread around ``sync_once``:
 ``LISTEN clinicrecords_events`` on a second connection wakes it when another PC pushed (the
-server's insert trigger notifies, payload = clinic id); a poll every few seconds covers a lost
-notification; while the server is away the wait doubles from 1 s up to a minute. Nothing in
-that loop needs another entry point than ``sync_once`` and ``status``.
+server's insert trigger notifies, payload = clinic id), a glance at the outbox when this PC
+wrote; a poll covers a lost notification; while the server is away the wait doubles from 1 s
+up to a minute.
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ from datetime import datetime
 
 import psycopg
 
+from clinicrecords import keys
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.db import server_sql, sync_sql
+from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.errors import BadInput, ClinicError, ServerRefused
+from clinicrecords.errors import BadInput, ClinicError, ServerRefused, ServerUnreachable
 from clinicrecords.store import Store
-from clinicrecords.sync import address, capture, mrnblocks, projectors, seal
+from clinicrecords.sync import accounts, address, capture, mrnblocks, projectors, seal
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.events import Event
 from clinicrecords.timeutil import utc_now
@@ -79,9 +80,11 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
                 "nothing was sent; ask the administrator to restore the server's database."
             )
         refill_mrn_blocks(store, pg, state)
-        with store.db.write() as conn:  # charts made by paths that write no events yet
+        with store.db.write() as conn:  # charts and accounts made before this PC attached
             capture.share_unshared_charts(conn)
+            accounts.share_unshared_accounts(conn)
         pushed = push(store, pg, state)
+        share_keyfile_now(store, pg, state)
         pulled, _ = pull(store, pg, state, progress)
         if confirm_provisional_mrns(store):
             pushed += push(store, pg, state)
@@ -101,6 +104,11 @@ def require_schema(pg: psycopg.Connection) -> None:
         raise ServerRefused(
             "The clinic server's database is not set up: run 'clinicrecords server init-db' "
             "for the server's administrator first."
+        )
+    if version < server_sql.SCHEMA_VERSION:
+        raise ServerRefused(
+            "The clinic server's database was set up by an older version of the program: its "
+            "administrator upgrades it with 'clinicrecords server init-db --upgrade'."
         )
     if version > server_sql.SCHEMA_VERSION:
         raise ServerRefused(
@@ -283,6 +291,50 @@ def _refresh_lookup(store: Store, patient_ids: set[int]) -> None:
                 lookup.on_patient_changed(store, patient)
 
 
+# --- the key file ---------------------------------------------------------------------------
+
+
+def keyfile_changed(store: Store) -> bool:
+    """Call *before* the key file is re-wrapped (a new recovery passphrase): marks it for the
+    clinic server, which hands the newest key file to joining PCs; the old passphrase then
+    joins no more. Returns whether this PC is on a clinic network. The mark is set first, so a
+    crash in between only sends an unchanged key file once more."""
+    with store.db.write() as conn:
+        if not sync_sql.is_attached(conn):
+            return False
+        settings_sql.put(conn, "sync.keyfile_pending", True)
+    return True
+
+
+def share_keyfile(store: Store) -> bool:
+    """Send a marked key file now; False (still marked, sent by the next sync) when the server
+    cannot be reached."""
+    state = require_state(store)
+    try:
+        pg = address.connect(state.server_url)
+    except ServerUnreachable:
+        return False
+    try:
+        require_schema(pg)
+        share_keyfile_now(store, pg, state)
+    except (psycopg.OperationalError, ServerRefused):
+        return False  # still marked: the next sync sends it (or says why it cannot)
+    finally:
+        pg.close()
+    return True
+
+
+def share_keyfile_now(store: Store, pg: psycopg.Connection, state: SyncState) -> None:
+    with store.db.read() as conn:
+        if not settings_sql.get(conn, "sync.keyfile_pending", False):
+            return
+    doc = json.loads((store.data_dir / keys.KEYFILE_NAME).read_text("utf-8"))
+    with pg.transaction():
+        server_sql.insert_keyfile(pg, state.clinic_id, doc)
+    with store.db.write() as conn:
+        settings_sql.put(conn, "sync.keyfile_pending", False)
+
+
 # --- MRNs -----------------------------------------------------------------------------------
 
 
@@ -329,8 +381,14 @@ def confirm_provisional_mrns(store: Store) -> int:
 
 
 def status(store: Store, probe: bool = True) -> dict:
+    """What ``sync status`` shows, with the keys of the live loop's status (``loop.py``).
+
+    A command has no loop behind it, so ``offline_since`` is the last time this PC completed a
+    sync (it cannot know of an outage earlier than that) and ``last_error`` is why the probe
+    failed now."""
     state = require_state(store)
     online = False
+    error = ""
     if probe:
         try:
             pg = address.connect(state.server_url)
@@ -339,8 +397,10 @@ def status(store: Store, probe: bool = True) -> dict:
                 online = True
             finally:
                 pg.close()
-        except (ClinicError, psycopg.Error):
-            online = False
+        except ClinicError as exc:
+            error = str(exc)
+        except psycopg.Error:
+            error = str(address.lost())
     with store.db.read() as conn:
         unsent, unordered = sync_sql.outbox_counts(conn)
         return {
@@ -348,6 +408,8 @@ def status(store: Store, probe: bool = True) -> dict:
             "outbox": unsent,
             "awaiting_order": unordered,
             "last_sync": state.last_sync,
+            "offline_since": None if online else state.last_sync,
+            "last_error": error,
             "server": address.redact(state.server_url),
             "clinic": state.clinic_id,
             "workstation": state.workstation,

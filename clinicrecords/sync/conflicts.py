@@ -35,6 +35,7 @@ class Conflict:
     local: str  # this PC's value when it wrote one of the two, else the value replaced
     current: str
     kept_here: bool  # the kept value was written on this PC
+    kept_ws: str  # the workstation that wrote it (id; ``workstation_names`` gives names)
     detected_at: str
     resolved_at: str | None
     resolution: str | None
@@ -61,6 +62,7 @@ def _view(conn, row: dict, workstation_id: str) -> Conflict:
         local=row["kept"] if kept_here else row["replaced"],
         current=current,
         kept_here=kept_here,
+        kept_ws=row["kept_ws"],
         detected_at=row["detected_at"],
         resolved_at=row["resolved_at"],
         resolution=row["resolution"],
@@ -124,3 +126,26 @@ def resolve_conflict(session: Session, conflict_id: str, keep: str) -> Conflict:
             sync_sql.conflicts_by_prefix(conn, conflict.id)[0],
             state.workstation_id if state else "",
         )
+
+
+def workstation_names(session: Session) -> dict[str, str]:
+    """Workstation id → the name people gave the PC, from the server (names are in clear
+    there); {} when it cannot be reached: the conflicts screen then says "another PC"."""
+    import psycopg
+
+    from clinicrecords.db import server_sql
+    from clinicrecords.errors import ClinicError
+    from clinicrecords.sync import address
+
+    session.require(PERMISSION)
+    with session.db.read() as conn:
+        state = sync_sql.state(conn)
+    if state is None:
+        return {}
+    try:
+        with address.connect(state.server_url) as pg:
+            names = server_sql.workstation_names(pg, state.clinic_id)
+    except (ClinicError, psycopg.Error):
+        return {}
+    names[state.workstation_id] = state.workstation
+    return names

@@ -10,10 +10,11 @@ In this slice:
 - ``patient.field_changed`` {uid, field, old, new}  (``old`` finds concurrent edits)
 - ``patient.mrn_confirmed`` {uid, provisional, mrn}  (a provisional MRN replaced; kept as alias)
 - ``conflict.resolved``     {conflict, value, by}
+- ``user.added``, ``user.changed`` (``accounts.py``); ``setting.changed`` (``clinic_settings.py``)
 
 Later slices, same envelope: ``page.stored`` {blob_id, sha256} (its page object is pushed
 before the event), ``document.filed``, ``document.moved``, ``merge.applied``,
-``release.status_changed``, ``audit.appended``, ``user.changed``, ``setting.changed``.
+``release.status_changed``, ``audit.appended``.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.errors import ServerRefused
+from clinicrecords.sync import accounts, clinic_settings
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.events import Event
 
@@ -268,4 +269,6 @@ PROJECTORS: dict[str, Projector] = {
     ev.PATIENT_FIELD_CHANGED: _field_changed,
     ev.PATIENT_MRN_CONFIRMED: _mrn_confirmed,
     ev.CONFLICT_RESOLVED: _conflict_resolved,
+    **accounts.PROJECTORS,
+    **clinic_settings.PROJECTORS,
 }

@@ -28,10 +28,10 @@ from clinicrecords.db.connection import open_connection
 from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.domain import User
-from clinicrecords.errors import BadInput, ServerRefused
+from clinicrecords.errors import AuthError, BadInput, ServerRefused
 from clinicrecords.session import Session
 from clinicrecords.store import DB_NAME, PAGES_DIR, Store
-from clinicrecords.sync import address, capture, client
+from clinicrecords.sync import accounts, address, capture, client, clinic_settings
 from clinicrecords.sync.ids import uuid7
 
 DEFAULT_DATABASE = "clinicrecords"
@@ -40,9 +40,14 @@ DEFAULT_APP_ROLE = "clinicrecords"
 
 
 def init_db_script(
-    database: str = DEFAULT_DATABASE, owner: str = DEFAULT_OWNER, app_role: str = DEFAULT_APP_ROLE
+    database: str = DEFAULT_DATABASE,
+    owner: str = DEFAULT_OWNER,
+    app_role: str = DEFAULT_APP_ROLE,
+    upgrade: bool = False,
 ) -> str:
     try:
+        if upgrade:
+            return server_sql.upgrade_script(database, owner, app_role)
         return server_sql.init_db_script(database, owner, app_role)
     except ValueError:
         raise BadInput(
@@ -53,7 +58,8 @@ def init_db_script(
 def ensure_schema(pg: psycopg.Connection) -> None:
     """Create the server schema when the database is empty and this role may (a simple set-up
     where the program's role owns its database); otherwise it must exist already."""
-    if server_sql.schema_version(pg) is None:
+    version = server_sql.schema_version(pg)
+    if version is None or version < server_sql.SCHEMA_VERSION:
         try:
             server_sql.create_schema(pg)
         except psycopg.errors.InsufficientPrivilege:
@@ -76,6 +82,8 @@ class AttachResult:
     workstation_no: int
     charts_shared: int
     pushed: int
+    accounts_shared: int = 0
+    settings_shared: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -119,6 +127,8 @@ def attach(session: Session, url: str, workstation_name: str | None = None) -> A
         with store.db.write() as conn:
             sync_sql.init_state(conn, url, clinic_id, ws_id, ws_no, name)
             shared = capture.share_unshared_charts(conn)
+            accounts_shared = accounts.share_unshared_accounts(conn)
+            settings_shared = clinic_settings.share_settings(conn)
             session.audit(
                 "sync.attach", "store", clinic_id, conn=conn, workstation=name, charts=shared
             )
@@ -127,7 +137,9 @@ def attach(session: Session, url: str, workstation_name: str | None = None) -> A
     finally:
         pg.close()
     result = client.sync_once(store)
-    return AttachResult(clinic_id, name, ws_no, shared, result.pushed)
+    return AttachResult(
+        clinic_id, name, ws_no, shared, result.pushed, accounts_shared, settings_shared
+    )
 
 
 @dataclass(frozen=True)
@@ -146,8 +158,8 @@ def join(
     data_dir: Path,
     url: str,
     passphrase: str,
-    admin: str,
-    password: str,
+    admin: str | None,
+    password: str | None,
     admin_name: str = "",
     workstation_name: str | None = None,
     clinic_id: str | None = None,
@@ -173,15 +185,20 @@ def join_open(
     data_dir: Path,
     url: str,
     passphrase: str,
-    admin: str,
-    password: str,
+    admin: str | None,
+    password: str | None,
     admin_name: str = "",
     workstation_name: str | None = None,
     clinic_id: str | None = None,
     progress: client.Progress | None = None,
-) -> tuple[Store, User, JoinResult]:
-    """``join``, leaving the new store open with its first administrator (the desktop signs
-    them straight in rather than unwrapping the key a second time)."""
+) -> tuple[Store, User | None, JoinResult]:
+    """``join``, leaving the new store open (the desktop signs in straight away rather than
+    unwrapping the key a second time).
+
+    The clinic's accounts arrive with its log, so people sign in here as on every other PC;
+    ``admin``/``password``, when given, are checked against them (a sign-in) and that user is
+    returned. Only a clinic without accounts (attached by an earlier version) gets its first
+    administrator made here, from ``admin``/``password``."""
     from clinicrecords import auth
 
     started = time.monotonic()
@@ -189,7 +206,6 @@ def join_open(
     data_dir = Path(data_dir)
     if data_dir.exists() and any(data_dir.iterdir()):
         raise BadInput("Join into an empty folder: this one already holds files.")
-    auth._check_new_account(admin, "admin", password)
     name = _workstation_name(workstation_name)
     pg = address.connect(url)
     try:
@@ -206,15 +222,37 @@ def join_open(
         pg.close()
     store = create_replica_store(data_dir, master, clinic_id, keyfile_doc)
     try:
-        user = auth.create_first_admin(store, admin, password, admin_name)
+        from clinicrecords import audit
+        from clinicrecords.db import users_sql
+
         with store.db.write() as conn:
             sync_sql.init_state(conn, url, clinic_id, ws_id, ws_no, name)
-            from clinicrecords import audit
-
             audit.append(
-                conn, user.id, user.username, "sync.join", "store", clinic_id, {"workstation": name}
+                conn, None, "(join)", "sync.join", "store", clinic_id, {"workstation": name}
             )
         result = client.sync_once(store, progress)
+        with store.db.read() as conn:
+            has_accounts = users_sql.count_active(conn) > 0
+        user: User | None = None
+        if has_accounts:
+            if admin:
+                try:
+                    user = auth.login(store, admin, password or "").user
+                except AuthError:
+                    raise AuthError(
+                        "This PC joined the clinic, but that user name and password are not "
+                        "one of the clinic's accounts: sign in with your clinic account."
+                    ) from None
+        elif admin and password:
+            user = auth.create_first_admin(store, admin, password, admin_name)
+            client.sync_once(store)  # the clinic hears of its first account
+        else:
+            store.close()
+            shutil.rmtree(data_dir, ignore_errors=True)  # made here, in a folder found empty
+            raise BadInput(
+                "The clinic has no accounts yet: join again with --admin NAME to make its "
+                "first administrator."
+            )
     except BaseException:
         store.close()
         raise

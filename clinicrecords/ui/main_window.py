@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self._build_status_bar()
+        self._start_live_sync()
         self._build_menus()
         self._build_shortcuts()
 
@@ -84,6 +85,15 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.user_label)
         bar.addWidget(self.emergency_label)
         bar.addPermanentWidget(self.dir_label)
+
+    def _start_live_sync(self) -> None:
+        """A PC on a clinic network syncs in the background while the window is unlocked."""
+        from clinicrecords.ui.sync_status import SyncStatus, is_attached
+
+        self.sync_status: SyncStatus | None = None
+        if is_attached(self.session):
+            self.sync_status = SyncStatus(self.session, self.statusBar())
+            self.sync_status.start()
 
     def _action(
         self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, name: str = ""
@@ -211,6 +221,13 @@ class MainWindow(QMainWindow):
                 "reviewAction",
             )  # fmt: skip
             self.reviews_label.linkActivated.connect(lambda _link: open_audit(True))
+            if self.sync_status is not None and self.session.can("patient.merge"):
+                from clinicrecords.ui.admin_conflicts import ConflictsDialog
+
+                self._action(
+                    menu, "Sync &conflicts…", lambda: open_dialog("conflicts", ConflictsDialog),
+                    "Shift+F9", "conflictsAction",
+                )  # fmt: skip
             refresh_review_count()
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcutsAction")
@@ -268,6 +285,8 @@ class MainWindow(QMainWindow):
 
         self.locked = True
         self.idle.pause()
+        if self.sync_status is not None:
+            self.sync_status.stop()
         self.session.audit("session.lock", "user", self.session.user.id)
         self.centralWidget().setVisible(False)
         # Every other window (a registration form, a merge, a print preview) may show a
@@ -296,6 +315,8 @@ class MainWindow(QMainWindow):
             self._hidden_windows = []
             self.session.audit("session.unlock", "user", self.session.user.id)
             self.idle.resume()
+            if self.sync_status is not None:
+                self.sync_status.start()
         else:
             self.sign_out()
 
@@ -309,6 +330,8 @@ class MainWindow(QMainWindow):
         if getattr(self, "_ended", False):
             return
         self._ended = True
+        if self.sync_status is not None:  # a round in progress ends before the store closes
+            self.sync_status.stop(wait=5.0)
         QApplication.instance().removeEventFilter(self.idle)
         self.idle.pause()
         auth.logout(self.session)
@@ -411,6 +434,7 @@ Administration (administrators)
   F9                Users: Ctrl+N new account, Alt+D (de)activate, Alt+R new password
   F11               Clinic settings (Ctrl+S saves)
   F12 / Shift+F12   Audit trail (Alt+V verify the chain) / Emergency access review (Alt+M)
+  Shift+F9          Sync conflicts (clinic network): Alt+S / Alt+T keep server's / this PC's
 Chart lookup
   Down, Enter       Pick a result, open the chart      Ctrl+N  New patient
 Chart

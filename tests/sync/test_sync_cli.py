@@ -64,7 +64,7 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
     ws1, ws2 = store_dir, tmp_path / "front-2"
     attached = ok_json(ws1, "server", "attach", url, "--name", "front-1")
     assert attached["workstation_no"] == 1
-    joined = ok_json(ws2, "join", url, "--admin", "boss", "--name", "front-2")
+    joined = ok_json(ws2, "join", url, "--admin", "admin", "--name", "front-2")
     assert joined["workstation_no"] == 2 and joined["clinic_id"] == attached["clinic_id"]
 
     added = ok_json(
@@ -77,10 +77,10 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
     assert ok_json(ws2, "sync")["pulled"] == 1
 
     assert ok_json(ws1, "patients", "edit", mrn, "--phone", "555-1111")["phone"] == "555-1111"
-    r = cli(ws2, "patients", "edit", mrn, "--phone", "555-2222", "--user", "boss")
+    r = cli(ws2, "patients", "edit", mrn, "--phone", "555-2222", "--user", "admin")
     assert r.returncode == 0, r.stderr
     ok_json(ws1, "sync")
-    assert ok_json(ws2, "sync", "--user", "boss")["conflicts"] == 1
+    assert ok_json(ws2, "sync", "--user", "admin")["conflicts"] == 1
     assert ok_json(ws1, "sync")["conflicts"] == 1
     listed = ok_json(ws1, "conflicts", "list")["conflicts"]
     assert len(listed) == 1
@@ -91,13 +91,13 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
     resolved = ok_json(ws1, "conflicts", "resolve", conflict["id"], "--keep", "local")
     assert resolved["current"] == "555-1111" and resolved["resolved_at"]
     ok_json(ws1, "sync")
-    ok_json(ws2, "sync", "--user", "boss")
+    ok_json(ws2, "sync", "--user", "admin")
     for ws in (ws1, ws2):
-        assert ok_json(ws, "conflicts", "list", "--user", "boss" if ws == ws2 else "admin") == {
+        assert ok_json(ws, "conflicts", "list", "--user", "admin" if ws == ws2 else "admin") == {
             "conflicts": []
         }
     one = ok_json(ws1, "patients", "list")["patients"]
-    two = ok_json(ws2, "patients", "list", "--user", "boss")["patients"]
+    two = ok_json(ws2, "patients", "list", "--user", "admin")["patients"]
     strip = [{k: v for k, v in p.items() if k not in ("patient_id", "last_activity")} for p in one]
     assert strip == [
         {k: v for k, v in p.items() if k not in ("patient_id", "last_activity")} for p in two
@@ -107,6 +107,7 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
     status = ok_json(ws2, "sync", "status")
     assert status["online"] is True and status["outbox"] == 0 and status["last_sync"]
     assert status["server"] == url.replace(f":{SECRET}", "")
+    assert status["offline_since"] is None and status["last_error"] == ""
 
     pg.cluster.stop()
     try:
@@ -116,11 +117,13 @@ def test_command_line_contract(pg, store_dir: Path, tmp_path: Path) -> None:
         assert r.stderr.count("\n") == 1 and "cannot be reached" in r.stderr
         status = ok_json(ws1, "sync", "status")
         assert status["online"] is False and status["outbox"] == 1
+        assert status["offline_since"] == status["last_sync"] and status["offline_since"]
+        assert "cannot be reached" in status["last_error"] and SECRET not in status["last_error"]
     finally:
         pg.cluster.start()
     assert ok_json(ws1, "sync")["pushed"] == 1
 
-    for ws, user in ((ws1, "admin"), (ws2, "boss")):
+    for ws, user in ((ws1, "admin"), (ws2, "admin")):
         ok_json(ws, "sync", "--user", user)
         assert cli(ws, "verify", "--user", user).returncode == 0
         assert cli(ws, "audit", "verify", "--user", user).returncode == 0

@@ -110,7 +110,8 @@ def test_attach_uploads_history_and_join_rebuilds_it(clinic) -> None:
     before = [first.register("Pérez", GIVEN[i], "1999-03-0" + str(i + 1)) for i in range(5)]
     result = server.attach(first.session, clinic.url, "front-1")
     clinic.workstations.append(first)
-    assert result.charts_shared == 5 and result.pushed == 5
+    assert result.charts_shared == 5 and result.accounts_shared == 3  # the accounts travel too
+    assert result.pushed == 5 + 3 + result.settings_shared
     ws2 = clinic.join("front-2")
     assert ws2.charts() == first.charts()
     assert {p.mrn for p in before} <= set(ws2.charts())
@@ -222,7 +223,8 @@ def test_a_sync_after_a_sync_pulls_nothing_again(clinic) -> None:
     again = client.sync_once(ws2.store)
     assert (again.pushed, again.pulled) == (0, 0)
     with ws2.store.db.read() as conn:
-        assert sync_sql.applied_count(conn) == 3 + 0  # registrations, once each
+        # registrations, the 3 accounts and the clinic's name, once each
+        assert sync_sql.applied_count(conn) == 3 + 3 + 1
 
 
 def _server_exec(clinic, sql: str, *params) -> None:
