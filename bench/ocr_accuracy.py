@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clinicrecords.domain import Patient  # noqa: E402
+from clinicrecords.common.domain import Patient  # noqa: E402
 from clinicrecords.scan.doctype import DocTypeClassifier  # noqa: E402
 from clinicrecords.scan.ocr import OcrEngine  # noqa: E402
 from clinicrecords.scan.suggest import suggest  # noqa: E402

@@ -30,7 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clinicrecords.domain import Patient  # noqa: E402
+from clinicrecords.common.domain import Patient  # noqa: E402
 from clinicrecords.search import PatientIndex  # noqa: E402
 from clinicrecords.search.nicknames import equivalents  # noqa: E402
 from clinicrecords.search.normalize import name_tokens, normalize_phone  # noqa: E402

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from clinicrecords import audit, auth, settings
+from clinicrecords.common.errors import BadInput
 from clinicrecords.db import audit_sql, settings_sql, users_sql
-from clinicrecords.errors import BadInput
 from clinicrecords.session import Session
 
 PENDING_KEY = "emergency.pending_review"

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db import audit_sql, settings_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.pagestore import fsync_dir
-from clinicrecords.timeutil import utc_now
 
 if TYPE_CHECKING:
     from clinicrecords.store import Store

@@ -13,13 +13,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from clinicrecords import audit
+from clinicrecords.common.domain import ROLES, User
+from clinicrecords.common.errors import AuthError, BadInput
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db import users_sql
-from clinicrecords.domain import ROLES, User
-from clinicrecords.errors import AuthError, BadInput
 from clinicrecords.session import Session
 from clinicrecords.store import Store
 from clinicrecords.sync import accounts as shared
-from clinicrecords.timeutil import utc_now
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

@@ -34,6 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clinicrecords import audit, keys
+from clinicrecords.common.errors import (
+    BadInput,
+    ClinicError,
+    DiskFull,
+    PassphraseRequired,
+    StoreCorrupt,
+    StoreError,
+)
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db import audit_sql, documents_sql, maintenance_sql
 from clinicrecords.db.connection import (
     Connection,
@@ -44,17 +53,8 @@ from clinicrecords.db.connection import (
 )
 from clinicrecords.db.migrate import latest_version, schema_version
 from clinicrecords.db.pagestore import PageStore, fsync_dir
-from clinicrecords.errors import (
-    BadInput,
-    ClinicError,
-    DiskFull,
-    PassphraseRequired,
-    StoreCorrupt,
-    StoreError,
-)
 from clinicrecords.session import Session
 from clinicrecords.store import DB_NAME, PAGES_DIR, Store
-from clinicrecords.timeutil import utc_now
 
 MANIFEST = "manifest.json"
 GENERATIONS_DIR = "generations"

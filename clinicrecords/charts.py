@@ -19,10 +19,10 @@ from datetime import date
 from PIL import Image, ImageOps
 
 from clinicrecords import documents, page_access
+from clinicrecords.common.domain import Document, PageRef, Patient
+from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import charts_sql, documents_sql
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.domain import Document, PageRef, Patient
-from clinicrecords.errors import BadInput, NotFound
 from clinicrecords.session import Session
 
 THUMB_PX = 180  # longest side of a thumbnail

@@ -12,9 +12,9 @@ import importlib
 import sys
 from typing import NoReturn
 
-from clinicrecords import devlog
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.errors import ClinicError, explain
+from clinicrecords.common import devlog
+from clinicrecords.common.errors import ClinicError, explain
 
 AREAS = ("admin", "patients", "charts", "scan", "release", "sync")
 UNEXPECTED_EXIT = 70

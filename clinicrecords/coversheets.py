@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from clinicrecords.common.errors import BadInput
 from clinicrecords.db import documents_sql
-from clinicrecords.errors import BadInput
 from clinicrecords.patients import get_patient
 from clinicrecords.scan.barcodes import CoverSheet, cover_sheet_pdf_bytes
 from clinicrecords.session import Session

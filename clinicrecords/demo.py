@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clinicrecords import auth, lookup
+from clinicrecords.common.errors import AuthError
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import settings_sql
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.errors import AuthError
 from clinicrecords.session import Session
 from clinicrecords.settings import set_setting
 from clinicrecords.store import PASSPHRASE_ENV, Store, is_store

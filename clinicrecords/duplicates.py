@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import jellyfish
 
 from clinicrecords import lookup
-from clinicrecords.domain import Patient
+from clinicrecords.common.domain import Patient
 from clinicrecords.patients import PatientInput
 from clinicrecords.search.nicknames import equivalents
 from clinicrecords.search.normalize import fold, name_tokens, normalize_phone

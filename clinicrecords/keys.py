@@ -31,14 +31,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from clinicrecords.db.pagestore import write_atomically
-from clinicrecords.errors import (
+from clinicrecords.common.errors import (
     BadInput,
     DiskFull,
     KeyFileCorrupt,
     KeyFileMissing,
     WrongPassphrase,
 )
+from clinicrecords.db.pagestore import write_atomically
 
 KEYFILE_NAME = "keyfile.json"
 KEYFILE_FORMAT = "clinicrecords-keyfile"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinicrecords import settings
+from clinicrecords.common.domain import Patient
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.domain import Patient
 from clinicrecords.search import PatientIndex
 from clinicrecords.session import Session
 from clinicrecords.store import Store

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinicrecords import lookup
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import charts_sql
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.domain import Patient
-from clinicrecords.errors import BadInput, NotFound
 from clinicrecords.session import Session
 
 MIN_REASON = 5

@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from clinicrecords import access
+from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import documents_sql, ingest_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.errors import BadInput, NotFound
 from clinicrecords.session import Session
 
 T = TypeVar("T")

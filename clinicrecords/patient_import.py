@@ -27,9 +27,9 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from clinicrecords.dates import in_future, read_date
+from clinicrecords.common.dates import in_future, read_date
+from clinicrecords.common.errors import BadInput
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.errors import BadInput
 from clinicrecords.patients import PatientInput, insert_validated, validate
 from clinicrecords.session import Session
 

@@ -7,15 +7,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from clinicrecords import mrn as mrn_rules
+from clinicrecords.common import mrn as mrn_rules
+from clinicrecords.common.domain import SEXES, Patient
+from clinicrecords.common.errors import BadInput, NotFound
+from clinicrecords.common.timeutil import today
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import settings_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.domain import SEXES, Patient
-from clinicrecords.errors import BadInput, NotFound
 from clinicrecords.session import Session
 from clinicrecords.sync import capture, mrnblocks
-from clinicrecords.timeutil import today
 
 
 @dataclass

@@ -21,8 +21,8 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
-from clinicrecords.errors import BadInput, cannot_write
-from clinicrecords.timeutil import utc_now
+from clinicrecords.common.errors import BadInput, cannot_write
+from clinicrecords.common.timeutil import utc_now
 
 DEFAULT_NAME = "clinicrecords-recovery-sheet.pdf"
 WHAT = "the recovery sheet"

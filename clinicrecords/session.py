@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from clinicrecords import access, audit
+from clinicrecords.common.domain import User
+from clinicrecords.common.errors import AccessDenied
 from clinicrecords.db.connection import Connection, Database
 from clinicrecords.db.pagestore import PageStore
-from clinicrecords.domain import User
-from clinicrecords.errors import AccessDenied
 from clinicrecords.store import Store
 
 
@@ -71,7 +71,7 @@ class Session:
         """Emergency access: wider reading rights for this session, loudly audited."""
         reason = reason.strip()
         if len(reason) < 10:
-            from clinicrecords.errors import BadInput
+            from clinicrecords.common.errors import BadInput
 
             raise BadInput("Say why emergency access is needed (at least a short sentence).")
         self.emergency_reason = reason

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from clinicrecords.common.errors import BadInput
 from clinicrecords.db import settings_sql
-from clinicrecords.errors import BadInput
 from clinicrecords.session import Session
 
 

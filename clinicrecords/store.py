@@ -25,6 +25,14 @@ from pathlib import Path
 import platformdirs
 
 from clinicrecords import audit, keys
+from clinicrecords.common.errors import (
+    ClinicError,
+    PassphraseRequired,
+    StoreCorrupt,
+    StoreExists,
+    StoreNotFound,
+    WorkLost,
+)
 from clinicrecords.db import audit_sql, settings_sql
 from clinicrecords.db.connection import (
     Connection,
@@ -37,14 +45,6 @@ from clinicrecords.db.connection import (
 from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import PageStore, write_atomically
 from clinicrecords.db.space import SpaceGuard
-from clinicrecords.errors import (
-    ClinicError,
-    PassphraseRequired,
-    StoreCorrupt,
-    StoreExists,
-    StoreNotFound,
-    WorkLost,
-)
 
 DB_NAME = "clinic.db"
 PAGES_DIR = "pages"
@@ -93,7 +93,7 @@ def _heal_keyfile(
     import contextlib
     import logging
 
-    from clinicrecords.errors import ClinicError
+    from clinicrecords.common.errors import ClinicError
 
     if passphrase and (keyfile.intact is False or not keys.key_matches(keyfile, master)):
         with contextlib.suppress(OSError, ClinicError):  # a read-only folder still opens

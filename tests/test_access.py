@@ -17,9 +17,9 @@ import pytest
 
 import clinicrecords
 from clinicrecords import auth, backup, charts, documents
+from clinicrecords.common.errors import AccessDenied
 from clinicrecords.db import ingest_sql
 from clinicrecords.documents import PageInput, add_document, read_page
-from clinicrecords.errors import AccessDenied
 from clinicrecords.intake.batches import SEQ_PER_FILE
 from clinicrecords.intake.filing import file_document
 from clinicrecords.intake.importing import import_files
@@ -321,7 +321,7 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
 
 def test_a_packet_never_takes_an_unfiled_page(matrix_clinic) -> None:
     from clinicrecords import page_access
-    from clinicrecords.errors import NotFound
+    from clinicrecords.common.errors import NotFound
 
     admin = _session(matrix_clinic["store"], "admin")
     with pytest.raises(NotFound):
@@ -336,7 +336,7 @@ def test_index_screen_page_changes_refuse_filed_pages_and_other_batches(
     """rotate_page / delete_pages / reorder_pages change pages still to be filed, in their own
     batch, and each change is audited; a filed page (even a sensitive one, even by an
     administrator) is part of a chart and cannot be changed through them."""
-    from clinicrecords.errors import BadInput
+    from clinicrecords.common.errors import BadInput
 
     clerk = session_for("clerk")
     p = register_patient(

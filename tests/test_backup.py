@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from clinicrecords import backup
+from clinicrecords.common.errors import BadInput, StoreCorrupt, StoreError
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.errors import BadInput, StoreCorrupt, StoreError
 from clinicrecords.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE
 from tests.helpers import make_old_layout_backup, png_page

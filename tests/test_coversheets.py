@@ -8,8 +8,8 @@ from datetime import date
 import pypdfium2 as pdfium
 import pytest
 
+from clinicrecords.common.errors import BadInput
 from clinicrecords.coversheets import cover_sheets_pdf
-from clinicrecords.errors import BadInput
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.scan.barcodes import read_cover_sheet
 from tests.helpers import assert_qpdf_check

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from clinicrecords import backup
+from clinicrecords.common.errors import DiskFull, StoreCorrupt, WorkLost
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.errors import DiskFull, StoreCorrupt, WorkLost
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
@@ -557,8 +557,8 @@ def test_every_committed_write_is_counted(store: Store, admin_session) -> None:
 
 
 def test_low_level_errors_are_said_as_what_they_are() -> None:
+    from clinicrecords.common.errors import explain
     from clinicrecords.db.connection import DatabaseError
-    from clinicrecords.errors import explain
 
     assert isinstance(explain(OSError(errno.ENOSPC, "No space left on device")), DiskFull)
     corrupt = DatabaseError("database disk image is malformed")

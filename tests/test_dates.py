@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from clinicrecords.dates import (
+from clinicrecords.common.dates import (
     DateReading,
     date_candidates,
     date_shapes,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import devlog
+from clinicrecords.common import devlog
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 
 CANARY = "Zyxwvqcanary"

@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from clinicrecords import auth
-from clinicrecords.errors import DiskFull
+from clinicrecords.common.errors import DiskFull
 from clinicrecords.intake.batches import process_batch, unfinished_batches
 from clinicrecords.intake.importing import IngestStopped, import_files
 from clinicrecords.patients import PatientInput, register_patient

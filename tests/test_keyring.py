@@ -15,7 +15,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from clinicrecords import keys
-from clinicrecords.errors import PassphraseRequired
+from clinicrecords.common.errors import PassphraseRequired
 from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from clinicrecords.common.errors import BadInput
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.errors import BadInput
 from clinicrecords.patient_import import import_patients_csv, parse_mapping
 from clinicrecords.patients import PatientInput, edit_patient, register_patient
 from clinicrecords.synthetic import generate_patients, write_synthea_csv
@@ -97,7 +97,7 @@ def test_dob_cells_are_read_by_the_date_reader_strictly(
 def test_unknown_csv_needs_a_mapping(admin_session, tmp_path: Path) -> None:
     import pytest
 
-    from clinicrecords.errors import BadInput
+    from clinicrecords.common.errors import BadInput
 
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n")

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.release import rules
 from clinicrecords.release.letters import render_letter, template_text, withheld_sentence
 

@@ -12,13 +12,13 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw
 
+from clinicrecords.common.errors import AccessDenied, BadInput
+from clinicrecords.common.timeutil import today
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.errors import AccessDenied, BadInput
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from clinicrecords.release.service import AuthorizationInput
 from clinicrecords.session import Session
-from clinicrecords.timeutil import today
 from tests.helpers import assert_qpdf_check
 
 FULL = frozenset({"all"})

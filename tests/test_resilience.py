@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import backup, fileio
-from clinicrecords.errors import DiskFull
+from clinicrecords import backup
+from clinicrecords.common import fileio
+from clinicrecords.common.errors import DiskFull
 from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.review import open_batches
 from clinicrecords.patients import PatientInput, register_patient

@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.scan.barcodes import (
     CoverSheet,
     CoverSheetCode,

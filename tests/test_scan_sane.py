@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from clinicrecords.errors import BadInput, ClinicError
+from clinicrecords.common.errors import BadInput, ClinicError
 from clinicrecords.scan import sane, wia
 from clinicrecords.scan.sane import SaneSource, ScanFailed, ScannerUnavailable
 from clinicrecords.scan.sources import ScannerDevice, ScannerSource, load_pages

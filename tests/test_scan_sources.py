@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfWriter
 from reportlab.pdfgen import canvas
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.scan import limits
 from clinicrecords.scan.sources import JPEG, PDF, PNG, TIFF, load_pages, sniff
 from clinicrecords.scan.watch import FolderWatcher, is_temporary_name

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from clinicrecords.domain import Patient
-from clinicrecords.mrn import make_mrn
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.mrn import make_mrn
 from clinicrecords.search import PatientIndex, SearchHit
 
 TODAY = date(2026, 6, 1)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from clinicrecords.dates import date_candidates, is_near
+from clinicrecords.common.dates import date_candidates, is_near
 from clinicrecords.search.nicknames import are_equivalent, equivalents, table_size
 from clinicrecords.search.normalize import (
     fold,

@@ -19,10 +19,11 @@ import pytest
 
 import clinicrecords
 from clinicrecords import lookup
-from clinicrecords.dates import read_date
+from clinicrecords.common.dates import read_date
+from clinicrecords.common.errors import AccessDenied, BadInput
+from clinicrecords.common.timeutil import today
 from clinicrecords.db import settings_sql
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.errors import AccessDenied, BadInput
 from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.pipeline import date_order_for
@@ -31,7 +32,6 @@ from clinicrecords.release import service as release_service
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
 from clinicrecords.session import Session
 from clinicrecords.settings import SETTINGS, get_setting, set_setting
-from clinicrecords.timeutil import today
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page
 

@@ -10,8 +10,7 @@ import pytest
 import sqlcipher3
 
 from clinicrecords import keys
-from clinicrecords.documents import PageInput, add_document, read_page
-from clinicrecords.errors import (
+from clinicrecords.common.errors import (
     KeyFileCorrupt,
     KeyFileMissing,
     PassphraseRequired,
@@ -19,6 +18,7 @@ from clinicrecords.errors import (
     StoreExists,
     WrongPassphrase,
 )
+from clinicrecords.documents import PageInput, add_document, read_page
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE

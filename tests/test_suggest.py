@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from clinicrecords.domain import Patient
-from clinicrecords.mrn import make_mrn
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.mrn import make_mrn
 from clinicrecords.scan.identifiers import extract, page_lines
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
 from clinicrecords.scan.types import Box, OcrResult, Suggestions, Word

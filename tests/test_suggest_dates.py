@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from clinicrecords.domain import Patient
-from clinicrecords.mrn import make_mrn
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.mrn import make_mrn
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
 from clinicrecords.scan.types import Suggestions
 from clinicrecords.search.index import PatientIndex

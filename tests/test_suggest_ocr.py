@@ -18,8 +18,8 @@ from PIL import Image
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from clinicrecords.domain import Patient
-from clinicrecords.mrn import make_mrn
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.mrn import make_mrn
 from clinicrecords.scan.ocr import OcrEngine
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
 from clinicrecords.search.index import PatientIndex

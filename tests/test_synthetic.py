@@ -19,7 +19,7 @@ import pypdf
 import pytest
 from PIL import Image
 
-from clinicrecords.mrn import is_valid_mrn, make_mrn
+from clinicrecords.common.mrn import is_valid_mrn, make_mrn
 from clinicrecords.synthetic import names
 from clinicrecords.synthetic.corpus import build_corpus
 from clinicrecords.synthetic.degrade import blank_page, degrade, fax_header_line

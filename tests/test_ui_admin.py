@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog
 
 from clinicrecords import admin_review, auth, settings
-from clinicrecords.errors import AuthError, BadInput
+from clinicrecords.common.errors import AuthError, BadInput
 from clinicrecords.settings import Setting, get_setting
 from clinicrecords.ui import admin_audit
 from clinicrecords.ui.admin_audit import AuditDialog

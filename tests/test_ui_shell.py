@@ -180,7 +180,7 @@ def test_unexpected_errors_reach_the_log_without_their_message(
     """An exception escaping a slot may quote patient data: the log keeps its type and place only."""
     import logging
 
-    from clinicrecords import devlog
+    from clinicrecords.common import devlog
     from clinicrecords.ui.app import _excepthook
 
     log_file = tmp_path / "dev.log"

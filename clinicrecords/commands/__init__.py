@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from clinicrecords.errors import AuthError, PassphraseRequired
+from clinicrecords.common.errors import AuthError, PassphraseRequired
 from clinicrecords.session import Session
 from clinicrecords.store import PASSPHRASE_ENV, Store, default_data_dir
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from clinicrecords import auth, backup, keys
 from clinicrecords.commands import PASSWORD_ENV, CommandContext, add_common
-from clinicrecords.errors import (
+from clinicrecords.common.errors import (
     BadInput,
     ClinicError,
     PassphraseRequired,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from clinicrecords import lookup, settings
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.domain import Patient
-from clinicrecords.errors import BadInput
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.errors import BadInput
 from clinicrecords.patient_import import import_patients_csv, parse_mapping
 from clinicrecords.patients import (
     PatientInput,

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.release import accounting as acct
 from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
@@ -276,7 +276,7 @@ def run_pdf(args: argparse.Namespace, ctx: CommandContext) -> int:
             os.fsync(fh.fileno())
         os.replace(tmp, out)
     except OSError as exc:
-        from clinicrecords.errors import cannot_write
+        from clinicrecords.common.errors import cannot_write
 
         raise cannot_write("the release packet", exc) from None
     finally:
@@ -337,7 +337,7 @@ def run_accounting(args: argparse.Namespace, ctx: CommandContext) -> int:
         try:
             acct.write_accounting_pdf(report, args.pdf, clinic)
         except OSError as exc:
-            from clinicrecords.errors import cannot_write
+            from clinicrecords.common.errors import cannot_write
 
             raise cannot_write("the accounting PDF", exc) from None
     text = [f"Accounting of disclosures {report.since} to {report.until}:"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.intake.batches import read_batches, unfinished_batches
 from clinicrecords.intake.grouping import DocumentGroup, documents
 from clinicrecords.intake.importing import FileResult, IngestReport, IngestStopped, import_files
@@ -307,9 +307,9 @@ def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_coversheet(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.common.errors import cannot_write
+    from clinicrecords.common.fileio import write_atomically
     from clinicrecords.coversheets import cover_sheets_pdf
-    from clinicrecords.errors import cannot_write
-    from clinicrecords.fileio import write_atomically
     from clinicrecords.patients import patient_by_mrn
 
     session = ctx.session()

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.errors import PassphraseRequired
+from clinicrecords.common.errors import PassphraseRequired
 from clinicrecords.store import PASSPHRASE_ENV
 
 

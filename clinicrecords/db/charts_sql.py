@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db.connection import Connection
-from clinicrecords.timeutil import utc_now
 
 
 def pages_for_patient(conn: Connection, patient_id: int) -> list[dict]:

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from clinicrecords.db.space import MB, SpaceGuard, is_disk_full
-from clinicrecords.errors import (
+from clinicrecords.common.errors import (
     DAMAGED_DATABASE,
     DISK_FULL,
     ClinicError,
@@ -29,6 +28,7 @@ from clinicrecords.errors import (
     StoreCorrupt,
     StoreError,
 )
+from clinicrecords.db.space import MB, SpaceGuard, is_disk_full
 
 Connection = sqlcipher3.Connection
 DatabaseError = sqlcipher3.DatabaseError

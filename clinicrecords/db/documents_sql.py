@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db.connection import Connection
-from clinicrecords.timeutil import utc_now
 
 
 def insert_document(

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from clinicrecords.common.errors import StoreError
 from clinicrecords.db.connection import Connection, open_connection
-from clinicrecords.errors import StoreError
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 

@@ -26,9 +26,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from clinicrecords.errors import StoreCorrupt
-from clinicrecords.fileio import fsync_dir as fsync_dir  # re-exported (backup.py uses it)
-from clinicrecords.fileio import write_atomically
+from clinicrecords.common.errors import StoreCorrupt
+from clinicrecords.common.fileio import fsync_dir as fsync_dir  # re-exported (backup.py uses it)
+from clinicrecords.common.fileio import write_atomically
 
 MAGIC = b"CRP1"
 NONCE_LEN = 12

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db.connection import Connection
-from clinicrecords.domain import Patient
-from clinicrecords.timeutil import utc_now
 
 FIELDS = (
     "mrn",

@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db.connection import Connection
-from clinicrecords.timeutil import utc_now
 
 _REQUEST_COLUMNS = (
     "patient_id",

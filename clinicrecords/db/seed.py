@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from clinicrecords.common.taxonomy import DEFAULT_DOC_TYPES
 from clinicrecords.db.connection import Connection
-from clinicrecords.taxonomy import DEFAULT_DOC_TYPES
 
 
 def seed_doc_types(conn: Connection) -> None:

@@ -20,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from clinicrecords.errors import DiskFull
+from clinicrecords.common.errors import DiskFull
 
 RESERVE_NAME = "reserve.bin"
 RESERVE_ENV = "CLINICRECORDS_RESERVE_MB"

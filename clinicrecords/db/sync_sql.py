@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db.connection import Connection
-from clinicrecords.timeutil import utc_now
 
 
 @dataclass(frozen=True)

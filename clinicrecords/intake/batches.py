@@ -13,8 +13,8 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from clinicrecords.common.errors import BadInput, ClinicError, NotFound
 from clinicrecords.db import ingest_sql
-from clinicrecords.errors import BadInput, ClinicError, NotFound
 from clinicrecords.intake.codec import text_of, words_from_json, words_json
 from clinicrecords.intake.importing import IngestReport, IngestStopped, stopped
 from clinicrecords.intake.page_jobs import Prepared, Reader, Text
@@ -105,7 +105,7 @@ def _guarded(
     except OcrUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - reported per page
-        from clinicrecords import devlog
+        from clinicrecords.common import devlog
 
         devlog.log_unexpected(exc, "preparing a scanned page")
         return _Failed(
@@ -124,7 +124,7 @@ def _guarded_text(
     except OcrUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - the page keeps its header text
-        from clinicrecords import devlog
+        from clinicrecords.common import devlog
 
         devlog.log_unexpected(exc, "reading a page's full text")
         return Text(

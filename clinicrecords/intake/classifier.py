@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from clinicrecords.common.domain import DocType
 from clinicrecords.db import documents_sql, settings_sql
-from clinicrecords.domain import DocType
 from clinicrecords.scan.doctype import DocTypeClassifier, default_taxonomy
 from clinicrecords.session import Session
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from clinicrecords import settings
+from clinicrecords.common.errors import BadInput, ClinicError, DiskFull
 from clinicrecords.db import ingest_sql
-from clinicrecords.errors import BadInput, ClinicError, DiskFull
 from clinicrecords.scan import sources
 from clinicrecords.session import Session
 

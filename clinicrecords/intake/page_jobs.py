@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image
 
-from clinicrecords.errors import ClinicError
+from clinicrecords.common.errors import ClinicError
 from clinicrecords.intake.codec import suggestions_to_json, text_of, words_json
 from clinicrecords.intake.pipeline import PagePipeline, encode, header_bottom
 from clinicrecords.scan import sources

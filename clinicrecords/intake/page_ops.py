@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from clinicrecords import page_access
+from clinicrecords.common.errors import BadInput
 from clinicrecords.db import ingest_sql
-from clinicrecords.errors import BadInput
 from clinicrecords.intake.codec import suggestions_from_json, words_from_json
 from clinicrecords.scan.types import Word
 from clinicrecords.session import Session

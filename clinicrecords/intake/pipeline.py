@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from clinicrecords import lookup, settings
-from clinicrecords.errors import ClinicError
+from clinicrecords.common.errors import ClinicError
 from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.codec import text_of
 from clinicrecords.intake.cover_sheets import cover_sheet_suggestions

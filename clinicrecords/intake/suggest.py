@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.intake.grouping import merge_suggestions
 from clinicrecords.intake.pipeline import PagePipeline
 from clinicrecords.scan import sources

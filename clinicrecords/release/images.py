@@ -15,7 +15,7 @@ import zlib
 
 from PIL import Image
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.release.pdfstream import ImageXObject
 
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"

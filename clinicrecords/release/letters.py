@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 
 RESOURCE_DIR = Path(__file__).resolve().parents[2] / "resources" / "letters"
 COVER_LETTER = "cover_letter.txt"

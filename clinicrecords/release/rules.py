@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 
 REQUESTER_TYPES = ("patient", "provider", "insurer", "attorney", "agency", "other")
 STATUSES = ("new", "in_progress", "sent", "denied", "cancelled")

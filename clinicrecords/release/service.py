@@ -14,12 +14,13 @@ from datetime import date
 from typing import BinaryIO
 
 from clinicrecords import page_access
+from clinicrecords.common.errors import BadInput, NotFound
+from clinicrecords.common.timeutil import today
 from clinicrecords.db import documents_sql
 from clinicrecords.db import release as sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.patients import get as get_patient_row
 from clinicrecords.db.patients import id_by_mrn
-from clinicrecords.errors import BadInput, NotFound
 from clinicrecords.release import letters, rules
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import (
@@ -32,7 +33,6 @@ from clinicrecords.release.packet import (
 )
 from clinicrecords.session import Session
 from clinicrecords.settings import get_setting
-from clinicrecords.timeutil import today
 
 
 # Settings (JSON values in the settings table) and their defaults.

@@ -26,7 +26,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from clinicrecords.domain import DocType
+from clinicrecords.common.domain import DocType
 from clinicrecords.scan.identifiers import Line, boxes, words_text
 from clinicrecords.scan.types import Evidence
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from clinicrecords.dates import date_shapes
-from clinicrecords.mrn import is_valid_mrn
+from clinicrecords.common.dates import date_shapes
+from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.scan.types import Box, Word
 from clinicrecords.search.normalize import fold
 
@@ -241,7 +241,7 @@ def find_dates(
 ) -> list[DateCandidate]:
     """Every date on the page with the label it carries, in reading order.
 
-    Read by the one date reader (`clinicrecords.dates`), not past only: a page prints
+    Read by the one date reader (`clinicrecords.common.dates`), not past only: a page prints
     appointments and expiry dates (`docdate` drops those as document dates). A bare 8-digit
     run counts only after a date-of-birth label, where it is not an account or phone number.
     """

@@ -35,7 +35,7 @@ from typing import Any
 
 from PIL import Image
 
-from clinicrecords.errors import ClinicError
+from clinicrecords.common.errors import ClinicError
 from clinicrecords.scan import limits
 from clinicrecords.scan.types import Box, OcrResult, Word
 

@@ -30,9 +30,9 @@ from typing import Protocol
 from rapidfuzz.fuzz import ratio
 from rapidfuzz.process import extract
 
-from clinicrecords.dates import is_near
-from clinicrecords.domain import Patient
-from clinicrecords.mrn import is_valid_mrn
+from clinicrecords.common.dates import is_near
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.scan.identifiers import Line, PageIdentifiers, boxes, letters_of, words_text
 from clinicrecords.scan.types import Evidence, PatientSuggestion, Suggestions, Word
 from clinicrecords.search.nicknames import are_equivalent

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from clinicrecords.errors import BadInput, ClinicError
+from clinicrecords.common.errors import BadInput, ClinicError
 from clinicrecords.scan.sources import ModuleScannerSource, ScannerDevice
 
 LIST_TIMEOUT = 60.0  # network backends (airscan, net) probe for several seconds

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.scan import limits
 from clinicrecords.scan.pdfpages import PdfPages, file_called
 

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from clinicrecords.errors import BadInput
+from clinicrecords.common.errors import BadInput
 from clinicrecords.scan.sane import ScanFailed, ScannerUnavailable
 from clinicrecords.scan.sources import ModuleScannerSource, ScannerDevice
 

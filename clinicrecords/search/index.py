@@ -35,7 +35,8 @@ from functools import lru_cache
 import jellyfish
 import numpy as np
 
-from ..domain import Patient
+from clinicrecords.common.domain import Patient
+
 from . import rank
 from .nicknames import equivalents
 from .normalize import name_terms, normalize_mrn, normalize_phone

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from clinicrecords.dates import MIN_YEAR, DateReading, date_candidates, date_shapes
+from clinicrecords.common.dates import MIN_YEAR, DateReading, date_candidates, date_shapes
 
 from .normalize import digits_only, fold, name_tokens, normalize_mrn, normalize_phone
 

@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from clinicrecords.dates import is_near
+from clinicrecords.common.dates import is_near
 
 from .query import IdItem
 

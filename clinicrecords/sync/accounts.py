@@ -164,7 +164,7 @@ def _changed(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
 
 
 def _now() -> str:
-    from clinicrecords.timeutil import utc_now
+    from clinicrecords.common.timeutil import utc_now
 
     return utc_now()
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from clinicrecords.errors import BadInput, ServerRefused, ServerUnreachable
+from clinicrecords.common.errors import BadInput, ServerRefused, ServerUnreachable
 
 CONNECT_TIMEOUT_S = 5
 LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})

@@ -6,10 +6,10 @@ Each function is a no-op on a stand-alone PC.
 
 from __future__ import annotations
 
+from clinicrecords.common.domain import Patient
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.domain import Patient
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.ids import uuid7
 from clinicrecords.sync.mrnblocks import is_provisional

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
-from clinicrecords.errors import BadInput, NotFound
 from clinicrecords.session import Session
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.outbox import emit
@@ -133,8 +133,8 @@ def workstation_names(session: Session) -> dict[str, str]:
     there); {} when it cannot be reached: the conflicts screen then says "another PC"."""
     import psycopg
 
+    from clinicrecords.common.errors import ClinicError
     from clinicrecords.db import server_sql
-    from clinicrecords.errors import ClinicError
     from clinicrecords.sync import address
 
     session.require(PERMISSION)

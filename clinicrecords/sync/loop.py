@@ -35,8 +35,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from clinicrecords.common.errors import ClinicError
 from clinicrecords.db import server_sql, sync_sql
-from clinicrecords.errors import ClinicError
 from clinicrecords.store import Store
 from clinicrecords.sync import address, client
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
+from clinicrecords.common.mrn import luhn_digit, make_mrn
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.mrn import luhn_digit, make_mrn
 
 BLOCK_SIZE = 100
 REFILL_BELOW = 50

@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from clinicrecords.common.errors import ServerRefused
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.errors import ServerRefused
 from clinicrecords.sync import accounts, clinic_settings
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.events import Event

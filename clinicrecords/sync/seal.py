@@ -16,7 +16,7 @@ import secrets
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from clinicrecords.errors import ServerRefused
+from clinicrecords.common.errors import ServerRefused
 
 NONCE_LEN = 12
 _LABEL = b"clinicrecords/event/v1"

@@ -23,12 +23,12 @@ from pathlib import Path
 import psycopg
 
 from clinicrecords import keys
+from clinicrecords.common.domain import User
+from clinicrecords.common.errors import AuthError, BadInput, ServerRefused
 from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.connection import open_connection
 from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import write_atomically
-from clinicrecords.domain import User
-from clinicrecords.errors import AuthError, BadInput, ServerRefused
 from clinicrecords.session import Session
 from clinicrecords.store import DB_NAME, PAGES_DIR, Store
 from clinicrecords.sync import accounts, address, capture, client, clinic_settings

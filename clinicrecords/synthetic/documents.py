@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from PIL import Image
 
-from clinicrecords.mrn import is_valid_mrn
+from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.synthetic import names as N
 from clinicrecords.synthetic.content import BUILDERS, SENDER_KIND, Content, Ctx
 from clinicrecords.synthetic.formats import (

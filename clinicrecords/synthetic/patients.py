@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from clinicrecords.mrn import make_mrn
+from clinicrecords.common.mrn import make_mrn
 from clinicrecords.synthetic import names as N
 
 _T = TypeVar("_T")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import admin_review, settings
-from clinicrecords.errors import ClinicError
+from clinicrecords.common.errors import ClinicError
 from clinicrecords.session import Session
 from clinicrecords.settings import SETTINGS, Setting
 from clinicrecords.ui.admin_users import button, message_label, shortcut

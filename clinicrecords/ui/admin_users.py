@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from clinicrecords import admin_review, auth
 from clinicrecords.admin_review import Account
-from clinicrecords.domain import ROLES
+from clinicrecords.common.domain import ROLES
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from clinicrecords import devlog
-from clinicrecords.errors import ClinicError, PassphraseRequired
+from clinicrecords.common import devlog
+from clinicrecords.common.errors import ClinicError, PassphraseRequired
 from clinicrecords.session import Session
 from clinicrecords.store import Store, default_data_dir, is_store
 from clinicrecords.ui.bus import ChangeBus

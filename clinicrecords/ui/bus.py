@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from clinicrecords.changes import Changes
+from clinicrecords.common.changes import Changes
 
 
 class ChangeBus(QObject):

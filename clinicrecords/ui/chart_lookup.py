@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts, lookup
-from clinicrecords.changes import Changes
+from clinicrecords.common.changes import Changes
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart_view import ChartView

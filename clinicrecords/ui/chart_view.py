@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts, merge
-from clinicrecords.changes import Changes
-from clinicrecords.domain import PageRef
+from clinicrecords.common.changes import Changes
+from clinicrecords.common.domain import PageRef
 from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.models import RowsModel
@@ -621,7 +621,7 @@ class ChartView(QWidget):
         return dict((lab, code) for code, lab in types).get(label) if ok else None
 
     def session_doc_types(self) -> list[tuple[str, str]]:
-        from clinicrecords.taxonomy import DEFAULT_DOC_TYPES
+        from clinicrecords.common.taxonomy import DEFAULT_DOC_TYPES
 
         return [(t.code, t.label) for t in DEFAULT_DOC_TYPES]
 

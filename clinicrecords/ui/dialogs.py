@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import auth, keys
-from clinicrecords.errors import ClinicError, cannot_write
+from clinicrecords.common.errors import ClinicError, cannot_write
 from clinicrecords.session import Session
 from clinicrecords.store import Store
 from clinicrecords.ui.plaintext import plain_label
@@ -152,7 +152,7 @@ class FirstRunDialog(_FormDialog):
         return Path(chosen) if chosen else None
 
     def submit(self) -> None:
-        from clinicrecords.errors import BadInput
+        from clinicrecords.common.errors import BadInput
         from clinicrecords.recovery_sheet import (
             LOCK_AWAY,
             recovery_sheet_pdf,

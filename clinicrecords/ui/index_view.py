@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import settings
-from clinicrecords.changes import Changes
-from clinicrecords.dates import read_date
+from clinicrecords.common.changes import Changes
+from clinicrecords.common.dates import read_date
 from clinicrecords.intake.batches import process_batch, read_batches
 from clinicrecords.intake.filing import file_document
 from clinicrecords.intake.grouping import group_pages, merge_suggestions

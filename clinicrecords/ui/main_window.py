@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
                     dlg.raise_()
                     dlg.activateWindow()
                     return dlg
-                from clinicrecords.errors import ClinicError
+                from clinicrecords.common.errors import ClinicError
 
                 try:
                     dlg = factory(self.session, self)
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
             "recorded and reviewed by the administrator. Why do you need it?",
         )
         if ok and reason.strip():
-            from clinicrecords.errors import ClinicError
+            from clinicrecords.common.errors import ClinicError
 
             try:
                 self.session.break_glass(reason)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts, lookup, merge
-from clinicrecords.domain import Patient
+from clinicrecords.common.domain import Patient
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts
-from clinicrecords.domain import PageRef
+from clinicrecords.common.domain import PageRef
 from clinicrecords.session import Session
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.workers import run_in_background
@@ -43,7 +43,7 @@ def load_page_image(session: Session, page_id: int) -> QImage:
     """Runs on a worker: fetch (audited) and decode; QImage is safe off the UI thread."""
     image = QImage.fromData(charts.page_image(session, page_id))
     if image.isNull():
-        from clinicrecords.errors import BadInput
+        from clinicrecords.common.errors import BadInput
 
         raise BadInput("This page image cannot be shown.")
     return image

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import duplicates, settings
-from clinicrecords.dates import in_future, read_date
-from clinicrecords.domain import Patient
-from clinicrecords.errors import BadInput, ClinicError
+from clinicrecords.common.dates import in_future, read_date
+from clinicrecords.common.domain import Patient
+from clinicrecords.common.errors import BadInput, ClinicError
 from clinicrecords.patients import PatientInput, validate
 from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel

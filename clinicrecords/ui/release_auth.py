@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicrecords.common.timeutil import today
 from clinicrecords.release import rules
 from clinicrecords.release.service import AuthorizationInput
-from clinicrecords.timeutil import today
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.release_data import RequestDetail, sensitive_categories
 from clinicrecords.ui.release_forms import date_edit, pydate, qdate

@@ -15,15 +15,15 @@ from pathlib import Path
 from threading import Event
 
 from clinicrecords import documents, lookup, patients
-from clinicrecords.domain import Document, Patient
-from clinicrecords.errors import BadInput
-from clinicrecords.fileio import write_atomically
+from clinicrecords.common.domain import Document, Patient
+from clinicrecords.common.errors import BadInput
+from clinicrecords.common.fileio import write_atomically
+from clinicrecords.common.taxonomy import DEFAULT_DOC_TYPES
 from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import PacketResult
 from clinicrecords.session import Session
 from clinicrecords.settings import date_order, get_setting
-from clinicrecords.taxonomy import DEFAULT_DOC_TYPES
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords.dates import read_date
-from clinicrecords.errors import BadInput
+from clinicrecords.common.dates import read_date
+from clinicrecords.common.errors import BadInput
 from clinicrecords.release import rules
 from clinicrecords.ui import release_data
 from clinicrecords.ui.plaintext import plain_label, rich_label

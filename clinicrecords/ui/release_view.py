@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords.changes import Changes
-from clinicrecords.errors import BadInput
+from clinicrecords.common.changes import Changes
+from clinicrecords.common.errors import BadInput
 from clinicrecords.release import rules, service
 from clinicrecords.session import Session
 from clinicrecords.ui import release_data

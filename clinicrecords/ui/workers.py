@@ -24,8 +24,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
-from clinicrecords import devlog
-from clinicrecords.errors import ClinicError, explain
+from clinicrecords.common import devlog
+from clinicrecords.common.errors import ClinicError, explain
 
 UNEXPECTED = "Something went wrong; the details were written to the developer log."
 

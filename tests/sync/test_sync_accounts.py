@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from clinicrecords import auth, settings
-from clinicrecords.errors import AuthError
+from clinicrecords.common.errors import AuthError
 from clinicrecords.sync import server
 from clinicrecords.sync.conflicts import list_conflicts
 from tests.conftest import PASSWORD, USERS
@@ -128,8 +128,8 @@ def test_a_clinic_without_accounts_gets_its_first_administrator_at_the_join(
     import json
 
     from clinicrecords import keys
+    from clinicrecords.common.errors import BadInput
     from clinicrecords.db import server_sql
-    from clinicrecords.errors import BadInput
     from clinicrecords.store import Store
     from clinicrecords.sync import address
     from tests.conftest import PASSPHRASE

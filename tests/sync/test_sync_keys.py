@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from clinicrecords.errors import ServerRefused, WrongPassphrase
+from clinicrecords.common.errors import ServerRefused, WrongPassphrase
 from clinicrecords.sync import client, server
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 

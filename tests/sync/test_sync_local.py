@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
+from clinicrecords.common.errors import AccessDenied
+from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.db import sync_sql
-from clinicrecords.errors import AccessDenied
-from clinicrecords.mrn import is_valid_mrn
 from clinicrecords.patients import PatientInput, insert_validated, register_patient, validate
 from clinicrecords.sync import mrnblocks
 from clinicrecords.sync.conflicts import list_conflicts

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from clinicrecords.common.errors import BadInput
 from clinicrecords.db import sync_sql
-from clinicrecords.errors import BadInput
 from clinicrecords.sync.loop import SyncLoop, backoff_delay
 from tests.pgserver import wait_until
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from clinicrecords import audit, backup
+from clinicrecords.common.errors import BadInput, ServerRefused, ServerUnreachable, WrongPassphrase
+from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.db import sync_sql
-from clinicrecords.errors import BadInput, ServerRefused, ServerUnreachable, WrongPassphrase
-from clinicrecords.mrn import is_valid_mrn
 from clinicrecords.sync import client, mrnblocks, server
 from clinicrecords.sync.conflicts import list_conflicts, resolve_conflict
 from tests.conftest import PASSWORD

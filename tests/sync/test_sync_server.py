@@ -9,7 +9,7 @@ import secrets
 import psycopg
 import pytest
 
-from clinicrecords.errors import BadInput, ServerRefused, ServerUnreachable
+from clinicrecords.common.errors import BadInput, ServerRefused, ServerUnreachable
 from clinicrecords.sync import address, client, seal, server
 from tests.sync.workstations import Workstation
 

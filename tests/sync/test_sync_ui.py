@@ -161,7 +161,7 @@ def test_conflicts_screen_from_the_menu_keep_local_then_typed_value(qtbot, clini
 
 
 def test_conflicts_screen_needs_the_permission(session_for) -> None:
-    from clinicrecords.errors import AccessDenied
+    from clinicrecords.common.errors import AccessDenied
 
     with pytest.raises(AccessDenied):
         ConflictsDialog(session_for("clerk"))

@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 from clinicrecords import auth, lookup
+from clinicrecords.common.domain import Patient
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.domain import Patient
 from clinicrecords.patients import PatientInput, change_fields, patient_by_mrn, register_patient
 from clinicrecords.session import Session
 from clinicrecords.store import Store

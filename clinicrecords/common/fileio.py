@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from clinicrecords.errors import DiskFull
+from clinicrecords.common.errors import DiskFull
 
 
 def write_atomically(path: Path, payload: bytes) -> None:

@@ -143,7 +143,7 @@ _LONG_NUMBER = re.compile(r"\b\d{6,}\b")
 @lru_cache(maxsize=1)
 def _code_roots() -> tuple[str, ...]:
     """Folders holding the program's and Python's own code: paths there are no patient's."""
-    roots = {str(Path(__file__).resolve().parent.parent), sys.prefix, sys.base_prefix}
+    roots = {str(Path(__file__).resolve().parents[2]), sys.prefix, sys.base_prefix}
     roots.update(str(v) for k, v in sysconfig.get_paths().items() if "lib" in k)
     if getattr(sys, "_MEIPASS", None):  # the PyInstaller bundle
         roots.add(str(sys._MEIPASS))  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ sees them only through emergency access.
 
 from __future__ import annotations
 
-from clinicrecords.domain import DocType
+from clinicrecords.common.domain import DocType
 
 DEFAULT_DOC_TYPES: tuple[DocType, ...] = (
     DocType("lab", "Laboratory result"),

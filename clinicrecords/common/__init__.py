@@ -1,0 +1,1 @@
+"""common: see DEVELOPERS.md for what this package holds."""
