@@ -26,12 +26,13 @@ from pathlib import Path
 
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
-from clinicrecords import auth, backup  # noqa: E402
+from clinicrecords import backup
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db import documents_sql  # noqa: E402
 from clinicrecords.db.pagestore import PageStore  # noqa: E402
 from clinicrecords.documents import PageInput, add_document  # noqa: E402
 from clinicrecords.patients import PatientInput, register_patient  # noqa: E402
-from clinicrecords.store import Store  # noqa: E402
 
 PASSPHRASE = "bench passphrase for a synthetic clinic"
 PASSWORD = "bench-password-1"

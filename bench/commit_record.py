@@ -24,11 +24,11 @@ from pathlib import Path
 
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
-from clinicrecords import audit, auth  # noqa: E402
-from clinicrecords import store as store_mod  # noqa: E402
+from clinicrecords.clinic import audit, auth
+from clinicrecords.clinic import store as store_mod
+from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db.pagestore import fsync_dir  # noqa: E402
 from clinicrecords.patients import PatientInput, register_patient  # noqa: E402
-from clinicrecords.store import Store  # noqa: E402
 
 PASSPHRASE = "bench passphrase, synthetic only"
 MODES = ("none", "rename", "fsync_file", "fsync_file_dir")

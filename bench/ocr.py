@@ -36,13 +36,13 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 os.environ["OMP_THREAD_LIMIT"] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clinicrecords import auth  # noqa: E402
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.intake.batches import PageEvent, process_batch  # noqa: E402
 from clinicrecords.intake.codec import suggestions_from_json  # noqa: E402
 from clinicrecords.intake.grouping import merge_suggestions  # noqa: E402
 from clinicrecords.intake.importing import import_files  # noqa: E402
 from clinicrecords.patient_import import import_patients_csv  # noqa: E402
-from clinicrecords.store import Store  # noqa: E402
 from clinicrecords.synthetic.corpus import build_corpus  # noqa: E402
 
 PASSWORD = "bench-password-1"

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image, ImageDraw  # noqa: E402
 
-from clinicrecords import auth  # noqa: E402
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.documents import PageInput, add_document  # noqa: E402
 from clinicrecords.patients import PatientInput, register_patient  # noqa: E402
 from clinicrecords.release import service  # noqa: E402
-from clinicrecords.store import Store  # noqa: E402
 
 PASSWORD = "bench-password-1"
 TYPES = ("lab", "progress_note", "consult", "imaging", "discharge", "medication")

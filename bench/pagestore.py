@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from clinicrecords import keys
+from clinicrecords.clinic import keys
 from clinicrecords.db.connection import open_connection
 from clinicrecords.db.pagestore import PageStore
 

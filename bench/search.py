@@ -171,8 +171,8 @@ def to_patient(i: int, s: object) -> Patient:
 
 def load_via_store(synth: list, tmp: Path) -> tuple[list[Patient], float, float]:
     """Write the registry into a real encrypted store and read it back like the app does."""
+    from clinicrecords.clinic.store import Store
     from clinicrecords.db.patients import insert_many, load_patients
-    from clinicrecords.store import Store
 
     store, _recovery = Store.create(tmp / "store", "bench-Passphrase-2026-long-enough")
     try:

@@ -33,7 +33,9 @@ from pathlib import Path
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clinicrecords import auth  # noqa: E402
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.session import Session  # noqa: E402
+from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db import sync_sql  # noqa: E402
 from clinicrecords.patients import (  # noqa: E402
     PatientInput,
@@ -41,8 +43,6 @@ from clinicrecords.patients import (  # noqa: E402
     insert_validated,
     validate,
 )
-from clinicrecords.session import Session  # noqa: E402
-from clinicrecords.store import Store  # noqa: E402
 from clinicrecords.sync import address, client, server  # noqa: E402
 from clinicrecords.sync.loop import SyncLoop  # noqa: E402
 from clinicrecords.synthetic import generate_patients  # noqa: E402

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from clinicrecords import audit, auth, settings
+from clinicrecords.clinic import audit, auth, settings
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import audit_sql, settings_sql, users_sql
-from clinicrecords.session import Session
 
 PENDING_KEY = "emergency.pending_review"
 MAX_REVIEW_ROWS = 500  # rows shown per emergency access; the audit trail holds them all

@@ -33,7 +33,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clinicrecords import audit, keys
+from clinicrecords.clinic import audit, keys
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import DB_NAME, PAGES_DIR, Store
 from clinicrecords.common.errors import (
     BadInput,
     ClinicError,
@@ -53,8 +55,6 @@ from clinicrecords.db.connection import (
 )
 from clinicrecords.db.migrate import latest_version, schema_version
 from clinicrecords.db.pagestore import PageStore, fsync_dir
-from clinicrecords.session import Session
-from clinicrecords.store import DB_NAME, PAGES_DIR, Store
 
 MANIFEST = "manifest.json"
 GENERATIONS_DIR = "generations"

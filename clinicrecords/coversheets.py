@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import documents_sql
 from clinicrecords.patients import get_patient
 from clinicrecords.scan.barcodes import CoverSheet, cover_sheet_pdf_bytes
-from clinicrecords.session import Session
 
 
 def cover_sheets_pdf(session: Session, patient_id: int, doc_types: Sequence[str]) -> bytes:

@@ -15,14 +15,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from clinicrecords import auth, lookup
+from clinicrecords import lookup
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import set_setting
+from clinicrecords.clinic.store import PASSPHRASE_ENV, Store, is_store
 from clinicrecords.common.errors import AuthError
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import settings_sql
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.session import Session
-from clinicrecords.settings import set_setting
-from clinicrecords.store import PASSPHRASE_ENV, Store, is_store
 
 DEMO_PASSPHRASE = "demo-clinic-passphrase"
 DEMO_PASSWORD = "demo-password"

@@ -9,12 +9,12 @@ from typing import Any
 
 from PIL import Image
 
-from clinicrecords import page_access
+from clinicrecords.clinic import page_access
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Document, PageRef
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import documents_sql
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.session import Session
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import jellyfish
 
 from clinicrecords import lookup
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
 from clinicrecords.patients import PatientInput
 from clinicrecords.search.nicknames import equivalents
 from clinicrecords.search.normalize import fold, name_tokens, normalize_phone
 from clinicrecords.search.rank import term_similarity
-from clinicrecords.session import Session
 
 SIMILAR_NAME = 0.75  # both family and given words at least this alike
 INITIAL = 0.75  # "J" for John

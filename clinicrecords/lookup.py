@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clinicrecords import settings
+from clinicrecords.clinic import settings
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.domain import Patient
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.search import PatientIndex
-from clinicrecords.session import Session
-from clinicrecords.store import Store
 
 _KEY = "patient_index"
 

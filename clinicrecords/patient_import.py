@@ -27,11 +27,11 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.dates import in_future, read_date
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.patients import PatientInput, insert_validated, validate
-from clinicrecords.session import Session
 
 SYNTHEA_REQUIRED = {"Id", "BIRTHDATE", "FIRST", "LAST", "GENDER"}
 SYNTHEA_MAP = {

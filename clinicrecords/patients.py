@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common import mrn as mrn_rules
 from clinicrecords.common.domain import SEXES, Patient
 from clinicrecords.common.errors import BadInput, NotFound
@@ -14,7 +15,6 @@ from clinicrecords.common.timeutil import today
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import settings_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.session import Session
 from clinicrecords.sync import capture, mrnblocks
 
 

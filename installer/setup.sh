@@ -72,7 +72,7 @@ case "$mode" in
     export QT_QPA_PLATFORM=offscreen
     exec .venv/bin/python -m pytest -q -p no:cacheprovider ;;
   demo)
-    data_dir="$(.venv/bin/python -c 'from clinicrecords.store import default_data_dir; print(default_data_dir())')"
+    data_dir="$(.venv/bin/python -c 'from clinicrecords.clinic.store import default_data_dir; print(default_data_dir())')"
     export CLINICRECORDS_PASSPHRASE="${CLINICRECORDS_PASSPHRASE:-demo-clinic-passphrase}"
     if [ ! -f "$data_dir/clinic.db" ]; then
       echo "Creating the demo clinic in $data_dir (synthetic patients and documents)..."

@@ -25,9 +25,9 @@ os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="clinicrecords-test-state
 # No disk reserve (db/space.py) in the thousand throw-away stores; the full-disk tests set it.
 os.environ["CLINICRECORDS_RESERVE_MB"] = "0"
 
-from clinicrecords import auth  # noqa: E402
-from clinicrecords.session import Session  # noqa: E402
-from clinicrecords.store import Store  # noqa: E402
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.session import Session  # noqa: E402
+from clinicrecords.clinic.store import Store  # noqa: E402
 
 PASSPHRASE = "test passphrase for a synthetic clinic"
 PASSWORD = "correct-horse-1"

@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 
 import clinicrecords
-from clinicrecords import auth, backup, charts, documents
+from clinicrecords import backup, charts, documents
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import AccessDenied
 from clinicrecords.db import ingest_sql
 from clinicrecords.documents import PageInput, add_document, read_page
@@ -34,8 +37,6 @@ from clinicrecords.intake.review import batch_pages
 from clinicrecords.patient_import import import_patients_csv
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import service as release_service
-from clinicrecords.session import Session
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page
 
@@ -320,7 +321,7 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
 
 
 def test_a_packet_never_takes_an_unfiled_page(matrix_clinic) -> None:
-    from clinicrecords import page_access
+    from clinicrecords.clinic import page_access
     from clinicrecords.common.errors import NotFound
 
     admin = _session(matrix_clinic["store"], "admin")

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from clinicrecords import audit, auth
+from clinicrecords.clinic import audit, auth
 from clinicrecords.common.errors import AuthError
 from clinicrecords.patients import PatientInput, register_patient
 from tests.conftest import PASSWORD, USERS

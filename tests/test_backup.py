@@ -129,7 +129,7 @@ def test_a_consistently_rewritten_audit_trail_is_caught_by_the_last_backup(
     """Someone with the key rewrites an old audit row and recomputes every hash after it, so
     the chain itself verifies. The head recorded (and signed) by the previous backup does not
     match any more: the next backup into that folder says so."""
-    from clinicrecords import audit
+    from clinicrecords.clinic import audit
 
     _fill(admin_session)
     first = backup.backup(admin_session, tmp_path / "bk")
@@ -326,7 +326,8 @@ def test_restore_with_damaged_pages_restores_the_rest_and_names_the_documents(
     import subprocess
     import sys
 
-    from clinicrecords import auth, charts
+    from clinicrecords import charts
+    from clinicrecords.clinic import auth
     from tests.conftest import PASSWORD, USERS
 
     _fill(admin_session)

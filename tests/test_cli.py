@@ -147,7 +147,7 @@ def test_errors_are_one_line_with_nonzero_exit(store_dir: Path, tmp_path: Path) 
 
 
 def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
-    from clinicrecords.store import Store
+    from clinicrecords.clinic.store import Store
 
     s = Store.open(store_dir, PASSPHRASE)
     recovery = s.recovery_key()
@@ -168,7 +168,7 @@ def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     s = Store.open(store_dir, "a brand new passphrase")
     try:  # the recovery is in the audit trail, chained like any other row
-        from clinicrecords import audit
+        from clinicrecords.clinic import audit
 
         conn = s.db.connection()
         last = conn.execute(
@@ -183,7 +183,7 @@ def test_key_recover_from_recovery_key(store_dir: Path, tmp_path: Path) -> None:
 
 def test_key_recover_reads_the_recovery_key_from_standard_input(store_dir: Path) -> None:
     """Not on the command line, where it would stay in the shell's history."""
-    from clinicrecords.store import Store
+    from clinicrecords.clinic.store import Store
 
     s = Store.open(store_dir, PASSPHRASE)
     recovery = s.recovery_key()
@@ -260,8 +260,8 @@ def test_init_writes_the_sheet_only_where_asked_owner_only_and_says_so(tmp_path:
     assert list((tmp_path / "work").iterdir()) == []  # nothing in the current folder
     from pypdf import PdfReader
 
-    from clinicrecords.keys import decode_recovery_key
-    from clinicrecords.store import Store
+    from clinicrecords.clinic.keys import decode_recovery_key
+    from clinicrecords.clinic.store import Store
 
     lines = PdfReader(str(sheet)).pages[0].extract_text().splitlines()
     start = lines.index("Recovery key") + 1

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from clinicrecords import cli
+from clinicrecords.clinic.store import Store
 from clinicrecords.intake.importing import import_files
 from clinicrecords.patients import PatientInput, register_patient
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE
 from tests.scanfixtures import page_pdf, rasterise
 

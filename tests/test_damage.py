@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from clinicrecords import backup
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import DiskFull, StoreCorrupt, WorkLost
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.patients import PatientInput, register_patient
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page
 
@@ -113,7 +113,7 @@ def filled_store(template_store: Path, tmp_path_factory: pytest.TempPathFactory)
     clinic.db (checkpointed): table pages, index pages, FTS pages and audit pages."""
     folder = tmp_path_factory.mktemp("filled") / "store"
     shutil.copytree(template_store, folder)
-    from clinicrecords import auth
+    from clinicrecords.clinic import auth
 
     store = Store.open(folder, PASSPHRASE)
     try:
@@ -283,7 +283,7 @@ REGISTER_THEN_DIE = r"""
 import os, signal, sys
 from pathlib import Path
 from clinicrecords import cli
-from clinicrecords.store import Store
+from clinicrecords.clinic.store import Store
 data, n = sys.argv[1], int(sys.argv[2])
 holder = Store.open(Path(data))
 holder.db.connection().execute("SELECT count(*) FROM patients").fetchone()
@@ -469,7 +469,7 @@ def test_a_full_disk_is_a_full_disk_and_reading_still_works(
 
 
 def _register(store: Store, family: str) -> None:
-    from clinicrecords import auth
+    from clinicrecords.clinic import auth
 
     admin = auth.login(store, USERS["admin"], PASSWORD)
     register_patient(admin, PatientInput(family=family, given="Ann", dob=date(1970, 1, 1)))
@@ -541,7 +541,7 @@ def test_an_edited_head_record_is_not_trusted(store_dir: Path) -> None:
 def test_every_committed_write_is_counted(store: Store, admin_session) -> None:
     """Also writes that append no audit row (OCR results, batch state): losing only those
     is still reported ("saved changes")."""
-    from clinicrecords import audit
+    from clinicrecords.clinic import audit
 
     before = json.loads((store.data_dir / "audit-head").read_text())
     with store.db.write() as conn:

@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from clinicrecords import auth
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.store import Store
 from clinicrecords.db import settings_sql
 from clinicrecords.intake.batches import PageEvent, process_batch
 from clinicrecords.intake.classifier import CLASSIFIER_KEY
@@ -31,7 +32,6 @@ from clinicrecords.intake.review import (
 )
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.scan import limits
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.scanfixtures import page_pdf, rasterise
 

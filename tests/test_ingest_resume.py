@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from clinicrecords import auth
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import DiskFull
 from clinicrecords.intake.batches import process_batch, unfinished_batches
 from clinicrecords.intake.importing import IngestStopped, import_files
 from clinicrecords.patients import PatientInput, register_patient
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.scanfixtures import page_pdf, rasterise
 

@@ -14,9 +14,9 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
-from clinicrecords import keys
+from clinicrecords.clinic import keys
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import PassphraseRequired
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE
 
 

@@ -19,13 +19,13 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel
 
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import set_setting
 from clinicrecords.coversheets import cover_sheets_pdf
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.recovery_sheet import write_recovery_sheet
 from clinicrecords.release import accounting, service
-from clinicrecords.session import Session
-from clinicrecords.settings import set_setting
 from tests.helpers import assert_qpdf_check, png_page
 from tests.test_release_service import page_png
 
@@ -271,7 +271,7 @@ def test_chart_shows_markup_as_written(qtbot, admin_session: Session) -> None:
 
 @pytest.mark.gui
 def test_signed_in_user_with_markup_in_the_name(qtbot, admin_session: Session) -> None:
-    from clinicrecords import auth
+    from clinicrecords.clinic import auth
     from clinicrecords.ui.main_window import MainWindow
     from tests.conftest import PASSWORD
 

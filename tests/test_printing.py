@@ -17,10 +17,10 @@ import pypdf
 import pytest
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import service
-from clinicrecords.session import Session
 from clinicrecords.ui.printing import render_pdf_to_printer
 from tests.helpers import assert_qpdf_check
 from tests.test_release_service import page_jpeg, page_png

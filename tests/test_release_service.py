@@ -12,13 +12,13 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import AccessDenied, BadInput
 from clinicrecords.common.timeutil import today
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from clinicrecords.release.service import AuthorizationInput
-from clinicrecords.session import Session
 from tests.helpers import assert_qpdf_check
 
 FULL = frozenset({"all"})
@@ -107,7 +107,7 @@ def test_clerk_cannot_create_or_send(session_for: Callable[[str], Session], char
 
 
 def test_due_date_uses_setting(release: Session, admin_session: Session, chart: dict) -> None:
-    from clinicrecords.settings import set_setting
+    from clinicrecords.clinic.settings import set_setting
 
     req = service.create_request(
         release, chart["patient"].id, "X", "Y", received_on=date(2026, 1, 1)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from clinicrecords import backup
+from clinicrecords.clinic.store import Store
 from clinicrecords.common import fileio
 from clinicrecords.common.errors import DiskFull
 from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.review import open_batches
 from clinicrecords.patients import PatientInput, register_patient
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page
 
@@ -236,7 +236,7 @@ def test_killed_backup_never_costs_the_previous_one(store_dir: Path, tmp_path: P
     import random
     import shutil
 
-    from clinicrecords import auth
+    from clinicrecords.clinic import auth
     from tests.helpers import noise_page
 
     seed = int(os.environ.get("KILL_SEED", "20260308"))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
-from clinicrecords import keys
+from clinicrecords.clinic import keys
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import (
     KeyFileCorrupt,
     KeyFileMissing,
@@ -20,7 +21,6 @@ from clinicrecords.common.errors import (
 )
 from clinicrecords.documents import PageInput, add_document, read_page
 from clinicrecords.patients import PatientInput, register_patient
-from clinicrecords.store import Store
 from tests.conftest import PASSPHRASE
 from tests.helpers import png_page
 
@@ -205,8 +205,8 @@ def test_create_refuses_existing_store(store_dir: Path) -> None:
 def test_create_records_the_store_id_and_clinic_name_and_they_survive_reopening(
     tmp_path: Path,
 ) -> None:
+    from clinicrecords.clinic.settings import get_setting
     from clinicrecords.db import settings_sql
-    from clinicrecords.settings import get_setting
 
     made, _recovery = Store.create(tmp_path / "new", PASSPHRASE, clinic_name="Riverside Clinic")
     store_id = made.store_id
@@ -342,7 +342,7 @@ def test_default_data_dir_is_the_environment_or_the_per_user_folder(
 ) -> None:
     """One answer for the command line and the desktop program (which no longer asks commands)."""
     import clinicrecords.commands
-    from clinicrecords.store import default_data_dir
+    from clinicrecords.clinic.store import default_data_dir
 
     monkeypatch.setenv("CLINICRECORDS_DATA_DIR", str(tmp_path / "clinic"))
     assert default_data_dir() == tmp_path / "clinic"

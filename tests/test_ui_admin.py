@@ -8,9 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog
 
-from clinicrecords import admin_review, auth, settings
+from clinicrecords import admin_review
+from clinicrecords.clinic import auth, settings
+from clinicrecords.clinic.settings import Setting, get_setting
 from clinicrecords.common.errors import AuthError, BadInput
-from clinicrecords.settings import Setting, get_setting
 from clinicrecords.ui import admin_audit
 from clinicrecords.ui.admin_audit import AuditDialog
 from clinicrecords.ui.admin_settings import SettingsDialog, widget_name

@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.timeutil import today
 from clinicrecords.documents import PageInput, add_document
 from clinicrecords.release import service
-from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.release_view import TAB_ACCOUNTING, ReleasePage
 from tests.helpers import assert_qpdf_check

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from clinicrecords.release.demo_seed import seed_demo_requests
-from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.release_view import ReleasePage
 from tests.test_ui_release import WAIT, chart, drain  # noqa: F401 - `chart` is a fixture

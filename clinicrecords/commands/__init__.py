@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import PASSPHRASE_ENV, Store, default_data_dir
 from clinicrecords.common.errors import AuthError, PassphraseRequired
-from clinicrecords.session import Session
-from clinicrecords.store import PASSPHRASE_ENV, Store, default_data_dir
 
 USER_ENV = "CLINICRECORDS_USER"
 PASSWORD_ENV = "CLINICRECORDS_PASSWORD"
@@ -103,7 +103,7 @@ class CommandContext:
         name = getattr(self.args, "user", None) or os.environ.get(USER_ENV)
         if name:
             return name
-        from clinicrecords.auth import active_usernames
+        from clinicrecords.clinic.auth import active_usernames
 
         active = active_usernames(store)
         if len(active) == 1:  # a store with one account: that is who is acting
@@ -112,7 +112,7 @@ class CommandContext:
 
     def session(self, allow_loss: bool = False) -> Session:
         if self._session is None:
-            from clinicrecords.auth import login
+            from clinicrecords.clinic.auth import login
 
             store = self.store(allow_loss)
             name = self.username(store)
@@ -129,7 +129,7 @@ class CommandContext:
 
     def close(self) -> None:
         if self._session is not None:
-            from clinicrecords.auth import logout
+            from clinicrecords.clinic.auth import logout
 
             with contextlib.suppress(Exception):  # closing must not hide the command's result
                 logout(self._session)

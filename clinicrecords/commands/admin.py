@@ -7,7 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from clinicrecords import auth, backup, keys
+from clinicrecords import backup
+from clinicrecords.clinic import auth, keys
+from clinicrecords.clinic.store import PASSPHRASE_ENV, Store, store_id_for_master
 from clinicrecords.commands import PASSWORD_ENV, CommandContext, add_common
 from clinicrecords.common.errors import (
     BadInput,
@@ -25,7 +27,6 @@ from clinicrecords.recovery_sheet import (
     sheet_destination,
     write_recovery_sheet,
 )
-from clinicrecords.store import PASSPHRASE_ENV, Store, store_id_for_master
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -222,7 +223,7 @@ def run_key_sheet(args: argparse.Namespace, ctx: CommandContext) -> int:
     session = ctx.session()
     session.require("settings.edit")
     store = session.store
-    from clinicrecords.settings import get_setting
+    from clinicrecords.clinic.settings import get_setting
 
     clinic = str(get_setting(session, "clinic.name") or "")
     write_recovery_sheet(sheet, clinic, store.store_id, store.recovery_key())
@@ -306,7 +307,7 @@ def run_key_recover(args: argparse.Namespace, ctx: CommandContext) -> int:
     keys.write_keyfile(ctx.data_dir, master, phrase, store_id)
     store = Store.open(ctx.data_dir, phrase)
     try:
-        from clinicrecords import audit
+        from clinicrecords.clinic import audit
 
         audit.append_unattended(store, "(recovery)", "key.recover", "store", store_id)
     finally:
@@ -510,7 +511,7 @@ def _report_verify(ctx: CommandContext, report: backup.VerifyReport) -> int:
 
 
 def run_settings_list(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.settings import SETTINGS, all_settings
+    from clinicrecords.clinic.settings import SETTINGS, all_settings
 
     values = all_settings(ctx.session())
     ctx.emit(
@@ -521,7 +522,7 @@ def run_settings_list(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_settings_set(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.settings import set_setting
+    from clinicrecords.clinic.settings import set_setting
 
     value = set_setting(ctx.session(), args.key, args.value)
     ctx.emit({args.key: value}, f"{args.key} = {value!r}")

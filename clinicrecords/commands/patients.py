@@ -6,7 +6,8 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from clinicrecords import lookup, settings
+from clinicrecords import lookup
+from clinicrecords.clinic import settings
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput

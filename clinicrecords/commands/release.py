@@ -7,12 +7,12 @@ import os
 from datetime import date
 from pathlib import Path
 
+from clinicrecords.clinic.settings import get_setting
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.common.errors import BadInput
 from clinicrecords.release import accounting as acct
 from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
-from clinicrecords.settings import get_setting
 
 
 def _day(text: str) -> date:

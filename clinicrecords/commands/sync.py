@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from clinicrecords.clinic.store import PASSPHRASE_ENV
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.common.errors import PassphraseRequired
-from clinicrecords.store import PASSPHRASE_ENV
 
 
 def register(sub: argparse._SubParsersAction) -> None:

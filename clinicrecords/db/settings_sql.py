@@ -2,7 +2,7 @@
 
 The table holds two kinds of value, each with its own functions:
 
-* the clinic's settings (``clinicrecords.settings.SETTINGS``: clinic name, day/month order,
+* the clinic's settings (``clinicrecords.clinic.settings.SETTINGS``: clinic name, day/month order,
   fees, ...), read and written only by that registry, which knows their types and defaults:
   ``read_declared`` / ``write_declared``;
 * the program's own state (``INTERNAL_KEYS``: the store's id, the next MRN, the audit chain's
@@ -35,7 +35,7 @@ def _internal(key: str) -> None:
     if key not in INTERNAL_KEYS:
         raise KeyError(
             f"{key!r} is not internal state: clinic settings are read and written through "
-            "clinicrecords.settings (get_setting / set_setting)"
+            "clinicrecords.clinic.settings (get_setting / set_setting)"
         )
 
 
@@ -52,13 +52,13 @@ def put(conn: Connection, key: str, value: Any) -> None:
 
 
 def read_declared(conn: Connection, key: str, default: Any) -> Any:
-    """A clinic setting's stored value. Only ``clinicrecords.settings`` calls this."""
+    """A clinic setting's stored value. Only ``clinicrecords.clinic.settings`` calls this."""
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
     return default if row is None else json.loads(row[0])
 
 
 def write_declared(conn: Connection, key: str, value: Any) -> None:
-    """Store a clinic setting. Only ``clinicrecords.settings`` calls this."""
+    """Store a clinic setting. Only ``clinicrecords.clinic.settings`` calls this."""
     conn.execute(
         "INSERT INTO settings (key, value) VALUES (?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -13,6 +13,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, ClinicError, NotFound
 from clinicrecords.db import ingest_sql
 from clinicrecords.intake.codec import text_of, words_from_json, words_json
@@ -21,7 +22,6 @@ from clinicrecords.intake.page_jobs import Prepared, Reader, Text
 from clinicrecords.scan import sources
 from clinicrecords.scan.ocr import OcrExecutor, OcrUnavailable, ocr_executor
 from clinicrecords.scan.types import Word
-from clinicrecords.session import Session
 
 ProgressFn = Callable[[int, int], None]
 SEQ_PER_FILE = 10_000  # seq = file's place in the batch * this + page number in the file

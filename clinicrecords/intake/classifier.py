@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import DocType
 from clinicrecords.db import documents_sql, settings_sql
 from clinicrecords.scan.doctype import DocTypeClassifier, default_taxonomy
-from clinicrecords.session import Session
 
 CLASSIFIER_KEY = "scan.doctype_classifier"
 _CLASSIFIER_CACHE = "doctype_classifier"

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import documents_sql, ingest_sql, settings_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.intake.classifier import CLASSIFIER_KEY, learned, remember
 from clinicrecords.intake.codec import suggestions_from_json, text_of, words_from_json
-from clinicrecords.session import Session
 
 
 def file_document(

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clinicrecords import settings
+from clinicrecords.clinic import settings
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, ClinicError, DiskFull
 from clinicrecords.db import ingest_sql
 from clinicrecords.scan import sources
-from clinicrecords.session import Session
 
 log = logging.getLogger(__name__)
 

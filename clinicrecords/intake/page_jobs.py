@@ -12,13 +12,13 @@ from typing import Any
 
 from PIL import Image
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import ClinicError
 from clinicrecords.intake.codec import suggestions_to_json, text_of, words_json
 from clinicrecords.intake.pipeline import PagePipeline, encode, header_bottom
 from clinicrecords.scan import sources
 from clinicrecords.scan.ocr import OcrUnavailable
 from clinicrecords.scan.types import Word
-from clinicrecords.session import Session
 
 
 @dataclass

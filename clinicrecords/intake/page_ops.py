@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from clinicrecords import page_access
+from clinicrecords.clinic import page_access
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import ingest_sql
 from clinicrecords.intake.codec import suggestions_from_json, words_from_json
 from clinicrecords.scan.types import Word
-from clinicrecords.session import Session
 
 
 def page_image(session: Session, page_id: int) -> bytes:

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from clinicrecords import lookup, settings
+from clinicrecords import lookup
+from clinicrecords.clinic import settings
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import ClinicError
 from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.codec import text_of
@@ -30,7 +32,6 @@ from clinicrecords.scan import cleanup
 from clinicrecords.scan.ocr import OcrEngine, OcrUnavailable, header_region
 from clinicrecords.scan.suggest import suggest
 from clinicrecords.scan.types import Box, OcrResult, Suggestions, Word
-from clinicrecords.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.db import documents_sql, ingest_sql
 from clinicrecords.intake.codec import suggestions_from_json
 from clinicrecords.scan.types import Suggestions
-from clinicrecords.session import Session
 
 
 @dataclass(frozen=True)

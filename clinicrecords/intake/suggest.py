@@ -8,13 +8,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput
 from clinicrecords.intake.grouping import merge_suggestions
 from clinicrecords.intake.pipeline import PagePipeline
 from clinicrecords.scan import sources
 from clinicrecords.scan.ocr import OcrExecutor, ocr_executor
 from clinicrecords.scan.types import Suggestions
-from clinicrecords.session import Session
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,13 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import NotFound
 from clinicrecords.common.timeutil import today
 from clinicrecords.db import release as sql
 from clinicrecords.db.patients import get as get_patient_row
 from clinicrecords.release import rules
 from clinicrecords.release.model import Disclosure
-from clinicrecords.session import Session
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from clinicrecords import documents
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Document
 from clinicrecords.common.timeutil import today
 from clinicrecords.release import service
 from clinicrecords.release.service import AuthorizationInput
-from clinicrecords.session import Session
 
 ALL_ELEMENTS = frozenset({"all"})
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import BinaryIO
 
-from clinicrecords import page_access
+from clinicrecords.clinic import page_access
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import get_setting
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.common.timeutil import today
 from clinicrecords.db import documents_sql
@@ -31,13 +33,11 @@ from clinicrecords.release.packet import (
     PacketSpec,
     write_packet,
 )
-from clinicrecords.session import Session
-from clinicrecords.settings import get_setting
 
 
 # Settings (JSON values in the settings table) and their defaults.
 def setting(conn: Connection, key: str):  # noqa: ANN201 - JSON value
-    """A clinic setting; its type and default are declared once, in ``clinicrecords.settings``."""
+    """A clinic setting; its type and default are declared once, in ``clinicrecords.clinic.settings``."""
     return get_setting(conn, key)
 
 

@@ -29,14 +29,14 @@ from datetime import datetime
 
 import psycopg
 
-from clinicrecords import keys
+from clinicrecords.clinic import keys
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import BadInput, ClinicError, ServerRefused, ServerUnreachable
 from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.store import Store
 from clinicrecords.sync import accounts, address, capture, mrnblocks, projectors, seal
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.events import Event

@@ -46,7 +46,7 @@ def setting_changed(conn: Connection, key: str, old: Any, new: Any) -> None:
 
 def share_settings(conn: Connection) -> int:
     """At attach: the first PC's clinic settings become the clinic's (those it ever set)."""
-    from clinicrecords import settings
+    from clinicrecords.clinic import settings
 
     shared = 0
     for key, spec in settings.SETTINGS.items():
@@ -58,7 +58,7 @@ def share_settings(conn: Connection) -> int:
 
 
 def _changed(conn: Connection, state: SyncState, event: Event, out) -> None:  # type: ignore[no-untyped-def]
-    from clinicrecords import settings
+    from clinicrecords.clinic import settings
 
     data = event.data
     key, old, new = data["key"], str(data["old"]), str(data["new"])

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
-from clinicrecords.session import Session
 from clinicrecords.sync import events as ev
 from clinicrecords.sync.outbox import emit
 

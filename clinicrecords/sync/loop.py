@@ -35,9 +35,9 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import ClinicError
 from clinicrecords.db import server_sql, sync_sql
-from clinicrecords.store import Store
 from clinicrecords.sync import address, client
 
 log = logging.getLogger(__name__)

@@ -22,15 +22,15 @@ from pathlib import Path
 
 import psycopg
 
-from clinicrecords import keys
+from clinicrecords.clinic import keys
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import DB_NAME, PAGES_DIR, Store
 from clinicrecords.common.domain import User
 from clinicrecords.common.errors import AuthError, BadInput, ServerRefused
 from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.connection import open_connection
 from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import write_atomically
-from clinicrecords.session import Session
-from clinicrecords.store import DB_NAME, PAGES_DIR, Store
 from clinicrecords.sync import accounts, address, capture, client, clinic_settings
 from clinicrecords.sync.ids import uuid7
 
@@ -199,7 +199,7 @@ def join_open(
     ``admin``/``password``, when given, are checked against them (a sign-in) and that user is
     returned. Only a clinic without accounts (attached by an earlier version) gets its first
     administrator made here, from ``admin``/``password``."""
-    from clinicrecords import auth
+    from clinicrecords.clinic import auth
 
     started = time.monotonic()
     address.check(url)
@@ -222,7 +222,7 @@ def join_open(
         pg.close()
     store = create_replica_store(data_dir, master, clinic_id, keyfile_doc)
     try:
-        from clinicrecords import audit
+        from clinicrecords.clinic import audit
         from clinicrecords.db import users_sql
 
         with store.db.write() as conn:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from clinicrecords import admin_review
 from clinicrecords.admin_review import AuditRow, EmergencyReview
-from clinicrecords.audit import AuditReport
-from clinicrecords.session import Session
+from clinicrecords.clinic.audit import AuditReport
+from clinicrecords.clinic.session import Session
 from clinicrecords.ui.admin_users import button, local_time, make_table, message_label, shortcut
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.workers import run_in_background

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords.session import Session
+from clinicrecords.clinic.session import Session
 from clinicrecords.sync import conflicts
 from clinicrecords.sync.conflicts import Conflict
 from clinicrecords.ui.admin_users import button, local_time, make_table, message_label, shortcut

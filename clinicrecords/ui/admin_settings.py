@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import admin_review, settings
+from clinicrecords import admin_review
+from clinicrecords.clinic import settings
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import SETTINGS, Setting
 from clinicrecords.common.errors import ClinicError
-from clinicrecords.session import Session
-from clinicrecords.settings import SETTINGS, Setting
 from clinicrecords.ui.admin_users import button, message_label, shortcut
 from clinicrecords.ui.workers import run_in_background
 

@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import admin_review, auth
+from clinicrecords import admin_review
 from clinicrecords.admin_review import Account
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import ROLES
-from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table

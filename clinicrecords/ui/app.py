@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import Store, default_data_dir, is_store
 from clinicrecords.common import devlog
 from clinicrecords.common.errors import ClinicError, PassphraseRequired
-from clinicrecords.session import Session
-from clinicrecords.store import Store, default_data_dir, is_store
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.style import STYLE
 

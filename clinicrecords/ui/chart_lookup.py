@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts, lookup
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
-from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart_view import ChartView
 from clinicrecords.ui.models import RowsModel

@@ -38,9 +38,9 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts, merge
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
 from clinicrecords.common.domain import PageRef
-from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import PageViewer

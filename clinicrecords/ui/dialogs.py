@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import auth, keys
+from clinicrecords.clinic import auth, keys
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import ClinicError, cannot_write
-from clinicrecords.session import Session
-from clinicrecords.store import Store
 from clinicrecords.ui.plaintext import plain_label
 
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import lookup
+from clinicrecords.clinic.session import Session
 from clinicrecords.scan.types import Suggestions
-from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label

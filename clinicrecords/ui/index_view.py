@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import settings
+from clinicrecords.clinic import settings
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
 from clinicrecords.common.dates import read_date
 from clinicrecords.intake.batches import process_batch, read_batches
@@ -51,7 +52,6 @@ from clinicrecords.intake.review import (
     save_batch_state,
 )
 from clinicrecords.scan.scratch import scan_scratch_dir
-from clinicrecords.session import Session
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index_canvas import Highlight, PageCanvas
 from clinicrecords.ui.index_form import IndexForm

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import auth
-from clinicrecords.session import Session
-from clinicrecords.settings import get_setting
+from clinicrecords.clinic import auth
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import get_setting
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.idle import IdleWatcher
 from clinicrecords.ui.plaintext import plain_label

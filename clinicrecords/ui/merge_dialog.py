@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts, lookup, merge
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
-from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import charts
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import PageRef
-from clinicrecords.session import Session
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.workers import run_in_background
 

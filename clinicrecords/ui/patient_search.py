@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLineEdit
 
 from clinicrecords import lookup
-from clinicrecords.session import Session
+from clinicrecords.clinic.session import Session
 from clinicrecords.ui.workers import run_in_background
 
 DEBOUNCE_MS = 150

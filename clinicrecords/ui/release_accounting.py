@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import get_setting
 from clinicrecords.release import accounting
-from clinicrecords.session import Session
-from clinicrecords.settings import get_setting
 from clinicrecords.ui.plaintext import esc, plain_label, rich_label
 from clinicrecords.ui.release_models import disclosures_model
 from clinicrecords.ui.workers import run_in_background

@@ -15,6 +15,8 @@ from pathlib import Path
 from threading import Event
 
 from clinicrecords import documents, lookup, patients
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import date_order, get_setting
 from clinicrecords.common.domain import Document, Patient
 from clinicrecords.common.errors import BadInput
 from clinicrecords.common.fileio import write_atomically
@@ -22,8 +24,6 @@ from clinicrecords.common.taxonomy import DEFAULT_DOC_TYPES
 from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import PacketResult
-from clinicrecords.session import Session
-from clinicrecords.settings import date_order, get_setting
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords import lookup
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput, ClinicError
 from clinicrecords.common.timeutil import today
 from clinicrecords.release import rules, service
-from clinicrecords.session import Session
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import esc, plain_label, rich_label

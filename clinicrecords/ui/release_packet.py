@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords.session import Session
+from clinicrecords.clinic.session import Session
 from clinicrecords.ui import release_data
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.printing import ask_printer, render_pdf_to_printer

@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
 from clinicrecords.common.errors import BadInput
 from clinicrecords.release import rules, service
-from clinicrecords.session import Session
 from clinicrecords.ui import release_data
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.plaintext import esc, make_plain, plain_label, rich_label

@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QStatusBar
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.db import sync_sql
-from clinicrecords.session import Session
 from clinicrecords.sync.loop import SyncLoop, describe
 from clinicrecords.ui.plaintext import plain_label, plain_tooltip
 

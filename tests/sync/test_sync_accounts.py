@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinicrecords import auth, settings
+from clinicrecords.clinic import auth, settings
 from clinicrecords.common.errors import AuthError
 from clinicrecords.sync import server
 from clinicrecords.sync.conflicts import list_conflicts
@@ -127,10 +127,10 @@ def test_a_clinic_without_accounts_gets_its_first_administrator_at_the_join(
     of it."""
     import json
 
-    from clinicrecords import keys
+    from clinicrecords.clinic import keys
+    from clinicrecords.clinic.store import Store
     from clinicrecords.common.errors import BadInput
     from clinicrecords.db import server_sql
-    from clinicrecords.store import Store
     from clinicrecords.sync import address
     from tests.conftest import PASSPHRASE
 

@@ -24,7 +24,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.pagestore import fsync_dir
 
 if TYPE_CHECKING:
-    from clinicrecords.store import Store
+    from clinicrecords.clinic.store import Store
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit.head"

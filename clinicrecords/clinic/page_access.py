@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from clinicrecords import access
+from clinicrecords.clinic import access
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import documents_sql, ingest_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.session import Session
 
 T = TypeVar("T")
 

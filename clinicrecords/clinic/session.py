@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinicrecords import access, audit
+from clinicrecords.clinic import access, audit
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.domain import User
 from clinicrecords.common.errors import AccessDenied
 from clinicrecords.db.connection import Connection, Database
 from clinicrecords.db.pagestore import PageStore
-from clinicrecords.store import Store
 
 
 class Session:

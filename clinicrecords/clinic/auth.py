@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from clinicrecords import audit
+from clinicrecords.clinic import audit
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.store import Store
 from clinicrecords.common.domain import ROLES, User
 from clinicrecords.common.errors import AuthError, BadInput
 from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db import users_sql
-from clinicrecords.session import Session
-from clinicrecords.store import Store
 from clinicrecords.sync import accounts as shared
 
 MAX_FAILURES = 5

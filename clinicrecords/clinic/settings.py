@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import settings_sql
-from clinicrecords.session import Session
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,9 @@ def _spec(key: str) -> Setting:
     try:
         return SETTINGS[key]
     except KeyError:
-        raise KeyError(f"{key!r} is not a declared setting (clinicrecords.settings)") from None
+        raise KeyError(
+            f"{key!r} is not a declared setting (clinicrecords.clinic.settings)"
+        ) from None
 
 
 def get_setting(session_or_conn: Any, key: str) -> Any:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import platformdirs
 
-from clinicrecords import audit, keys
+from clinicrecords.clinic import audit, keys
 from clinicrecords.common.errors import (
     ClinicError,
     PassphraseRequired,
@@ -52,7 +52,7 @@ PASSPHRASE_ENV = "CLINICRECORDS_PASSPHRASE"
 LAST_BACKUP_FILE = "last-backup.json"
 # fsync the audit-head record (file and folder) on every commit: see README "What survives what".
 DURABLE_HEAD = True
-LOG = logging.getLogger("clinicrecords.store")
+LOG = logging.getLogger("clinicrecords.clinic.store")
 DATA_DIR_ENV = "CLINICRECORDS_DATA_DIR"
 
 
@@ -151,7 +151,9 @@ class Store:
             migrate(conn, data_dir / DB_NAME, keys.derive_keys(master).database)
             with transaction(conn):
                 settings_sql.put(conn, "store.id", store_id)
-                from clinicrecords.settings import initial_setting  # (settings imports store)
+                from clinicrecords.clinic.settings import (
+                    initial_setting,  # (settings imports store)
+                )
 
                 initial_setting(conn, "clinic.name", clinic_name)
         finally:

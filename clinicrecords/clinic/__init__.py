@@ -1,0 +1,1 @@
+"""clinic: see DEVELOPERS.md for what this package holds."""
