@@ -28,7 +28,7 @@ from clinicrecords.clinic import audit, auth
 from clinicrecords.clinic import store as store_mod
 from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db.pagestore import fsync_dir  # noqa: E402
-from clinicrecords.patients import PatientInput, register_patient  # noqa: E402
+from clinicrecords.registry.patients import PatientInput, register_patient  # noqa: E402
 
 PASSPHRASE = "bench passphrase, synthetic only"
 MODES = ("none", "rename", "fsync_file", "fsync_file_dir")

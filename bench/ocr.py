@@ -42,7 +42,7 @@ from clinicrecords.intake.batches import PageEvent, process_batch  # noqa: E402
 from clinicrecords.intake.codec import suggestions_from_json  # noqa: E402
 from clinicrecords.intake.grouping import merge_suggestions  # noqa: E402
 from clinicrecords.intake.importing import import_files  # noqa: E402
-from clinicrecords.patient_import import import_patients_csv  # noqa: E402
+from clinicrecords.registry.patient_import import import_patients_csv  # noqa: E402
 from clinicrecords.synthetic.corpus import build_corpus  # noqa: E402
 
 PASSWORD = "bench-password-1"

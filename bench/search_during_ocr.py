@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
 
-from clinicrecords import lookup
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.store import Store  # noqa: E402
-from clinicrecords.patient_import import import_patients_csv  # noqa: E402
+from clinicrecords.registry import lookup
+from clinicrecords.registry.patient_import import import_patients_csv  # noqa: E402
 from clinicrecords.scan import ocr  # noqa: E402
 from clinicrecords.synthetic.corpus import build_corpus  # noqa: E402
 from clinicrecords.ui.index_view import _import_and_process  # noqa: E402

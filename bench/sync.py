@@ -37,7 +37,7 @@ from clinicrecords.clinic import auth
 from clinicrecords.clinic.session import Session  # noqa: E402
 from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db import sync_sql  # noqa: E402
-from clinicrecords.patients import (  # noqa: E402
+from clinicrecords.registry.patients import (  # noqa: E402
     PatientInput,
     change_fields,
     insert_validated,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import documents_sql
-from clinicrecords.patients import get_patient
+from clinicrecords.registry.patients import get_patient
 from clinicrecords.scan.barcodes import CoverSheet, cover_sheet_pdf_bytes
 
 

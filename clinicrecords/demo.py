@@ -15,7 +15,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from clinicrecords import lookup
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import set_setting
@@ -24,6 +23,7 @@ from clinicrecords.common.errors import AuthError
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import settings_sql
 from clinicrecords.documents import PageInput, add_document
+from clinicrecords.registry import lookup
 
 DEMO_PASSPHRASE = "demo-clinic-passphrase"
 DEMO_PASSWORD = "demo-password"

@@ -34,8 +34,8 @@ from clinicrecords.intake.page_ops import (
     rotate_page,
 )
 from clinicrecords.intake.review import batch_pages
-from clinicrecords.patient_import import import_patients_csv
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patient_import import import_patients_csv
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import service as release_service
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page

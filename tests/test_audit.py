@@ -8,7 +8,7 @@ import pytest
 
 from clinicrecords.clinic import audit, auth
 from clinicrecords.common.errors import AuthError
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSWORD, USERS
 
 

@@ -10,7 +10,7 @@ import pytest
 from clinicrecords import backup
 from clinicrecords.common.errors import BadInput, StoreCorrupt, StoreError
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE
 from tests.helpers import make_old_layout_backup, png_page
 

@@ -11,7 +11,7 @@ from PIL import Image
 from clinicrecords import charts
 from clinicrecords.common.errors import AccessDenied, BadInput, NotFound
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.helpers import png_page
 
 

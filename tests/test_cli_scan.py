@@ -13,7 +13,7 @@ import pytest
 from clinicrecords import cli
 from clinicrecords.clinic.store import Store
 from clinicrecords.intake.importing import import_files
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE
 from tests.scanfixtures import page_pdf, rasterise
 

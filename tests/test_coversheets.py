@@ -10,7 +10,7 @@ import pytest
 
 from clinicrecords.common.errors import BadInput
 from clinicrecords.coversheets import cover_sheets_pdf
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.scan.barcodes import read_cover_sheet
 from tests.helpers import assert_qpdf_check
 from tests.test_cli import run

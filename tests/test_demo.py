@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import demo, lookup
+from clinicrecords import demo
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.store import Store
+from clinicrecords.registry import lookup
 from clinicrecords.release import service as release_service
 
 

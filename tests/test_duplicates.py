@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from clinicrecords import duplicates
-from clinicrecords.duplicates import likely_duplicates, normalize_address
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry import duplicates
+from clinicrecords.registry.duplicates import likely_duplicates, normalize_address
+from clinicrecords.registry.patients import PatientInput, register_patient
 
 
 def _reg(session, family, given, dob, **kw):
@@ -86,7 +86,7 @@ def test_same_mrn_and_swapped_names(admin_session) -> None:
 
 
 def test_merged_charts_are_not_offered(admin_session) -> None:
-    from clinicrecords.merge import merge_charts
+    from clinicrecords.registry.merge import merge_charts
 
     a = _reg(admin_session, "Haddad", "Rania", date(1975, 6, 6))
     b = _reg(admin_session, "Hadad", "Rania", date(1975, 6, 6))

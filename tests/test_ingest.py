@@ -30,7 +30,7 @@ from clinicrecords.intake.review import (
     review_queue,
     save_batch_state,
 )
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.scan import limits
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.scanfixtures import page_pdf, rasterise

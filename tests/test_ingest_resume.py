@@ -28,7 +28,7 @@ from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import DiskFull
 from clinicrecords.intake.batches import process_batch, unfinished_batches
 from clinicrecords.intake.importing import IngestStopped, import_files
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.scanfixtures import page_pdf, rasterise
 

@@ -23,8 +23,8 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import set_setting
 from clinicrecords.coversheets import cover_sheets_pdf
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
 from clinicrecords.recovery_sheet import write_recovery_sheet
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from tests.helpers import assert_qpdf_check, png_page
 from tests.test_release_service import page_png

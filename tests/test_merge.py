@@ -7,10 +7,11 @@ from datetime import date
 
 import pytest
 
-from clinicrecords import charts, lookup, merge
+from clinicrecords import charts
 from clinicrecords.common.errors import AccessDenied, BadInput, NotFound
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, patient_by_mrn, register_patient
+from clinicrecords.registry import lookup, merge
+from clinicrecords.registry.patients import PatientInput, patient_by_mrn, register_patient
 from tests.helpers import png_page
 
 

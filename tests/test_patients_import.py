@@ -16,8 +16,8 @@ import pytest
 
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.patient_import import import_patients_csv, parse_mapping
-from clinicrecords.patients import PatientInput, edit_patient, register_patient
+from clinicrecords.registry.patient_import import import_patients_csv, parse_mapping
+from clinicrecords.registry.patients import PatientInput, edit_patient, register_patient
 from clinicrecords.synthetic import generate_patients, write_synthea_csv
 
 

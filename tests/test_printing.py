@@ -19,7 +19,7 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 from clinicrecords.clinic.session import Session
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import service
 from clinicrecords.ui.printing import render_pdf_to_printer
 from tests.helpers import assert_qpdf_check

@@ -16,7 +16,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import AccessDenied, BadInput
 from clinicrecords.common.timeutil import today
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from clinicrecords.release.service import AuthorizationInput
 from tests.helpers import assert_qpdf_check
@@ -361,7 +361,7 @@ def test_cli_create_pdf_send_accounting(
 def test_accounting_follows_a_merge(release: Session, admin_session: Session, chart: dict) -> None:
     """A disclosure made from a duplicate chart stays in the patient's accounting once the
     duplicate is merged into the surviving chart (the disclosure log itself never changes)."""
-    from clinicrecords.merge import merge_charts
+    from clinicrecords.registry.merge import merge_charts
 
     dup = register_patient(
         admin_session, PatientInput(family="Duplicate", given="Alma", dob=date(1950, 1, 1))

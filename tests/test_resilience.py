@@ -19,7 +19,7 @@ from clinicrecords.common import fileio
 from clinicrecords.common.errors import DiskFull
 from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.review import open_batches
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page
 

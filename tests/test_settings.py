@@ -18,7 +18,6 @@ import pypdf
 import pytest
 
 import clinicrecords
-from clinicrecords import lookup
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import SETTINGS, get_setting, set_setting
 from clinicrecords.common.dates import read_date
@@ -29,7 +28,8 @@ from clinicrecords.documents import PageInput, add_document
 from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.pipeline import date_order_for
-from clinicrecords.patients import PatientInput, list_patients, register_patient
+from clinicrecords.registry import lookup
+from clinicrecords.registry.patients import PatientInput, list_patients, register_patient
 from clinicrecords.release import service as release_service
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
 from tests.conftest import PASSPHRASE, PASSWORD, USERS

@@ -20,7 +20,7 @@ from clinicrecords.common.errors import (
     WrongPassphrase,
 )
 from clinicrecords.documents import PageInput, add_document, read_page
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE
 from tests.helpers import png_page
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import lookup
 from clinicrecords.intake.batches import unfinished_batches
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry import lookup
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.scan import ocr
 from clinicrecords.scan.ocr import OcrExecutor
 from tests.scanfixtures import page_pdf, rasterise

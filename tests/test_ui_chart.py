@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.ui.main_window import MainWindow
 from tests.helpers import assert_qpdf_check, png_page
 

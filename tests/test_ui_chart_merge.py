@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 
-from clinicrecords import lookup
 from clinicrecords.documents import PageInput, add_document
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry import lookup
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.ui.main_window import MainWindow
 from tests.helpers import png_page
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from clinicrecords.intake.batches import process_batch
 from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.review import batch_pages, load_batch_state, open_batches
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index_view import ScanIndexPage
 from tests.scanfixtures import page_pdf, rasterise

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from clinicrecords.clinic.session import Session
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from clinicrecords.release.demo_seed import seed_demo_requests
 from clinicrecords.ui.bus import ChangeBus

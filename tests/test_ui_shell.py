@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from clinicrecords.clinic.store import Store
-from clinicrecords.patients import PatientInput, register_patient
+from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.ui.dialogs import FirstRunDialog, LoginDialog
 from clinicrecords.ui.main_window import MainWindow
 from tests.conftest import PASSWORD, USERS

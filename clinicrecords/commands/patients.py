@@ -6,13 +6,13 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from clinicrecords import lookup
 from clinicrecords.clinic import settings
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput
-from clinicrecords.patient_import import import_patients_csv, parse_mapping
-from clinicrecords.patients import (
+from clinicrecords.registry import lookup
+from clinicrecords.registry.patient_import import import_patients_csv, parse_mapping
+from clinicrecords.registry.patients import (
     PatientInput,
     change_fields,
     list_patients,

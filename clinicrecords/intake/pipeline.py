@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from clinicrecords import lookup
 from clinicrecords.clinic import settings
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import ClinicError
 from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.codec import text_of
 from clinicrecords.intake.cover_sheets import cover_sheet_suggestions
+from clinicrecords.registry import lookup
 from clinicrecords.scan import cleanup
 from clinicrecords.scan.ocr import OcrEngine, OcrUnavailable, header_region
 from clinicrecords.scan.suggest import suggest

@@ -279,7 +279,7 @@ def _check_order(conn, event: Event, applied: projectors.Applied) -> None:
 def _refresh_lookup(store: Store, patient_ids: set[int]) -> None:
     if not patient_ids:
         return
-    from clinicrecords import lookup
+    from clinicrecords.registry import lookup
 
     if len(patient_ids) > 200:  # a big batch (a join): rebuilding on next use is cheaper
         lookup.invalidate(store)
@@ -371,7 +371,7 @@ def confirm_provisional_mrns(store: Store) -> int:
             sync_sql.remove_provisional(conn, uid)
             done += 1
     if done:
-        from clinicrecords import lookup
+        from clinicrecords.registry import lookup
 
         lookup.invalidate(store)
     return done

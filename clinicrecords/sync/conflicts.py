@@ -80,7 +80,7 @@ def list_conflicts(session: Session, include_resolved: bool = False) -> list[Con
 def resolve_conflict(session: Session, conflict_id: str, keep: str) -> Conflict:
     """``keep``: 'server', 'local', or the value to set."""
     session.require(PERMISSION)
-    from clinicrecords.patients import change_fields
+    from clinicrecords.registry.patients import change_fields
 
     conflict_id = conflict_id.strip().lower()
     if len(conflict_id) < 8:

@@ -107,7 +107,7 @@ def attach(session: Session, url: str, workstation_name: str | None = None) -> A
     pg = address.connect(url)
     try:
         ensure_schema(pg)
-        from clinicrecords.patients import first_free_mrn_number
+        from clinicrecords.registry.patients import first_free_mrn_number
 
         with store.db.read() as conn:
             first_free = first_free_mrn_number(conn)

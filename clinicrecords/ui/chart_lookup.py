@@ -15,9 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import charts, lookup
+from clinicrecords import charts
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
+from clinicrecords.registry import lookup
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart_view import ChartView
 from clinicrecords.ui.models import RowsModel

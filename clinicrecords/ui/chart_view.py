@@ -37,10 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import charts, merge
+from clinicrecords import charts
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
 from clinicrecords.common.domain import PageRef
+from clinicrecords.registry import merge
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.page_viewer import PageViewer

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import lookup
 from clinicrecords.clinic.session import Session
+from clinicrecords.registry import lookup
 from clinicrecords.scan.types import Suggestions
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import charts, lookup, merge
+from clinicrecords import charts
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
+from clinicrecords.registry import lookup, merge
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label

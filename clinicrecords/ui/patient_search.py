@@ -10,8 +10,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLineEdit
 
-from clinicrecords import lookup
 from clinicrecords.clinic.session import Session
+from clinicrecords.registry import lookup
 from clinicrecords.ui.workers import run_in_background
 
 DEBOUNCE_MS = 150

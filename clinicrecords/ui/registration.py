@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import duplicates
 from clinicrecords.clinic import settings
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.dates import in_future, read_date
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput, ClinicError
-from clinicrecords.patients import PatientInput, validate
+from clinicrecords.registry import duplicates
+from clinicrecords.registry.patients import PatientInput, validate
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import lookup
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput, ClinicError
 from clinicrecords.common.timeutil import today
+from clinicrecords.registry import lookup
 from clinicrecords.release import rules, service
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher

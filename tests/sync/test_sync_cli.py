@@ -16,7 +16,7 @@ import pytest
 
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import open_connection
-from clinicrecords.patients import PatientInput, insert_validated, validate
+from clinicrecords.registry.patients import PatientInput, insert_validated, validate
 from clinicrecords.synthetic import generate_patients
 from tests.conftest import PASSPHRASE, PASSWORD
 from tests.pgserver import wait_until

@@ -11,7 +11,12 @@ import pytest
 from clinicrecords.common.errors import AccessDenied
 from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.db import sync_sql
-from clinicrecords.patients import PatientInput, insert_validated, register_patient, validate
+from clinicrecords.registry.patients import (
+    PatientInput,
+    insert_validated,
+    register_patient,
+    validate,
+)
 from clinicrecords.sync import mrnblocks
 from clinicrecords.sync.conflicts import list_conflicts
 from clinicrecords.sync.ids import uuid7

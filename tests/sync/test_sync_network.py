@@ -284,7 +284,7 @@ def test_an_event_the_server_withheld_is_listed_as_an_order_conflict(clinic) -> 
 
 
 def test_patients_import_on_a_networked_pc_is_shared(clinic, tmp_path) -> None:
-    from clinicrecords.patient_import import import_patients_csv
+    from clinicrecords.registry.patient_import import import_patients_csv
     from clinicrecords.synthetic import generate_patients, write_synthea_csv
 
     ws1 = clinic.attach_first()

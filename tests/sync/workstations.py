@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from clinicrecords import lookup
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.store import Store
 from clinicrecords.common.domain import Patient
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.patients import PatientInput, change_fields, patient_by_mrn, register_patient
+from clinicrecords.registry import lookup
+from clinicrecords.registry.patients import (
+    PatientInput,
+    change_fields,
+    patient_by_mrn,
+    register_patient,
+)
 from clinicrecords.sync import client, server
 from clinicrecords.sync.client import SyncResult
 from tests.conftest import PASSPHRASE, PASSWORD, USERS

@@ -31,7 +31,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.dates import in_future, read_date
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.patients import PatientInput, insert_validated, validate
+from clinicrecords.registry.patients import PatientInput, insert_validated, validate
 
 SYNTHEA_REQUIRED = {"Id", "BIRTHDATE", "FIRST", "LAST", "GENDER"}
 SYNTHEA_MAP = {
@@ -238,7 +238,7 @@ def import_patients_csv(
             bad_rows=len(result.bad_rows),
         )
     result.bad_rows = result.bad_rows[:MAX_REPORTED]
-    from clinicrecords import lookup
+    from clinicrecords.registry import lookup
 
     lookup.invalidate(session.store)
     return result

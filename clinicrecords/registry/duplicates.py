@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import jellyfish
 
-from clinicrecords import lookup
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
-from clinicrecords.patients import PatientInput
+from clinicrecords.registry import lookup
+from clinicrecords.registry.patients import PatientInput
 from clinicrecords.search.nicknames import equivalents
 from clinicrecords.search.normalize import fold, name_tokens, normalize_phone
 from clinicrecords.search.rank import term_similarity
@@ -159,7 +159,7 @@ def likely_duplicates(session: Session, p: PatientInput) -> list[DuplicateCandid
 def register_checked(session: Session, p: PatientInput, shown: list[int]) -> Patient:
     """Register after the duplicate check; when charts were shown, record that the clerk
     chose a new chart anyway (and which charts were shown) in the audit trail."""
-    from clinicrecords.patients import register_patient
+    from clinicrecords.registry.patients import register_patient
 
     patient = register_patient(session, p)
     if shown:

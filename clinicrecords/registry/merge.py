@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clinicrecords import lookup
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import charts_sql
 from clinicrecords.db import patients as patients_sql
+from clinicrecords.registry import lookup
 
 MIN_REASON = 5
 

@@ -260,6 +260,6 @@ def list_patients(session: Session, limit: int = 100, offset: int = 0) -> list[P
 
 def notify_patient_changed(session: Session, patient: Patient) -> None:
     """Keep the in-memory lookup index in step with the registry."""
-    from clinicrecords import lookup
+    from clinicrecords.registry import lookup
 
     lookup.on_patient_changed(session.store, patient)

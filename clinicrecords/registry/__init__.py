@@ -1,0 +1,1 @@
+"""registry: see DEVELOPERS.md for what this package holds."""
