@@ -15,7 +15,7 @@ from clinicrecords.common.timeutil import today
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import settings_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.sync import capture, mrnblocks
+from clinicrecords.events import capture, mrnblocks
 
 
 @dataclass

@@ -20,8 +20,8 @@ from __future__ import annotations
 from clinicrecords.db import sync_sql, users_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.sync.events import Event
-from clinicrecords.sync.outbox import emit
+from clinicrecords.events.outbox import emit
+from clinicrecords.events.types import Event
 
 USER = "user"  # entity name in sync_ids / sync_shadow / sync_conflicts
 USER_ADDED = "user.added"

@@ -37,9 +37,10 @@ from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.sync import accounts, address, capture, mrnblocks, projectors, seal
-from clinicrecords.sync import events as ev
-from clinicrecords.sync.events import Event
+from clinicrecords.events import capture, mrnblocks
+from clinicrecords.events import types as ev
+from clinicrecords.events.types import Event
+from clinicrecords.sync import accounts, address, projectors, seal
 
 PUSH_BATCH = 500
 PULL_BATCH = 500
@@ -352,7 +353,7 @@ def refill_mrn_blocks(store: Store, pg: psycopg.Connection, state: SyncState) ->
 
 def confirm_provisional_mrns(store: Store) -> int:
     """Give this PC's provisional charts clinic MRNs from its blocks (emits the events)."""
-    from clinicrecords.sync.outbox import emit
+    from clinicrecords.events.outbox import emit
 
     done = 0
     with store.db.write() as conn:

@@ -16,8 +16,8 @@ from typing import Any
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.sync.events import Event
-from clinicrecords.sync.outbox import emit
+from clinicrecords.events.outbox import emit
+from clinicrecords.events.types import Event
 
 SETTING = "setting"  # entity name in sync_shadow / sync_conflicts
 SETTING_CHANGED = "setting.changed"

@@ -16,8 +16,8 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
-from clinicrecords.sync import events as ev
-from clinicrecords.sync.outbox import emit
+from clinicrecords.events import types as ev
+from clinicrecords.events.outbox import emit
 
 PERMISSION = "patient.merge"
 _FIELD_KINDS = ("field", "mrn")

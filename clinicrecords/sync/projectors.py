@@ -29,9 +29,9 @@ from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
+from clinicrecords.events import types as ev
+from clinicrecords.events.types import Event
 from clinicrecords.sync import accounts, clinic_settings
-from clinicrecords.sync import events as ev
-from clinicrecords.sync.events import Event
 
 
 @dataclass

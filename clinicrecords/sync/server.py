@@ -31,8 +31,9 @@ from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.connection import open_connection
 from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import write_atomically
-from clinicrecords.sync import accounts, address, capture, client, clinic_settings
-from clinicrecords.sync.ids import uuid7
+from clinicrecords.events import capture
+from clinicrecords.events.ids import uuid7
+from clinicrecords.sync import accounts, address, client, clinic_settings
 
 DEFAULT_DATABASE = "clinicrecords"
 DEFAULT_OWNER = "clinicrecords_owner"

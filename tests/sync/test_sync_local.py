@@ -11,16 +11,16 @@ import pytest
 from clinicrecords.common.errors import AccessDenied
 from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.db import sync_sql
+from clinicrecords.events import mrnblocks
+from clinicrecords.events.ids import uuid7
+from clinicrecords.events.outbox import emit
 from clinicrecords.registry.patients import (
     PatientInput,
     insert_validated,
     register_patient,
     validate,
 )
-from clinicrecords.sync import mrnblocks
 from clinicrecords.sync.conflicts import list_conflicts
-from clinicrecords.sync.ids import uuid7
-from clinicrecords.sync.outbox import emit
 
 
 def test_a_stand_alone_store_writes_no_events(admin_session) -> None:

@@ -10,7 +10,8 @@ from clinicrecords.clinic import audit
 from clinicrecords.common.errors import BadInput, ServerRefused, ServerUnreachable, WrongPassphrase
 from clinicrecords.common.mrn import is_valid_mrn
 from clinicrecords.db import sync_sql
-from clinicrecords.sync import client, mrnblocks, server
+from clinicrecords.events import mrnblocks
+from clinicrecords.sync import client, server
 from clinicrecords.sync.conflicts import list_conflicts, resolve_conflict
 from tests.conftest import PASSWORD
 from tests.sync.workstations import Workstation

@@ -13,7 +13,7 @@ from typing import Any
 
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.sync.ids import uuid7
+from clinicrecords.events.ids import uuid7
 
 
 def emit(conn: Connection, type_: str, data: dict[str, Any]) -> str | None:

@@ -10,10 +10,10 @@ from clinicrecords.common.domain import Patient
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
-from clinicrecords.sync import events as ev
-from clinicrecords.sync.ids import uuid7
-from clinicrecords.sync.mrnblocks import is_provisional
-from clinicrecords.sync.outbox import emit
+from clinicrecords.events import types as ev
+from clinicrecords.events.ids import uuid7
+from clinicrecords.events.mrnblocks import is_provisional
+from clinicrecords.events.outbox import emit
 
 
 def field_value(patient: Patient, field: str) -> str:

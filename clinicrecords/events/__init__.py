@@ -1,0 +1,1 @@
+"""events: see DEVELOPERS.md for what this package holds."""
