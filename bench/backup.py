@@ -31,7 +31,7 @@ from clinicrecords.clinic import auth
 from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db import documents_sql  # noqa: E402
 from clinicrecords.db.pagestore import PageStore  # noqa: E402
-from clinicrecords.documents import PageInput, add_document  # noqa: E402
+from clinicrecords.records.documents import PageInput, add_document  # noqa: E402
 from clinicrecords.registry.patients import PatientInput, register_patient  # noqa: E402
 
 PASSPHRASE = "bench passphrase for a synthetic clinic"

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.store import Store  # noqa: E402
-from clinicrecords.documents import PageInput, add_document  # noqa: E402
+from clinicrecords.records.documents import PageInput, add_document  # noqa: E402
 from clinicrecords.registry.patients import PatientInput, register_patient  # noqa: E402
 from clinicrecords.release import service  # noqa: E402
 

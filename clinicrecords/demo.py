@@ -22,7 +22,7 @@ from clinicrecords.clinic.store import PASSPHRASE_ENV, Store, is_store
 from clinicrecords.common.errors import AuthError
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import settings_sql
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry import lookup
 
 DEMO_PASSPHRASE = "demo-clinic-passphrase"

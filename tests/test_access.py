@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 
 import clinicrecords
-from clinicrecords import backup, charts, documents
+from clinicrecords import backup
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import AccessDenied
 from clinicrecords.db import ingest_sql
-from clinicrecords.documents import PageInput, add_document, read_page
 from clinicrecords.intake.batches import SEQ_PER_FILE
 from clinicrecords.intake.filing import file_document
 from clinicrecords.intake.importing import import_files
@@ -34,6 +33,8 @@ from clinicrecords.intake.page_ops import (
     rotate_page,
 )
 from clinicrecords.intake.review import batch_pages
+from clinicrecords.records import charts, documents
+from clinicrecords.records.documents import PageInput, add_document, read_page
 from clinicrecords.registry.patient_import import import_patients_csv
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import service as release_service
@@ -303,9 +304,9 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
                 if reads_bytes or reads_words:
                     found.add(f"{module}.{fn.name}")
     through_page_access = {
-        "documents.read_page",  # READERS: documents.read_page, charts.page_image
-        "charts.thumbnail",
-        "charts.load",  # charts.thumbnail's loader, called by page_access.open_page
+        "records.documents.read_page",  # READERS: documents.read_page, charts.page_image
+        "records.charts.thumbnail",
+        "records.charts.load",  # charts.thumbnail's loader, called by page_access.open_page
         "intake.page_ops.page_image",
         "intake.page_ops.page_words",
         "release.service.build_packet",  # page_access.open_pages before any page is loaded

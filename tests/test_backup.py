@@ -9,7 +9,7 @@ import pytest
 
 from clinicrecords import backup
 from clinicrecords.common.errors import BadInput, StoreCorrupt, StoreError
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE
 from tests.helpers import make_old_layout_backup, png_page
@@ -326,8 +326,8 @@ def test_restore_with_damaged_pages_restores_the_rest_and_names_the_documents(
     import subprocess
     import sys
 
-    from clinicrecords import charts
     from clinicrecords.clinic import auth
+    from clinicrecords.records import charts
     from tests.conftest import PASSWORD, USERS
 
     _fill(admin_session)

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from PIL import Image
 
-from clinicrecords import charts
 from clinicrecords.common.errors import AccessDenied, BadInput, NotFound
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records import charts
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.helpers import png_page
 

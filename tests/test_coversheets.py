@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from clinicrecords.common.errors import BadInput
-from clinicrecords.coversheets import cover_sheets_pdf
+from clinicrecords.records.coversheets import cover_sheets_pdf
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.scan.barcodes import read_cover_sheet
 from tests.helpers import assert_qpdf_check

@@ -24,7 +24,7 @@ import pytest
 from clinicrecords import backup
 from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import DiskFull, StoreCorrupt, WorkLost
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page

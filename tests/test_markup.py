@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import set_setting
-from clinicrecords.coversheets import cover_sheets_pdf
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.coversheets import cover_sheets_pdf
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.recovery_sheet import write_recovery_sheet
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service

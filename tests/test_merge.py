@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from clinicrecords import charts
 from clinicrecords.common.errors import AccessDenied, BadInput, NotFound
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records import charts
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry import lookup, merge
 from clinicrecords.registry.patients import PatientInput, patient_by_mrn, register_patient
 from tests.helpers import png_page

@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
 from clinicrecords.clinic.session import Session
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import service
 from clinicrecords.ui.printing import render_pdf_to_printer

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import AccessDenied, BadInput
 from clinicrecords.common.timeutil import today
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from clinicrecords.release.service import AuthorizationInput

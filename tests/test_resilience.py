@@ -222,7 +222,7 @@ def _contents(store: Store) -> tuple[set, set]:
 
 
 def _file_a_document(session, label: str, pages: list[bytes]) -> None:  # type: ignore[no-untyped-def]
-    from clinicrecords.documents import PageInput, add_document
+    from clinicrecords.records.documents import PageInput, add_document
 
     p = register_patient(session, PatientInput(family=label, given="Kim", dob=date(1975, 5, 5)))
     add_document(session, p.id, "lab", None, [PageInput(b) for b in pages])

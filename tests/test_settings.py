@@ -24,10 +24,10 @@ from clinicrecords.common.dates import read_date
 from clinicrecords.common.errors import AccessDenied, BadInput
 from clinicrecords.common.timeutil import today
 from clinicrecords.db import settings_sql
-from clinicrecords.documents import PageInput, add_document
 from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.pipeline import date_order_for
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry import lookup
 from clinicrecords.registry.patients import PatientInput, list_patients, register_patient
 from clinicrecords.release import service as release_service

@@ -19,7 +19,7 @@ from clinicrecords.common.errors import (
     StoreExists,
     WrongPassphrase,
 )
-from clinicrecords.documents import PageInput, add_document, read_page
+from clinicrecords.records.documents import PageInput, add_document, read_page
 from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE
 from tests.helpers import png_page

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry import lookup
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.ui.main_window import MainWindow

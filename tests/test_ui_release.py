@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.timeutil import today
-from clinicrecords.documents import PageInput, add_document
+from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.release import service
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.release_view import TAB_ACCOUNTING, ReleasePage

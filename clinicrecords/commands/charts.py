@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from clinicrecords.charts import ChartView, open_chart_by_mrn
 from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.commands.patients import patient_json
 from clinicrecords.common.errors import BadInput
+from clinicrecords.records.charts import ChartView, open_chart_by_mrn
 from clinicrecords.registry.merge import merge_charts, unmerge
 from clinicrecords.registry.patients import patient_id_by_mrn
 

@@ -309,7 +309,7 @@ def run_acquire(args: argparse.Namespace, ctx: CommandContext) -> int:
 def run_coversheet(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.common.errors import cannot_write
     from clinicrecords.common.fileio import write_atomically
-    from clinicrecords.coversheets import cover_sheets_pdf
+    from clinicrecords.records.coversheets import cover_sheets_pdf
     from clinicrecords.registry.patients import patient_by_mrn
 
     session = ctx.session()

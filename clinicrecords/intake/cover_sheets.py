@@ -1,4 +1,4 @@
-"""Recognising a cover sheet the program printed (``clinicrecords.coversheets``) in a scanned
+"""Recognising a cover sheet the program printed (``clinicrecords.records.coversheets``) in a scanned
 page: the patient and document type are in its barcode, so the page needs no OCR."""
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from clinicrecords import documents
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Document
 from clinicrecords.common.timeutil import today
+from clinicrecords.records import documents
 from clinicrecords.release import service
 from clinicrecords.release.service import AuthorizationInput
 

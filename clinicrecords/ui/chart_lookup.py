@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import charts
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
+from clinicrecords.records import charts
 from clinicrecords.registry import lookup
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart_view import ChartView

@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import charts
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
 from clinicrecords.common.domain import PageRef
+from clinicrecords.records import charts
 from clinicrecords.registry import merge
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.models import RowsModel
@@ -491,7 +491,7 @@ class ChartView(QWidget):
     def reload(self) -> None:
         if self.chart is None:
             return
-        from clinicrecords.charts import open_chart
+        from clinicrecords.records.charts import open_chart
 
         run_in_background(
             open_chart,
@@ -634,7 +634,7 @@ class ChartView(QWidget):
 
     def print_cover_sheets(self) -> None:
         """Build a sheet (worker), ask for the printer, print (worker)."""
-        from clinicrecords.coversheets import cover_sheets_pdf
+        from clinicrecords.records.coversheets import cover_sheets_pdf
         from clinicrecords.ui.printing import render_pdf_to_printer
 
         if self.chart is None:

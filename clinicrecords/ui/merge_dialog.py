@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import charts
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Patient
+from clinicrecords.records import charts
 from clinicrecords.registry import lookup, merge
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import charts
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import PageRef
+from clinicrecords.records import charts
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.workers import run_in_background
 

@@ -14,13 +14,13 @@ from datetime import date
 from pathlib import Path
 from threading import Event
 
-from clinicrecords import documents
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import date_order, get_setting
 from clinicrecords.common.domain import Document, Patient
 from clinicrecords.common.errors import BadInput
 from clinicrecords.common.fileio import write_atomically
 from clinicrecords.common.taxonomy import DEFAULT_DOC_TYPES
+from clinicrecords.records import documents
 from clinicrecords.registry import lookup, patients
 from clinicrecords.release import rules, service
 from clinicrecords.release.model import ReleaseRequest, SelectedPage

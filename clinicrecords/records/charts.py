@@ -18,13 +18,13 @@ from datetime import date
 
 from PIL import Image, ImageOps
 
-from clinicrecords import documents
 from clinicrecords.clinic import page_access
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Document, PageRef, Patient
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import charts_sql, documents_sql
 from clinicrecords.db import patients as patients_sql
+from clinicrecords.records import documents
 
 THUMB_PX = 180  # longest side of a thumbnail
 THUMB_CACHE_MAX = 3000  # thumbnails kept in memory per open store (~10 KB each)

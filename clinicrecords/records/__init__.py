@@ -1,0 +1,1 @@
+"""records: see DEVELOPERS.md for what this package holds."""
