@@ -26,7 +26,7 @@ from pathlib import Path
 
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
-from clinicrecords import backup
+from clinicrecords.admin import backup
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db import documents_sql  # noqa: E402

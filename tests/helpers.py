@@ -64,7 +64,7 @@ def make_old_layout_backup(session, folder: Path) -> None:  # type: ignore[no-un
     import json
     import shutil
 
-    from clinicrecords import backup
+    from clinicrecords.admin import backup
 
     backup.backup(session, folder)
     if not (folder / "generations").exists():  # run against the old version: it is that already

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import clinicrecords
-from clinicrecords import backup
+from clinicrecords.admin import backup
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.store import Store
@@ -312,7 +312,7 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
         "release.service.build_packet",  # page_access.open_pages before any page is loaded
     }
     not_a_read_for_a_person = {
-        "backup.verify_store",  # checks every page's hash, shows nothing
+        "admin.backup.verify_store",  # checks every page's hash, shows nothing
         "intake.batches._iter_file_pages",  # the pipeline splitting a stored file into pages
         "intake.page_jobs.full_text",  # the pipeline reading a page's text
         "intake.filing.file_document",  # filing teaches the type classifier from the words

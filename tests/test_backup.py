@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import backup
+from clinicrecords.admin import backup
 from clinicrecords.common.errors import BadInput, StoreCorrupt, StoreError
 from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry.patients import PatientInput, register_patient

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import backup
+from clinicrecords.admin import backup
 from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import DiskFull, StoreCorrupt, WorkLost
 from clinicrecords.records.documents import PageInput, add_document

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import demo
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.store import Store
 from clinicrecords.registry import lookup
 from clinicrecords.release import service as release_service
+from clinicrecords.synthetic import demo
 
 
 @pytest.mark.slow

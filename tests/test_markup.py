@@ -19,11 +19,11 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel
 
+from clinicrecords.admin.recovery_sheet import write_recovery_sheet
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import set_setting
 from clinicrecords.records.coversheets import cover_sheets_pdf
 from clinicrecords.records.documents import PageInput, add_document
-from clinicrecords.recovery_sheet import write_recovery_sheet
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from tests.helpers import assert_qpdf_check, png_page

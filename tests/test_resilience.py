@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicrecords import backup
+from clinicrecords.admin import backup
 from clinicrecords.clinic.store import Store
 from clinicrecords.common import fileio
 from clinicrecords.common.errors import DiskFull

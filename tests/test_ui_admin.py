@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog
 
-from clinicrecords import admin_review
+from clinicrecords.admin import review as admin_review
 from clinicrecords.clinic import auth, settings
 from clinicrecords.clinic.settings import Setting, get_setting
 from clinicrecords.common.errors import AuthError, BadInput

@@ -7,7 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from clinicrecords import backup
+from clinicrecords.admin import backup
+from clinicrecords.admin.recovery_sheet import (
+    LOCK_AWAY,
+    recovery_sheet_pdf,
+    reserved_sheet,
+    sheet_destination,
+    write_recovery_sheet,
+)
 from clinicrecords.clinic import auth, keys
 from clinicrecords.clinic.store import PASSPHRASE_ENV, Store, store_id_for_master
 from clinicrecords.commands import PASSWORD_ENV, CommandContext, add_common
@@ -19,13 +26,6 @@ from clinicrecords.common.errors import (
     WorkLost,
     cannot_write,
     explain,
-)
-from clinicrecords.recovery_sheet import (
-    LOCK_AWAY,
-    recovery_sheet_pdf,
-    reserved_sheet,
-    sheet_destination,
-    write_recovery_sheet,
 )
 
 
@@ -236,7 +236,7 @@ def run_key_sheet(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_demo(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords import demo
+    from clinicrecords.synthetic import demo
 
     result = demo.build_demo(
         ctx.data_dir,
@@ -530,7 +530,7 @@ def run_settings_set(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.admin_review import verify_audit
+    from clinicrecords.admin.review import verify_audit
 
     report = verify_audit(ctx.session())
     ctx.emit(
@@ -545,7 +545,7 @@ def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_audit_list(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.admin_review import newest_rows
+    from clinicrecords.admin.review import newest_rows
 
     rows = newest_rows(ctx.session(), args.limit)
     ctx.emit(

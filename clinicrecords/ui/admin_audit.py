@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import admin_review
-from clinicrecords.admin_review import AuditRow, EmergencyReview
+from clinicrecords.admin import review as admin_review
+from clinicrecords.admin.review import AuditRow, EmergencyReview
 from clinicrecords.clinic.audit import AuditReport
 from clinicrecords.clinic.session import Session
 from clinicrecords.ui.admin_users import button, local_time, make_table, message_label, shortcut

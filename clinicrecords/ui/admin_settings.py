@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import admin_review
+from clinicrecords.admin import review as admin_review
 from clinicrecords.clinic import settings
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import SETTINGS, Setting

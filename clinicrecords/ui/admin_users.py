@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicrecords import admin_review
-from clinicrecords.admin_review import Account
+from clinicrecords.admin import review as admin_review
+from clinicrecords.admin.review import Account
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import ROLES

@@ -152,13 +152,13 @@ class FirstRunDialog(_FormDialog):
         return Path(chosen) if chosen else None
 
     def submit(self) -> None:
-        from clinicrecords.common.errors import BadInput
-        from clinicrecords.recovery_sheet import (
+        from clinicrecords.admin.recovery_sheet import (
             LOCK_AWAY,
             recovery_sheet_pdf,
             reserved_sheet,
             sheet_destination,
         )
+        from clinicrecords.common.errors import BadInput
 
         if self.phrase1.text() != self.phrase2.text():
             raise BadInput("The two passphrases differ.")

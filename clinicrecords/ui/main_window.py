@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
             # Administration: accounts, settings, the audit trail, emergency-access review. Each
             # screen opens as a window-modal dialog; pressing its key again brings it forward.
             # The status bar says how many emergency accesses wait for review (a link to them).
-            from clinicrecords import admin_review
+            from clinicrecords.admin import review as admin_review
             from clinicrecords.ui.admin_audit import AuditDialog
             from clinicrecords.ui.admin_settings import SettingsDialog
             from clinicrecords.ui.admin_users import UsersDialog
@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
     def backup_now(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
-        from clinicrecords.backup import backup
+        from clinicrecords.admin.backup import backup
         from clinicrecords.ui.workers import run_in_background
 
         folder = QFileDialog.getExistingDirectory(
@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
 
     def verify_store(self) -> None:
-        from clinicrecords.backup import verify
+        from clinicrecords.admin.backup import verify
         from clinicrecords.ui.workers import run_in_background
 
         self.statusBar().showMessage("Verifying every stored page…")
@@ -411,7 +411,7 @@ class MainWindow(QMainWindow):
     def recovery_sheet(self) -> None:
         """Print the recovery sheet straight from memory: the master key is written to no file
         (a PDF file only if the person picks "print to file" in the print dialog)."""
-        from clinicrecords.recovery_sheet import recovery_sheet_pdf
+        from clinicrecords.admin.recovery_sheet import recovery_sheet_pdf
         from clinicrecords.ui.printing import ask_printer, render_pdf_to_printer
 
         self.session.require("settings.edit")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinicrecords import backup
+from clinicrecords.admin import backup
 from clinicrecords.clinic import audit
 from clinicrecords.common.errors import BadInput, ServerRefused, ServerUnreachable, WrongPassphrase
 from clinicrecords.common.mrn import is_valid_mrn
