@@ -19,7 +19,7 @@ from clinicrecords.common.domain import ROLES, User
 from clinicrecords.common.errors import AuthError, BadInput
 from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db import users_sql
-from clinicrecords.sync import accounts as shared
+from clinicrecords.events import accounts as shared
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

@@ -141,7 +141,7 @@ def set_setting(session: Session, key: str, value: Any) -> Any:
         old = settings_sql.read_declared(conn, key, spec.default)
         settings_sql.write_declared(conn, key, value)
         session.audit("settings.change", "setting", key, conn=conn, old=old, new=value)
-        from clinicrecords.sync.clinic_settings import setting_changed
+        from clinicrecords.events.clinic_settings import setting_changed
 
         setting_changed(conn, key, old, value)  # the clinic network hears of it (if any)
     return value

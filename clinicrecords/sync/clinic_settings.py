@@ -1,47 +1,24 @@
-"""Clinic settings travel: the letterhead, fees, date order, idle lock… are the clinic's, so a
-change on one PC reaches every PC. Settings about one PC's own folders stay on that PC.
-
-Event (sealed): ``setting.changed`` {key, old, new}, values as JSON text. The rules are the
-patients' field edits (``projectors.py``): the value replaced travels along; while this PC has
-its own change not yet in the clinic's order, the clinic's value so far waits in
-``sync_shadow``; two PCs that changed one setting apart end with the later value everywhere,
-and a conflict is listed (confirm it, or change the setting again).
-"""
+"""Clinic settings travel: sharing them at attach and applying ``setting.changed`` in the
+clinic's order. What the event carries, and the rules, are in ``events/clinic_settings.py`` (the
+capture side, which ``settings.set_setting`` calls inside its own write transaction)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from clinicrecords.db import sync_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
-from clinicrecords.events.outbox import emit
+from clinicrecords.events.clinic_settings import (
+    SETTING,
+    SETTING_CHANGED,
+    THIS_PC_ONLY,
+    _text,
+    setting_changed,
+)
 from clinicrecords.events.types import Event
 
-SETTING = "setting"  # entity name in sync_shadow / sync_conflicts
-SETTING_CHANGED = "setting.changed"
-# Where this PC's scanner drops files, and what happens to them there: one PC's business.
-THIS_PC_ONLY = frozenset({"scan.watch_folder", "scan.remove_originals"})
-
-
-def _text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def setting_changed(conn: Connection, key: str, old: Any, new: Any) -> None:
-    """Inside ``settings.set_setting``'s write transaction."""
-    if key in THIS_PC_ONLY or not sync_sql.is_attached(conn):
-        return
-    old_t, new_t = _text(old), _text(new)
-    if old_t == new_t:
-        return
-    emit(conn, SETTING_CHANGED, {"key": key, "old": old_t, "new": new_t})
-    shadow = sync_sql.shadow_get(conn, SETTING, key, "value")
-    if shadow is None:
-        sync_sql.shadow_put(conn, SETTING, key, "value", old_t, 1)
-    else:
-        sync_sql.shadow_put(conn, SETTING, key, "value", shadow[0], shadow[1] + 1)
+__all__ = ["SETTING_CHANGED", "setting_changed"]
 
 
 def share_settings(conn: Connection) -> int:

@@ -45,6 +45,12 @@ log = logging.getLogger(__name__)
 UNEXPECTED = "Sync stopped on an unexpected error; it is retried, and the details are in the log."
 
 
+def is_attached(store: Store) -> bool:
+    """Whether this store is a workstation of a clinic network (so a loop should run)."""
+    with store.db.read() as conn:
+        return sync_sql.is_attached(conn)
+
+
 @dataclass(frozen=True)
 class LoopStatus:
     online: bool = False  # the last round reached the server

@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QStatusBar
 
 from clinicrecords.clinic.session import Session
-from clinicrecords.db import sync_sql
+from clinicrecords.sync import loop as sync_loop
 from clinicrecords.sync.loop import SyncLoop, describe
 from clinicrecords.ui.plaintext import plain_label, plain_tooltip
 
@@ -20,8 +20,7 @@ REFRESH_MS = 1000
 
 
 def is_attached(session: Session) -> bool:
-    with session.db.read() as conn:
-        return sync_sql.is_attached(conn)
+    return sync_loop.is_attached(session.store)
 
 
 class SyncStatus:
