@@ -1,4 +1,4 @@
-"""What the record of the newest commit (``audit-head``, see ``clinicrecords/audit.py``) costs.
+"""What the record of the newest commit (``audit-head``, see ``clinicrecords/clinic/audit.py``) costs.
 
 Registers N patients (one committed, audited action each, as a clerk's form does) in four
 fresh stores: without the record, with it written by rename only, with an fsync of the file

@@ -92,7 +92,7 @@ def test_sensitive_page_needs_role_or_emergency_access(session_for) -> None:
 
 # --- one access check for every page read (issue 8, defect 9) --------------------------------
 #
-# The access table (README "Roles"; clinicrecords/page_access.py): a page still in a batch is
+# The access table (README "Roles"; clinicrecords/clinic/page_access.py): a page still in a batch is
 # the index screen's (every role that may scan); a filed page follows its chart: ordinary
 # documents for every role, sensitive ones for release and admin, or a clerk under emergency
 # access. Release packets additionally need release.create (the release role or admin).

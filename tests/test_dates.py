@@ -1,4 +1,4 @@
-"""The one date reader (clinicrecords/dates.py): forms x day/month order x past only."""
+"""The one date reader (clinicrecords/common/dates.py): forms x day/month order x past only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit table: append and read. The chain logic lives in ``clinicrecords/audit.py``."""
+"""The audit table: append and read. The chain logic lives in ``clinicrecords/clinic/audit.py``."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ left, so a normal offline day never runs out). A PC that does run out offline is
 *provisional* number, ``P<workstation>-<n><check digit>``, which no other PC can issue; at the
 next sync the PC that issued it replaces it with a number from a block (``patient.mrn_confirmed``)
 and keeps the provisional one as an alias, so paper already bearing it still finds the chart.
-Clinic MRNs keep their Luhn check digit (``clinicrecords/mrn.py``).
+Clinic MRNs keep their Luhn check digit (``clinicrecords/common/mrn.py``).
 """
 
 from __future__ import annotations
