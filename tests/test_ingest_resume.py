@@ -77,6 +77,9 @@ def cli_env() -> dict[str, str]:
         CLINICRECORDS_PASSPHRASE=PASSPHRASE,
         CLINICRECORDS_PASSWORD=PASSWORD,
         CLINICRECORDS_USER=USERS["admin"],
+        # No disk reserve on the 6 MB test disk: these tests are about what ingest says; the
+        # reserve has its own (tests/test_damage.py::test_a_full_disk_is_a_full_disk_...).
+        CLINICRECORDS_RESERVE_MB="0",
     )
     return env
 

@@ -32,6 +32,7 @@ from clinicrecords.common.errors import (
     StoreExists,
     StoreNotFound,
     WorkLost,
+    WrongPassphrase,
 )
 from clinicrecords.db import audit_sql, settings_sql
 from clinicrecords.db.connection import (
@@ -72,8 +73,15 @@ def is_store(data_dir: Path) -> bool:
 def store_id_for_master(data_dir: Path, master: bytes) -> str:
     """Open the records database with a master key (read from the recovery sheet) and return
     the store's id: proves the key opens this store before a new key file is written for it.
-    A key that does not open it raises StoreCorrupt, as any open does."""
-    conn = open_connection(data_dir / DB_NAME, keys.derive_keys(master).database)
+    A key that does not open it is a wrong key (exit 3), not damage: a clinic with two stores
+    may simply have picked up the other sheet."""
+    try:
+        conn = open_connection(data_dir / DB_NAME, keys.derive_keys(master).database)
+    except StoreCorrupt:
+        raise WrongPassphrase(
+            "The records database in this folder cannot be read with that recovery key: check "
+            "that the sheet belongs to this clinic store."
+        ) from None
     try:
         return settings_sql.get(conn, "store.id")
     finally:
