@@ -177,9 +177,9 @@ def _watched_folder(c: Clinic) -> str | None:
 
 def _date_order_everywhere(c: Clinic) -> dict[str, Any]:
     """ "05/06/…" read by every part that reads a day and a month: each must follow the setting."""
-    from clinicrecords.ui import release_data
     from clinicrecords.ui.registration import RegistrationDialog
-    from clinicrecords.ui.release_pages import parse_day
+    from clinicrecords.ui.release import data as release_data
+    from clinicrecords.ui.release.pages import parse_day
 
     if not lookup.search_patients(c.admin, "Ambry"):
         for dob in (date(1967, 5, 6), date(1967, 6, 5)):

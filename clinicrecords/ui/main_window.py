@@ -39,7 +39,7 @@ class MainWindow(QMainWindow):
 
         from clinicrecords.ui.chart_lookup import ChartLookupPage
         from clinicrecords.ui.index_view import ScanIndexPage
-        from clinicrecords.ui.release_view import ReleasePage
+        from clinicrecords.ui.release.view import ReleasePage
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("jobTabs")
