@@ -156,7 +156,7 @@ def _main_window(c: Clinic) -> Any:
 
 def _index_page(c: Clinic) -> Any:
     from clinicrecords.ui.bus import ChangeBus
-    from clinicrecords.ui.index_view import ScanIndexPage
+    from clinicrecords.ui.index.view import ScanIndexPage
 
     view = ScanIndexPage(c.admin, ChangeBus())
     c.qtbot.addWidget(view)
@@ -166,7 +166,7 @@ def _index_page(c: Clinic) -> Any:
 
 def _watched_folder(c: Clinic) -> str | None:
     from clinicrecords.ui.bus import ChangeBus
-    from clinicrecords.ui.index_view import ScanIndexPage
+    from clinicrecords.ui.index.view import ScanIndexPage
 
     view = ScanIndexPage(c.admin, ChangeBus())
     c.qtbot.addWidget(view)

@@ -38,7 +38,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1024, 640)
 
         from clinicrecords.ui.chart_lookup import ChartLookupPage
-        from clinicrecords.ui.index_view import ScanIndexPage
+        from clinicrecords.ui.index.view import ScanIndexPage
         from clinicrecords.ui.release.view import ReleasePage
 
         self.tabs = QTabWidget()
