@@ -177,7 +177,7 @@ def _watched_folder(c: Clinic) -> str | None:
 
 def _date_order_everywhere(c: Clinic) -> dict[str, Any]:
     """ "05/06/…" read by every part that reads a day and a month: each must follow the setting."""
-    from clinicrecords.ui.registration import RegistrationDialog
+    from clinicrecords.ui.chart.registration import RegistrationDialog
     from clinicrecords.ui.release import data as release_data
     from clinicrecords.ui.release.pages import parse_day
 

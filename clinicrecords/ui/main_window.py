@@ -37,7 +37,7 @@ class MainWindow(QMainWindow):
         self.resize(1366, 768)
         self.setMinimumSize(1024, 640)
 
-        from clinicrecords.ui.chart_lookup import ChartLookupPage
+        from clinicrecords.ui.chart.lookup import ChartLookupPage
         from clinicrecords.ui.index.view import ScanIndexPage
         from clinicrecords.ui.release.view import ReleasePage
 
