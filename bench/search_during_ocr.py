@@ -38,7 +38,7 @@ from clinicrecords.registry import lookup
 from clinicrecords.registry.patient_import import import_patients_csv  # noqa: E402
 from clinicrecords.scan import ocr  # noqa: E402
 from clinicrecords.synthetic.corpus import build_corpus  # noqa: E402
-from clinicrecords.ui.index_view import _import_and_process  # noqa: E402
+from clinicrecords.ui.index.view import _import_and_process  # noqa: E402
 from clinicrecords.ui.workers import run_in_background, wait_for_all  # noqa: E402
 
 PASSWORD = "bench-password-1"

@@ -305,7 +305,7 @@ def test_the_index_screen_lists_interrupted_batches_and_finishes_them(
     """One batch stopped after its first page (a crash, a closed window), one never read
     (``--no-process``): opening the screen lists both and reads the rest of each."""
     from clinicrecords.ui.bus import ChangeBus
-    from clinicrecords.ui.index_view import ScanIndexPage
+    from clinicrecords.ui.index.view import ScanIndexPage
 
     register_patient(admin_session, QUINCY)
     files = three_files(tmp_path / "in", pages)

@@ -163,8 +163,8 @@ def drain() -> None:
 @pytest.mark.gui
 def test_release_screen_shows_markup_as_written(qtbot, admin_session: Session) -> None:
     from clinicrecords.ui.bus import ChangeBus
-    from clinicrecords.ui.release_forms import NewRequestDialog
-    from clinicrecords.ui.release_view import TAB_ACCOUNTING, ReleasePage
+    from clinicrecords.ui.release.forms import NewRequestDialog
+    from clinicrecords.ui.release.view import TAB_ACCOUNTING, ReleasePage
 
     p, req = make_marked_chart(admin_session)
     page = ReleasePage(admin_session, ChangeBus())

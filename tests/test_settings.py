@@ -156,7 +156,7 @@ def _main_window(c: Clinic) -> Any:
 
 def _index_page(c: Clinic) -> Any:
     from clinicrecords.ui.bus import ChangeBus
-    from clinicrecords.ui.index_view import ScanIndexPage
+    from clinicrecords.ui.index.view import ScanIndexPage
 
     view = ScanIndexPage(c.admin, ChangeBus())
     c.qtbot.addWidget(view)
@@ -166,7 +166,7 @@ def _index_page(c: Clinic) -> Any:
 
 def _watched_folder(c: Clinic) -> str | None:
     from clinicrecords.ui.bus import ChangeBus
-    from clinicrecords.ui.index_view import ScanIndexPage
+    from clinicrecords.ui.index.view import ScanIndexPage
 
     view = ScanIndexPage(c.admin, ChangeBus())
     c.qtbot.addWidget(view)
@@ -177,9 +177,9 @@ def _watched_folder(c: Clinic) -> str | None:
 
 def _date_order_everywhere(c: Clinic) -> dict[str, Any]:
     """ "05/06/…" read by every part that reads a day and a month: each must follow the setting."""
-    from clinicrecords.ui import release_data
-    from clinicrecords.ui.registration import RegistrationDialog
-    from clinicrecords.ui.release_pages import parse_day
+    from clinicrecords.ui.chart.registration import RegistrationDialog
+    from clinicrecords.ui.release import data as release_data
+    from clinicrecords.ui.release.pages import parse_day
 
     if not lookup.search_patients(c.admin, "Ambry"):
         for dob in (date(1967, 5, 6), date(1967, 6, 5)):

@@ -175,7 +175,7 @@ def test_two_batches_share_the_cores_and_a_search_starts_at_once(
     from PySide6.QtCore import QThreadPool
 
     from clinicrecords.ui.bus import ChangeBus
-    from clinicrecords.ui.index_view import ScanIndexPage
+    from clinicrecords.ui.index.view import ScanIndexPage
     from clinicrecords.ui.workers import long_pool, run_in_background
 
     register_patient(

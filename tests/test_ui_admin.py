@@ -12,10 +12,10 @@ from clinicrecords.admin import review as admin_review
 from clinicrecords.clinic import auth, settings
 from clinicrecords.clinic.settings import Setting, get_setting
 from clinicrecords.common.errors import AuthError, BadInput
-from clinicrecords.ui import admin_audit
-from clinicrecords.ui.admin_audit import AuditDialog
-from clinicrecords.ui.admin_settings import SettingsDialog, widget_name
-from clinicrecords.ui.admin_users import ResetPasswordDialog, UsersDialog
+from clinicrecords.ui.admin import audit as admin_audit
+from clinicrecords.ui.admin.audit import AuditDialog
+from clinicrecords.ui.admin.settings import SettingsDialog, widget_name
+from clinicrecords.ui.admin.users import ResetPasswordDialog, UsersDialog
 from clinicrecords.ui.main_window import MainWindow
 from tests.conftest import PASSWORD, USERS
 

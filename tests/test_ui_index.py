@@ -14,7 +14,7 @@ from clinicrecords.intake.importing import import_files
 from clinicrecords.intake.review import batch_pages, load_batch_state, open_batches
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.ui.bus import ChangeBus
-from clinicrecords.ui.index_view import ScanIndexPage
+from clinicrecords.ui.index.view import ScanIndexPage
 from tests.scanfixtures import page_pdf, rasterise
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]

@@ -18,7 +18,7 @@ from clinicrecords.common.timeutil import today
 from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.release import service
 from clinicrecords.ui.bus import ChangeBus
-from clinicrecords.ui.release_view import TAB_ACCOUNTING, ReleasePage
+from clinicrecords.ui.release.view import TAB_ACCOUNTING, ReleasePage
 from tests.helpers import assert_qpdf_check
 from tests.test_release_service import make_chart, page_png, valid_auth
 

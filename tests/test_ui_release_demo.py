@@ -10,7 +10,7 @@ from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import accounting, service
 from clinicrecords.release.demo_seed import seed_demo_requests
 from clinicrecords.ui.bus import ChangeBus
-from clinicrecords.ui.release_view import ReleasePage
+from clinicrecords.ui.release.view import ReleasePage
 from tests.test_ui_release import WAIT, chart, drain  # noqa: F401 - `chart` is a fixture
 
 

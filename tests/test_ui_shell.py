@@ -201,7 +201,7 @@ def test_unexpected_errors_reach_the_log_without_their_message(
 
 def test_lock_hides_open_forms_and_brings_them_back(qtbot, window) -> None:
     """A half-filled registration form shows a patient: the lock must hide it as well."""
-    from clinicrecords.ui.registration import RegistrationDialog
+    from clinicrecords.ui.chart.registration import RegistrationDialog
 
     window.chart_page.new_patient()
     form = window.chart_page.registration

@@ -37,9 +37,9 @@ class MainWindow(QMainWindow):
         self.resize(1366, 768)
         self.setMinimumSize(1024, 640)
 
-        from clinicrecords.ui.chart_lookup import ChartLookupPage
-        from clinicrecords.ui.index_view import ScanIndexPage
-        from clinicrecords.ui.release_view import ReleasePage
+        from clinicrecords.ui.chart.lookup import ChartLookupPage
+        from clinicrecords.ui.index.view import ScanIndexPage
+        from clinicrecords.ui.release.view import ReleasePage
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("jobTabs")
@@ -131,9 +131,9 @@ class MainWindow(QMainWindow):
             # screen opens as a window-modal dialog; pressing its key again brings it forward.
             # The status bar says how many emergency accesses wait for review (a link to them).
             from clinicrecords.admin import review as admin_review
-            from clinicrecords.ui.admin_audit import AuditDialog
-            from clinicrecords.ui.admin_settings import SettingsDialog
-            from clinicrecords.ui.admin_users import UsersDialog
+            from clinicrecords.ui.admin.audit import AuditDialog
+            from clinicrecords.ui.admin.settings import SettingsDialog
+            from clinicrecords.ui.admin.users import UsersDialog
             from clinicrecords.ui.workers import run_in_background
 
             self.admin_dialogs: dict[str, QWidget] = {}
@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
             )  # fmt: skip
             self.reviews_label.linkActivated.connect(lambda _link: open_audit(True))
             if self.sync_status is not None and self.session.can("patient.merge"):
-                from clinicrecords.ui.admin_conflicts import ConflictsDialog
+                from clinicrecords.ui.admin.conflicts import ConflictsDialog
 
                 self._action(
                     menu, "Sync &conflicts…", lambda: open_dialog("conflicts", ConflictsDialog),

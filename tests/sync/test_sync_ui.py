@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from clinicrecords.sync.conflicts import list_conflicts
 from clinicrecords.sync.loop import LoopStatus, describe
-from clinicrecords.ui.admin_conflicts import ConflictsDialog
+from clinicrecords.ui.admin.conflicts import ConflictsDialog
 from clinicrecords.ui.main_window import SHORTCUTS_HELP, MainWindow
 from tests.conftest import PASSWORD
 

@@ -53,8 +53,8 @@ from clinicrecords.intake.review import (
 )
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.ui.bus import ChangeBus
-from clinicrecords.ui.index_canvas import Highlight, PageCanvas
-from clinicrecords.ui.index_form import IndexForm
+from clinicrecords.ui.index.canvas import Highlight, PageCanvas
+from clinicrecords.ui.index.form import IndexForm
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table

@@ -43,8 +43,8 @@ from clinicrecords.common.domain import PageRef
 from clinicrecords.records import charts
 from clinicrecords.registry import merge
 from clinicrecords.ui.bus import ChangeBus
+from clinicrecords.ui.chart.page_viewer import PageViewer
 from clinicrecords.ui.models import RowsModel
-from clinicrecords.ui.page_viewer import PageViewer
 from clinicrecords.ui.plaintext import plain_label, plain_tooltip
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background

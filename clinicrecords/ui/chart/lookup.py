@@ -20,7 +20,7 @@ from clinicrecords.common.changes import Changes
 from clinicrecords.records import charts
 from clinicrecords.registry import lookup
 from clinicrecords.ui.bus import ChangeBus
-from clinicrecords.ui.chart_view import ChartView
+from clinicrecords.ui.chart.view import ChartView
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label
@@ -184,7 +184,7 @@ class ChartLookupPage(QWidget):
     def new_patient(self) -> None:
         if not self.session.can("patient.create"):
             return
-        from clinicrecords.ui.registration import RegistrationDialog
+        from clinicrecords.ui.chart.registration import RegistrationDialog
 
         dlg = RegistrationDialog(self.session, self)
         self.registration = dlg
@@ -204,7 +204,7 @@ class ChartLookupPage(QWidget):
         dlg.open()
 
     def merge_into(self, survivor_id: int) -> None:
-        from clinicrecords.ui.merge_dialog import MergeDialog
+        from clinicrecords.ui.chart.merge_dialog import MergeDialog
 
         if self.chart_view.chart is None:
             return

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 from clinicrecords.common.dates import read_date
 from clinicrecords.common.errors import BadInput
 from clinicrecords.release import rules
-from clinicrecords.ui import release_data
 from clinicrecords.ui.plaintext import plain_label, rich_label
-from clinicrecords.ui.release_data import RequestDetail
-from clinicrecords.ui.release_models import HeldBackFilter, SelectionModel
+from clinicrecords.ui.release import data as release_data
+from clinicrecords.ui.release.data import RequestDetail
+from clinicrecords.ui.release.models import HeldBackFilter, SelectionModel
 from clinicrecords.ui.tables import read_only_table
 
 PAGE_WIDTHS = (

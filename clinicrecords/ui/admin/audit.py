@@ -21,7 +21,7 @@ from clinicrecords.admin import review as admin_review
 from clinicrecords.admin.review import AuditRow, EmergencyReview
 from clinicrecords.clinic.audit import AuditReport
 from clinicrecords.clinic.session import Session
-from clinicrecords.ui.admin_users import button, local_time, make_table, message_label, shortcut
+from clinicrecords.ui.admin.users import button, local_time, make_table, message_label, shortcut
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.workers import run_in_background
 

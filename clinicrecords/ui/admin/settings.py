@@ -30,7 +30,7 @@ from clinicrecords.clinic import settings
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import SETTINGS, Setting
 from clinicrecords.common.errors import ClinicError
-from clinicrecords.ui.admin_users import button, message_label, shortcut
+from clinicrecords.ui.admin.users import button, message_label, shortcut
 from clinicrecords.ui.workers import run_in_background
 
 INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int

@@ -19,7 +19,7 @@ from PySide6.QtGui import QBrush, QColor
 from clinicrecords.release.model import Disclosure, SelectedPage
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_tooltip
-from clinicrecords.ui.release_data import LogRow
+from clinicrecords.ui.release.data import LogRow
 
 Index = QModelIndex | QPersistentModelIndex
 

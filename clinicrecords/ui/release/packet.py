@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords.clinic.session import Session
-from clinicrecords.ui import release_data
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.printing import ask_printer, render_pdf_to_printer
+from clinicrecords.ui.release import data as release_data
 from clinicrecords.ui.workers import TaskHandle, run_in_background
 
 PDFIUM_LOCK = threading.Lock()

@@ -30,8 +30,8 @@ from clinicrecords.common.timeutil import today
 from clinicrecords.release import rules
 from clinicrecords.release.service import AuthorizationInput
 from clinicrecords.ui.plaintext import plain_label
-from clinicrecords.ui.release_data import RequestDetail, sensitive_categories
-from clinicrecords.ui.release_forms import date_edit, pydate, qdate
+from clinicrecords.ui.release.data import RequestDetail, sensitive_categories
+from clinicrecords.ui.release.forms import date_edit, pydate, qdate
 
 
 class _OptionalDate(QWidget):

@@ -25,7 +25,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import get_setting
 from clinicrecords.release import accounting
 from clinicrecords.ui.plaintext import esc, plain_label, rich_label
-from clinicrecords.ui.release_models import disclosures_model
+from clinicrecords.ui.release.models import disclosures_model
 from clinicrecords.ui.workers import run_in_background
 
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from clinicrecords.clinic.session import Session
 from clinicrecords.sync import conflicts
 from clinicrecords.sync.conflicts import Conflict
-from clinicrecords.ui.admin_users import button, local_time, make_table, message_label, shortcut
+from clinicrecords.ui.admin.users import button, local_time, make_table, message_label, shortcut
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.workers import run_in_background
 

@@ -38,20 +38,20 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.changes import Changes
 from clinicrecords.common.errors import BadInput
 from clinicrecords.release import rules, service
-from clinicrecords.ui import release_data
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.plaintext import esc, make_plain, plain_label, rich_label
-from clinicrecords.ui.release_accounting import AccountingPanel
-from clinicrecords.ui.release_auth import AuthorizationPanel
-from clinicrecords.ui.release_data import LogData, RequestDetail
-from clinicrecords.ui.release_forms import NewRequestDialog, ReasonDialog
-from clinicrecords.ui.release_models import (
+from clinicrecords.ui.release import data as release_data
+from clinicrecords.ui.release.accounting import AccountingPanel
+from clinicrecords.ui.release.auth import AuthorizationPanel
+from clinicrecords.ui.release.data import LogData, RequestDetail
+from clinicrecords.ui.release.forms import NewRequestDialog, ReasonDialog
+from clinicrecords.ui.release.models import (
     STATUS_LABELS,
     RequestFilter,
     RequestLogModel,
 )
-from clinicrecords.ui.release_packet import PacketPanel
-from clinicrecords.ui.release_pages import PagesPanel
+from clinicrecords.ui.release.packet import PacketPanel
+from clinicrecords.ui.release.pages import PagesPanel
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 

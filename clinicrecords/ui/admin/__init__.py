@@ -1,0 +1,1 @@
+"""admin: see DEVELOPERS.md for what this package holds."""

@@ -1,0 +1,1 @@
+"""chart: see DEVELOPERS.md for what this package holds."""

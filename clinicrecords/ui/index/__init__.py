@@ -1,0 +1,1 @@
+"""index: see DEVELOPERS.md for what this package holds."""

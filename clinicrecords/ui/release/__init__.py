@@ -1,0 +1,1 @@
+"""release: see DEVELOPERS.md for what this package holds."""
