@@ -171,3 +171,37 @@ def run_in_background(
         signals.progress.connect(on_progress)
     (long_pool() if long_running else pool()).start(_Runnable(fn, args, kwargs, signals, handle))
     return handle
+
+
+class BusyTasks:
+    """For a dialog whose service calls run in the background: ``_run`` counts them
+    (``busy``), clears ``self.error`` first, shows a failure there, and calls the dialog's
+    ``_update_buttons`` as each starts and ends, so that what must wait is disabled meanwhile.
+    The dialog provides ``error`` and ``status`` labels and ``_update_buttons``."""
+
+    _busy = 0
+
+    def _run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
+        self._busy += 1
+        self.error.setText("")  # type: ignore[attr-defined]
+        self._update_buttons()  # type: ignore[attr-defined]
+
+        def done(result: Any) -> None:
+            self._busy -= 1
+            self._update_buttons()  # type: ignore[attr-defined]
+            on_done(result)
+
+        def failed(message: str) -> None:
+            self._busy -= 1
+            self._update_buttons()  # type: ignore[attr-defined]
+            self._failed(message)
+
+        run_in_background(fn, *args, on_done=done, on_error=failed, context=self)  # type: ignore[arg-type]
+
+    def _failed(self, message: str) -> None:
+        self.status.setText("")  # type: ignore[attr-defined]
+        self.error.setText(message)  # type: ignore[attr-defined]
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0

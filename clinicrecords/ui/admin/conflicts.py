@@ -28,12 +28,12 @@ from clinicrecords.sync import conflicts
 from clinicrecords.sync.conflicts import Conflict
 from clinicrecords.ui.admin.users import button, local_time, make_table, message_label, shortcut
 from clinicrecords.ui.models import RowsModel
-from clinicrecords.ui.workers import run_in_background
+from clinicrecords.ui.workers import BusyTasks, run_in_background
 
 _VALUE_KINDS = ("field", "mrn")
 
 
-class ConflictsDialog(QDialog):
+class ConflictsDialog(BusyTasks, QDialog):
     """Alt+S keep the server's value, Alt+T keep this PC's, Alt+V type one (Enter sets it);
     F5 reload."""
 
@@ -41,7 +41,6 @@ class ConflictsDialog(QDialog):
         super().__init__(parent)
         session.require(conflicts.PERMISSION)
         self.session = session
-        self._busy = 0
         self.names: dict[str, str] = {}
         self.setObjectName("conflictsDialog")
         self.setWindowTitle("Sync conflicts")
@@ -176,30 +175,3 @@ class ConflictsDialog(QDialog):
         self.value_edit.clear()
         self.status.setText(f"Settled: {c.field or c.kind} is now {c.current!r} on every PC.")
         self.reload()
-
-    # --- plumbing --------------------------------------------------------------------------
-
-    def _run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
-        self._busy += 1
-        self.error.setText("")
-        self._update_buttons()
-
-        def done(result: Any) -> None:
-            self._busy -= 1
-            self._update_buttons()
-            on_done(result)
-
-        def failed(message: str) -> None:
-            self._busy -= 1
-            self._update_buttons()
-            self._failed(message)
-
-        run_in_background(fn, *args, on_done=done, on_error=failed, context=self)
-
-    def _failed(self, message: str) -> None:
-        self.status.setText("")
-        self.error.setText(message)
-
-    @property
-    def busy(self) -> bool:
-        return self._busy > 0

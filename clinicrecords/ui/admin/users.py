@@ -36,7 +36,7 @@ from clinicrecords.common.domain import ROLES
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
-from clinicrecords.ui.workers import run_in_background
+from clinicrecords.ui.workers import BusyTasks
 
 # --- small pieces the three administration screens share -------------------------------------
 
@@ -97,14 +97,13 @@ ACCOUNT_COLUMNS: Sequence[tuple[str, Callable[[Account], Any]]] = (
 )
 
 
-class UsersDialog(QDialog):
+class UsersDialog(BusyTasks, QDialog):
     """Ctrl+N new account (Enter adds it); Alt+D (de)activate; Alt+R new password; F5 reload."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         session.require("user.manage")
         self.session = session
-        self._busy = 0
         self._select_after_load = ""
         self.setObjectName("usersDialog")
         self.setWindowTitle("Users and passwords")
@@ -289,33 +288,6 @@ class UsersDialog(QDialog):
     def _changed(self, message: str, username: str) -> None:
         self.status.setText(message)
         self.reload(select=username)
-
-    # --- plumbing --------------------------------------------------------------------------
-
-    def _run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None]) -> None:
-        self._busy += 1
-        self.error.setText("")
-        self._update_buttons()
-
-        def done(result: Any) -> None:
-            self._busy -= 1
-            self._update_buttons()
-            on_done(result)
-
-        def failed(message: str) -> None:
-            self._busy -= 1
-            self._update_buttons()
-            self._failed(message)
-
-        run_in_background(fn, *args, on_done=done, on_error=failed, context=self)
-
-    def _failed(self, message: str) -> None:
-        self.status.setText("")
-        self.error.setText(message)
-
-    @property
-    def busy(self) -> bool:
-        return self._busy > 0
 
 
 class ResetPasswordDialog(QDialog):
