@@ -38,6 +38,7 @@ from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import capture, mrnblocks
+from clinicrecords.events import documents as document_events
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
 from clinicrecords.sync import accounts, address, projectors, seal
@@ -84,6 +85,7 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
         with store.db.write() as conn:  # charts and accounts made before this PC attached
             capture.share_unshared_charts(conn)
             accounts.share_unshared_accounts(conn)
+            document_events.share_unshared_documents(conn)
         pushed = push(store, pg, state)
         share_keyfile_now(store, pg, state)
         pulled, _ = pull(store, pg, state, progress)
