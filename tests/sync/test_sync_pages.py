@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from clinicrecords.clinic.store import PAGES_DIR
 from clinicrecords.db import documents_sql
 from clinicrecords.intake.batches import process_batch
 from clinicrecords.intake.filing import file_document
@@ -25,7 +26,7 @@ from clinicrecords.registry.patients import patient_by_mrn
 from tests.conftest import USERS
 from tests.helpers import noise_page
 from tests.scanfixtures import scanned_page
-from tests.sync.test_sync_cli import _env, _kill_when, _server_count, _spawn_sync
+from tests.sync.test_sync_cli import _kill_when, _server_count, _spawn_sync
 from tests.sync.test_sync_network import _assert_healthy
 from tests.sync.workstations import Workstation
 
@@ -147,7 +148,7 @@ def test_a_page_filed_into_a_chart_merged_away_here_follows_the_merge(clinic) ->
 
 
 @pytest.mark.slow
-def test_kill_9_during_a_push_with_pages_loses_and_doubles_nothing(clinic) -> None:
+def test_kill_9_during_push_and_pull_with_pages_loses_and_doubles_nothing(clinic) -> None:
     n = 1100  # more than two push batches
     ws1 = clinic.attach_first()
     ws2 = clinic.join("front-2")
@@ -166,14 +167,19 @@ def test_kill_9_during_a_push_with_pages_loses_and_doubles_nothing(clinic) -> No
         base = _server_count(clinic.pg)
     assert killed, "the push finished before it could be killed"
     assert _server_count(clinic.pg) < base + n + 1  # stopped midway
-    clinic.sync_all()
+    ws1.sync()
     assert _server_pages(clinic.pg) == n
     with clinic.pg.cluster.admin_connect(clinic.pg.name) as conn:
         assert (
             conn.execute("SELECT count(DISTINCT id) FROM events").fetchone()[0]
             == (conn.execute("SELECT count(*) FROM events").fetchone()[0])
         )
+    # kill -9 on the other PC while it fetches the pages (before it applied their events).
+    folder = ws2.data_dir / PAGES_DIR
+    before = sum(1 for f in folder.rglob("*") if f.is_file())
+    proc = _spawn_sync(ws2.data_dir)
+    assert _kill_when(proc, lambda: sum(1 for f in folder.rglob("*") if f.is_file()) > before)
+    clinic.sync_all()
     docs1, docs2 = _docs(ws1, chart.mrn), _docs(ws2, chart.mrn)
     assert len(docs1) == n and docs2 == docs1
     _assert_healthy(ws2)
-    assert _env()  # the subprocess ran with the test's passphrase
