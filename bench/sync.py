@@ -1,9 +1,11 @@
 """Clinic-network benchmark: push, pull, propagation and join against a real PostgreSQL.
 
-    python bench/sync.py --workstations 3 --events 1000 [--poll 30] [--samples 20]
+    python bench/sync.py --workstations 3 --events 1000 [--pages N] [--poll 30] [--samples 20]
 
 Starts a throwaway PostgreSQL cluster (``tests/pgserver.py``; fsync on, as a real server).
-Workstation 1 is a real encrypted store holding N charts, attached (its history uploaded);
+Workstation 1 is a real encrypted store holding N charts and ``--pages`` filed pages (default
+N/2, the clinic of the join target: 20,000 charts, 10,000 pages; one page per document, ~50 KB
+of incompressible image bytes and ~1.5 KB of OCR text each), attached (its history uploaded);
 workstations 2..W-1 join. Then:
 - workstation 1 makes N changes offline (a day's work: 5 % new charts, 95 % edits of a phone
   number or an address, 50 changes per transaction): push rate;
@@ -15,12 +17,13 @@ workstations 2..W-1 join. Then:
   store has it is measured;
 - the last workstation joins only now, replaying the whole log: join time.
 The last line is machine-readable:
-`events=N push_per_s=X pull_per_s=Y propagation_p95_ms=Z join_s=W`.
+`events=N push_per_s=X pull_per_s=Y propagation_p95_ms=Z join_s=W pages=P`.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import random
 import shutil
@@ -33,10 +36,13 @@ from pathlib import Path
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clinicrecords.clinic import auth
+from PIL import Image  # noqa: E402
+
+from clinicrecords.clinic import auth  # noqa: E402
 from clinicrecords.clinic.session import Session  # noqa: E402
 from clinicrecords.clinic.store import Store  # noqa: E402
 from clinicrecords.db import sync_sql  # noqa: E402
+from clinicrecords.records.documents import PageInput, add_document  # noqa: E402
 from clinicrecords.registry.patients import (  # noqa: E402
     PatientInput,
     change_fields,
@@ -75,6 +81,22 @@ def offline_day(session: Session, new_people, rng: random.Random, per_tx: int = 
                     change_fields(session, rng.choice(ids), {"address": f"{i} Offline Road"})
 
 
+def file_pages(session: Session, count: int, rng: random.Random) -> None:
+    """``count`` one-page documents spread over the charts, through the filing service."""
+    with session.db.read() as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM patients")]
+    words = ("glucose", "sodium", "potassium", "creatinine", "referral", "follow-up", "history")
+    for _ in range(count):
+        side = 224  # ~50 KB of random pixels: about a compressed 300-dpi bilevel page
+        img = Image.frombytes("L", (side, side), rng.randbytes(side * side))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", dpi=(300, 300))
+        text = " ".join(rng.choice(words) for _ in range(200))
+        add_document(
+            session, rng.choice(ids), "lab", None, [PageInput(buf.getvalue(), ocr_text=text)]
+        )
+
+
 def has_chart(store: Store, mrn: str) -> bool:
     with store.db.read() as conn:
         return sync_sql.patient_id_with_mrn(conn, mrn) is not None
@@ -84,6 +106,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workstations", type=int, default=3)
     ap.add_argument("--events", type=int, default=1000)
+    ap.add_argument("--pages", type=int, default=None, help="filed pages (default events/2)")
     ap.add_argument("--poll", type=float, default=30.0, help="the loops' fallback poll (s)")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
@@ -103,10 +126,15 @@ def main() -> None:
         n = args.events
         people = generate_patients(2 * n + args.samples, seed=args.seed, confusable_rate=0)
         register_many(ws1, people[:n])
+        n_pages = n // 2 if args.pages is None else args.pages
+        t = time.perf_counter()
+        file_pages(ws1, n_pages, rng)
+        print(f"filing {n_pages} pages on ws1: {time.perf_counter() - t:.2f} s")
         t = time.perf_counter()
         server.attach(ws1, url, "ws1")
         print(
-            f"attach of a store with {n} charts (history uploaded): {time.perf_counter() - t:.2f} s"
+            f"attach of a store with {n} charts and {n_pages} pages (history uploaded): "
+            f"{time.perf_counter() - t:.2f} s"
         )
         for i in range(2, args.workstations):
             store, _, _ = server.join_open(
@@ -168,11 +196,15 @@ def main() -> None:
         stores.append(late)
         with late.db.read() as conn:
             charts = conn.execute("SELECT count(*) FROM patients").fetchone()[0]
-        print(f"join: {joined.pulled} events replayed, {charts} charts, {join_s:.2f} s")
+            pages = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+        assert pages == n_pages, (pages, n_pages)
+        print(
+            f"join: {joined.pulled} events replayed, {charts} charts, {pages} pages, {join_s:.2f} s"
+        )
         print(
             f"events={args.events} push_per_s={args.events / push_s:.0f} "
             f"pull_per_s={args.events / pull_s:.0f} propagation_p95_ms={p95:.0f} "
-            f"join_s={join_s:.2f}"
+            f"join_s={join_s:.2f} pages={pages}"
         )
     finally:
         for store in stores:

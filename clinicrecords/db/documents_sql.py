@@ -169,3 +169,27 @@ def page_documents(conn: Connection, page_ids: list[int]) -> dict[int, int | Non
         for r in conn.execute(f"SELECT id, document_id FROM pages WHERE id IN ({marks})", chunk):
             out[int(r[0])] = None if r[1] is None else int(r[1])
     return out
+
+
+# What of a filed page travels to the clinic's other PCs (events/documents.py).
+SHARED_PAGE_FIELDS = (
+    "blob_id", "sha256", "media_type", "width", "height", "dpi", "rotation", "seq",
+    "ocr_text", "ocr_words",
+)  # fmt: skip
+
+
+def pages_to_share(conn: Connection, document_id: int) -> list[dict]:
+    cur = conn.execute(
+        f"SELECT id, {', '.join(SHARED_PAGE_FIELDS)} FROM pages "
+        "WHERE document_id = ? AND status != 'deleted' ORDER BY seq, id",
+        (document_id,),
+    )
+    return [dict(r) for r in cur]
+
+
+def set_page_view(conn: Connection, page_id: int, rotation: int, ocr_words: str | None) -> None:
+    """A page filed on another PC: how it is turned and its OCR words, as filed there."""
+    conn.execute(
+        "UPDATE pages SET rotation = ?, ocr_words = ? WHERE id = ?",
+        (rotation % 360, ocr_words, page_id),
+    )

@@ -362,6 +362,19 @@ def page_blob(pg: psycopg.Connection, clinic_id: str, blob_id: str) -> bytes | N
     return None if row is None else bytes(row[0])
 
 
+def page_blobs(pg: psycopg.Connection, clinic_id: str, blob_ids: Sequence[str]) -> dict[str, bytes]:
+    """Many page objects in one round trip (a join fetches thousands)."""
+    if not blob_ids:
+        return {}
+    return {
+        r[0]: bytes(r[1])
+        for r in pg.execute(
+            "SELECT blob_id, ciphertext FROM pages WHERE clinic_id = %s AND blob_id = ANY(%s)",
+            (clinic_id, list(blob_ids)),
+        )
+    }
+
+
 def missing_pages(pg: psycopg.Connection, clinic_id: str, blob_ids: Sequence[str]) -> set[str]:
     if not blob_ids:
         return set()

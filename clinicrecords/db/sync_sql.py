@@ -234,6 +234,17 @@ def patient_ids_without_uid(conn: Connection) -> list[int]:
     ]
 
 
+def document_ids_without_uid(conn: Connection) -> list[int]:
+    """Documents the clinic network has not heard of (filed before this PC attached)."""
+    return [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT d.id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM sync_ids s "
+            "WHERE s.entity = 'document' AND s.local_id = d.id) ORDER BY d.id"
+        )
+    ]
+
+
 # --- shadow values (fields with edits the server has not ordered yet) ----------------------
 
 

@@ -11,9 +11,10 @@ In this slice:
 - ``patient.mrn_confirmed`` {uid, provisional, mrn}  (a provisional MRN replaced; kept as alias)
 - ``conflict.resolved``     {conflict, value, by}
 - ``user.added``, ``user.changed`` (``accounts.py``); ``setting.changed`` (``clinic_settings.py``)
+- ``document.filed`` (``documents.py``): a document with its pages; their page-store objects
+  are pushed before it and fetched before it is applied
 
-Later slices, same envelope: ``page.stored`` {blob_id, sha256} (its page object is pushed
-before the event), ``document.filed``, ``document.moved``, ``merge.applied``,
+Later slices, same envelope: ``document.moved``, ``merge.applied``,
 ``release.status_changed``, ``audit.appended``.
 """
 
@@ -46,4 +47,6 @@ class Event:
 
 def pages_named(type_: str, data: dict[str, Any]) -> list[str]:
     """Page-store objects an event refers to: pushed before it, fetched before it is applied."""
+    if type_ == "document.filed":
+        return [page["blob_id"] for page in data.get("pages", ())]
     return list(data.get("pages", ())) if type_.startswith("page.") else []

@@ -10,6 +10,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import documents_sql, ingest_sql, settings_sql
 from clinicrecords.db import patients as patients_sql
+from clinicrecords.events import documents as document_events
 from clinicrecords.intake.classifier import CLASSIFIER_KEY, learned, remember
 from clinicrecords.intake.codec import suggestions_from_json, text_of, words_from_json
 
@@ -63,6 +64,7 @@ def file_document(
         aside = [r for r in ingest_sql.pages_by_id(conn, list(set_aside)) if r["status"] != "filed"]
         ingest_sql.set_page_status(conn, [r["id"] for r in aside], "deleted")
         patients_sql.touch(conn, patient_id)
+        document_events.document_filed(conn, doc_id)  # the clinic hears of it in this commit
         suggested = suggestions_from_json(rows[0]["suggestion"])
         top = suggested.confident_patient
         session.audit(

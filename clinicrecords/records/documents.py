@@ -15,6 +15,7 @@ from clinicrecords.common.domain import Document, PageRef
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import documents_sql
 from clinicrecords.db import patients as patients_sql
+from clinicrecords.events import documents as document_events
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def add_document(
                 batch_id=batch_id,
             )
         patients_sql.touch(conn, patient_id)
+        document_events.document_filed(conn, doc_id)  # the clinic hears of it in this commit
         session.audit(
             "document.create",
             "document",

@@ -38,12 +38,14 @@ from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import capture, mrnblocks
+from clinicrecords.events import documents as document_events
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
 from clinicrecords.sync import accounts, address, projectors, seal
 
 PUSH_BATCH = 500
 PULL_BATCH = 500
+PAGE_CHUNK = 64  # page objects per round trip (at most a few MB in memory)
 
 Progress = Callable[[int, int], None]
 
@@ -84,6 +86,7 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
         with store.db.write() as conn:  # charts and accounts made before this PC attached
             capture.share_unshared_charts(conn)
             accounts.share_unshared_accounts(conn)
+            document_events.share_unshared_documents(conn)
         pushed = push(store, pg, state)
         share_keyfile_now(store, pg, state)
         pulled, _ = pull(store, pg, state, progress)
@@ -150,36 +153,40 @@ def push(store: Store, pg: psycopg.Connection, state: SyncState) -> int:
 
 def push_pages(store: Store, pg: psycopg.Connection, clinic_id: str, blob_ids: list[str]) -> int:
     """Upload page-store objects the server lacks, as they are on disk (already encrypted)."""
-    missing = server_sql.missing_pages(pg, clinic_id, sorted(set(blob_ids)))
-    server_sql.insert_pages(
-        pg, clinic_id, [(b, store.pages.path_for(b).read_bytes()) for b in sorted(missing)]
-    )
+    missing = sorted(server_sql.missing_pages(pg, clinic_id, sorted(set(blob_ids))))
+    for i in range(0, len(missing), PAGE_CHUNK):  # a batch's pages are never all in memory
+        chunk = missing[i : i + PAGE_CHUNK]
+        server_sql.insert_pages(
+            pg, clinic_id, [(b, store.pages.path_for(b).read_bytes()) for b in chunk]
+        )
     return len(missing)
 
 
 def fetch_pages(store: Store, pg: psycopg.Connection, clinic_id: str, blob_ids: list[str]) -> int:
     """Download page-store objects this PC lacks; each is authenticated before it is kept."""
     fetched = 0
-    for blob_id in blob_ids:
-        if store.pages.exists(blob_id):
-            continue
-        raw = server_sql.page_blob(pg, clinic_id, blob_id)
-        if raw is None:
-            raise ServerRefused(
-                "A page another workstation stored is missing on the clinic server; sync "
-                "stopped before the change that names it."
-            )
-        path = store.pages.path_for(blob_id)
-        write_atomically(path, raw)
-        try:
-            store.pages.get(blob_id)
-        except ClinicError:
-            path.unlink(missing_ok=True)
-            raise ServerRefused(
-                "A page on the clinic server failed its integrity check; sync stopped before "
-                "the change that names it."
-            ) from None
-        fetched += 1
+    wanted = [b for b in dict.fromkeys(blob_ids) if not store.pages.exists(b)]
+    for i in range(0, len(wanted), PAGE_CHUNK):
+        chunk = wanted[i : i + PAGE_CHUNK]
+        blobs = server_sql.page_blobs(pg, clinic_id, chunk)
+        for blob_id in chunk:
+            raw = blobs.get(blob_id)
+            if raw is None:
+                raise ServerRefused(
+                    "A page another workstation stored is missing on the clinic server; sync "
+                    "stopped before the change that names it."
+                )
+            path = store.pages.path_for(blob_id)
+            write_atomically(path, raw)
+            try:
+                store.pages.get(blob_id)
+            except ClinicError:
+                path.unlink(missing_ok=True)
+                raise ServerRefused(
+                    "A page on the clinic server failed its integrity check; sync stopped "
+                    "before the change that names it."
+                ) from None
+            fetched += 1
     return fetched
 
 

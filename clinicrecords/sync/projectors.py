@@ -31,7 +31,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
-from clinicrecords.sync import accounts, clinic_settings
+from clinicrecords.sync import accounts, clinic_settings, documents
 
 
 @dataclass
@@ -271,4 +271,5 @@ PROJECTORS: dict[str, Projector] = {
     ev.CONFLICT_RESOLVED: _conflict_resolved,
     **accounts.PROJECTORS,
     **clinic_settings.PROJECTORS,
+    **documents.PROJECTORS,
 }
