@@ -319,7 +319,6 @@ def test_the_matrix_covers_every_function_that_reads_page_bytes() -> None:
         "intake.filing.file_document",  # filing teaches the type classifier from the words
         "sync.client.fetch_pages",  # authenticates a page downloaded from the server
         "sync.documents._filed",  # stores the words of a page filed on another PC, shows none
-        "admin.backup.pages",  # verify_store's inner page check (as verify_store)
     }
     assert found == through_page_access | not_a_read_for_a_person, sorted(found)
 
