@@ -134,6 +134,13 @@ def _one_chart_per_mrn(
         return mrn
     if _yield_pending_mrn_edit(conn, holder, mrn, out):
         return mrn
+    return _yield_mrn(conn, event, uid, mrn, out)
+
+
+def _yield_mrn(conn: Connection, event: Event, uid: str, mrn: str, out: Applied) -> str:
+    """The chart this event names gives up an MRN another chart holds: it keeps a marked
+    number, and the clash is listed for a person. Returns the number it keeps."""
+    kept = yielded_mrn(mrn, uid)
     _conflict(
         conn,
         out,
@@ -142,11 +149,11 @@ def _one_chart_per_mrn(
         uid,
         event.seq,
         field="mrn",
-        kept=yielded_mrn(mrn, uid),
+        kept=kept,
         replaced=mrn,
         kept_ws=event.workstation_id,
     )
-    return yielded_mrn(mrn, uid)
+    return kept
 
 
 def _yield_pending_mrn_edit(conn: Connection, holder: int, mrn: str, out: Applied) -> bool:
@@ -217,19 +224,7 @@ def set_patient_field(
             and holder != pid
             and not _yield_pending_mrn_edit(conn, holder, value, out)
         ):
-            _conflict(
-                conn,
-                out,
-                event.id,
-                "mrn",
-                uid,
-                event.seq,
-                field="mrn",
-                kept=yielded_mrn(value, uid),
-                replaced=value,
-                kept_ws=event.workstation_id,
-            )
-            value = yielded_mrn(value, uid)
+            value = _yield_mrn(conn, event, uid, value, out)
     patients_sql.update(conn, pid, {name: value})
     out.patients.add(pid)
 
