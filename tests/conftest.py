@@ -22,10 +22,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["OMP_THREAD_LIMIT"] = "1"
 # The developer log of commands run in-process goes to a throwaway folder, not the real home.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="clinicrecords-test-state-")
+# scanimage loads only SANE's virtual "test" scanner: with the system's dll.conf it probes ~78
+# backends (USB, network) on every call, and one such call hung a CI run for 300 s.
+_sane_dir = tempfile.mkdtemp(prefix="clinicrecords-test-sane-")
+with open(os.path.join(_sane_dir, "dll.conf"), "w") as _fh:
+    _fh.write("test\n")
+os.environ["SANE_CONFIG_DIR"] = _sane_dir
 # No disk reserve (db/space.py) in the thousand throw-away stores; the full-disk tests set it.
 os.environ["CLINICRECORDS_RESERVE_MB"] = "0"
 
-from clinicrecords.clinic import auth
+from clinicrecords.clinic import auth  # noqa: E402
 from clinicrecords.clinic.session import Session  # noqa: E402
 from clinicrecords.clinic.store import Store  # noqa: E402
 
