@@ -13,8 +13,8 @@ from pathlib import Path
 from string import Template
 
 from clinicrecords.common.errors import BadInput
+from clinicrecords.common.resources import resource_file
 
-RESOURCE_DIR = Path(__file__).resolve().parents[2] / "resources" / "letters"
 COVER_LETTER = "cover_letter.txt"
 PART2_NOTICE = "part2_redisclosure.txt"
 
@@ -61,7 +61,7 @@ def template_text(name: str, data_dir: Path | None = None) -> str:
         own = Path(data_dir) / "letters" / name
         if own.is_file():
             return own.read_text(encoding="utf-8")
-    path = RESOURCE_DIR / name
+    path = resource_file("letters", name)
     if not path.is_file():
         raise BadInput(f"The letter template '{name}' is missing from the program's resources.")
     return path.read_text(encoding="utf-8")

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from clinicrecords.common.domain import DocType
+from clinicrecords.common.resources import resource_file
 from clinicrecords.scan.identifiers import Line, boxes, words_text
 from clinicrecords.scan.types import Evidence
 
@@ -97,15 +98,8 @@ _STOP = frozenset(
 
 
 def _resource_path() -> Path:
-    """resources/doctypes.json: beside the package in a checkout, inside it when installed."""
-    here = Path(__file__).resolve()
-    for candidate in (
-        here.parents[2] / "resources" / "doctypes.json",
-        here.parents[1] / "resources" / "doctypes.json",
-    ):
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError("resources/doctypes.json")
+    """resources/doctypes.json, wherever this install keeps its resources."""
+    return resource_file("doctypes.json")
 
 
 @lru_cache(maxsize=1)
