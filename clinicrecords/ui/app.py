@@ -11,8 +11,9 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.store import Store, default_data_dir, is_store
 from clinicrecords.common import devlog
 from clinicrecords.common.errors import ClinicError, PassphraseRequired
+from clinicrecords.ui import accessibility
 from clinicrecords.ui.bus import ChangeBus
-from clinicrecords.ui.style import STYLE
+from clinicrecords.ui.style import apply_style, follow_system_theme
 
 
 class AppController:
@@ -123,7 +124,9 @@ def run(data_dir: Path) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("ClinicRecords")
     app.setOrganizationName("ClinicRecords")
-    app.setStyleSheet(STYLE)
+    apply_style(app)
+    follow_system_theme(app)
+    accessibility.install(app)
     app.setQuitOnLastWindowClosed(False)
     from clinicrecords.ui.gc_guard import UiThreadGarbageCollector
 

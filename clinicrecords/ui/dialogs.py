@@ -22,6 +22,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.store import Store
 from clinicrecords.common.errors import ClinicError, cannot_write
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 
 
 class _FormDialog(QDialog):
@@ -39,7 +40,7 @@ class _FormDialog(QDialog):
         self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(f"color: {tone('error')};")
         self.layout_.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.buttons.accepted.connect(self._submit)

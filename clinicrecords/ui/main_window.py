@@ -21,7 +21,7 @@ from clinicrecords.clinic.settings import get_setting
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.idle import IdleWatcher
 from clinicrecords.ui.plaintext import plain_label
-from clinicrecords.ui.style import BASE_POINT_SIZE, stylesheet
+from clinicrecords.ui.style import BASE_POINT_SIZE, apply_style, tone
 
 
 class MainWindow(QMainWindow):
@@ -62,6 +62,9 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(float(minutes), self)
         self.idle.idle.connect(self.lock)
         QApplication.instance().installEventFilter(self.idle)
+        from clinicrecords.ui import accessibility
+
+        accessibility.install()
         self.show_chart_lookup()
 
     # --- chrome ----------------------------------------------------------------------------
@@ -78,7 +81,7 @@ class MainWindow(QMainWindow):
         self.emergency_label = QLabel("")
         self.emergency_label.setObjectName("emergencyLabel")
         self.emergency_label.setStyleSheet(
-            "background:#b00020;color:white;padding:2px 8px;font-weight:bold;"
+            f"background:{tone('alert_bg')};color:{tone('alert_fg')};padding:2px 8px;font-weight:bold;"
         )
         self.emergency_label.hide()
         bar = self.statusBar()
@@ -139,7 +142,9 @@ class MainWindow(QMainWindow):
             self.admin_dialogs: dict[str, QWidget] = {}
             self.reviews_label = QLabel("")
             self.reviews_label.setObjectName("reviewsLabel")
-            self.reviews_label.setStyleSheet("color:#8a4b00;font-weight:bold;padding:0 8px;")
+            self.reviews_label.setStyleSheet(
+                f"color:{tone('warn')};font-weight:bold;padding:0 8px;"
+            )
             self.reviews_label.hide()
             self.statusBar().addWidget(self.reviews_label)
 
@@ -264,7 +269,7 @@ class MainWindow(QMainWindow):
         font = app.font()
         font.setPointSizeF(self.font_pt)
         app.setFont(font)
-        app.setStyleSheet(stylesheet(self.font_pt))
+        apply_style(app, self.font_pt)
 
     def show_shortcuts(self) -> None:
         import html

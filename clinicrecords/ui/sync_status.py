@@ -15,6 +15,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.sync import loop as sync_loop
 from clinicrecords.sync.loop import SyncLoop, describe
 from clinicrecords.ui.plaintext import plain_label, plain_tooltip
+from clinicrecords.ui.style import tone
 
 REFRESH_MS = 1000
 
@@ -48,6 +49,6 @@ class SyncStatus:
     def refresh(self) -> None:
         s = self.loop.status()
         self.label.setText(describe(s))
-        color = "#1b5e20" if s.online else "#8a4b00"
+        color = tone("ok") if s.online else tone("warn")
         self.label.setStyleSheet(f"padding:0 8px;color:{color};")
         self.label.setToolTip(plain_tooltip(s.last_error) if s.last_error else "")

@@ -23,6 +23,7 @@ from clinicrecords.clinic.audit import AuditReport
 from clinicrecords.clinic.session import Session
 from clinicrecords.ui.admin.users import button, local_time, make_table, message_label, shortcut
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.workers import run_in_background
 
 PAGE_SIZE = 200
@@ -293,10 +294,10 @@ class AuditDialog(QDialog):
         self.verify_report = report
         self.verify_button.setEnabled(True)
         if report.ok:
-            self.verify_label.setStyleSheet("color: #1a7f37; font-weight: bold;")
+            self.verify_label.setStyleSheet(f"color: {tone('ok')}; font-weight: bold;")
             self.verify_label.setText(f"OK: all {report.rows} audit rows are intact and in order.")
         else:
-            self.verify_label.setStyleSheet("color: #b00020; font-weight: bold;")
+            self.verify_label.setStyleSheet(f"color: {tone('error')}; font-weight: bold;")
             shown = report.problems[:8]
             more = len(report.problems) - len(shown)
             self.verify_label.setText(
@@ -307,7 +308,7 @@ class AuditDialog(QDialog):
 
     def _verify_failed(self, message: str) -> None:
         self.verify_button.setEnabled(True)
-        self.verify_label.setStyleSheet("color: #b00020;")
+        self.verify_label.setStyleSheet(f"color: {tone('error')};")
         self.verify_label.setText(message)
 
     # --- emergency access review -----------------------------------------------------------

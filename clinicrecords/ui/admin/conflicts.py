@@ -28,6 +28,7 @@ from clinicrecords.sync import conflicts
 from clinicrecords.sync.conflicts import Conflict
 from clinicrecords.ui.admin.users import button, local_time, make_table, message_label, shortcut
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.workers import BusyTasks, run_in_background
 
 _VALUE_KINDS = ("field", "mrn")
@@ -82,7 +83,7 @@ class ConflictsDialog(BusyTasks, QDialog):
             "PC follows."
         )
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: #555;")
+        hint.setStyleSheet(f"color: {tone('muted')};")
         self.status = message_label("statusLabel")
         self.error = message_label("errorLabel", error=True)
         close = QDialogButtonBox(QDialogButtonBox.Close)

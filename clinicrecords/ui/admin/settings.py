@@ -31,6 +31,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import SETTINGS, Setting
 from clinicrecords.common.errors import ClinicError
 from clinicrecords.ui.admin.users import button, message_label, shortcut
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.workers import run_in_background
 
 INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
@@ -143,7 +144,7 @@ class SettingsDialog(QDialog):
                 row = QHBoxLayout()
                 row.addWidget(f.widget)
                 small = QLabel(hint)
-                small.setStyleSheet("color: #555;")
+                small.setStyleSheet(f"color: {tone('muted')};")
                 row.addWidget(small)
                 row.addStretch(1)
                 self.form.addRow(label, row)

@@ -35,6 +35,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import ROLES
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import BusyTasks
 
@@ -62,7 +63,7 @@ def message_label(name: str, error: bool = False) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     if error:
-        label.setStyleSheet("color: #b00020;")
+        label.setStyleSheet(f"color: {tone('error')};")
     return label
 
 
@@ -153,7 +154,7 @@ class UsersDialog(BusyTasks, QDialog):
             f"{auth.MIN_PASSWORD} characters. The person changes it after signing in."
         )
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: #555;")
+        hint.setStyleSheet(f"color: {tone('muted')};")
         form.addRow(hint)
         for edit in (self.new_username, self.new_full_name, self.new_password1, self.new_password2):
             edit.returnPressed.connect(self.add_user)

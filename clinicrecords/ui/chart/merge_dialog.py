@@ -28,6 +28,7 @@ from clinicrecords.registry import lookup, merge
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -89,7 +90,10 @@ class MergeDialog(QDialog):
             lab.setTextFormat(Qt.RichText)
             lab.setWordWrap(True)
             lab.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-            lab.setStyleSheet("padding: 6px; border: 1px solid #c0c4c8; background: #fafafa;")
+            lab.setStyleSheet(
+                f"padding: 6px; border: 1px solid {tone('header_border')}; "
+                f"background: {tone('panel_bg')};"
+            )
         grid = QGridLayout()
         grid.addWidget(QLabel("Stays (this chart)"), 0, 0)
         grid.addWidget(QLabel("Is merged into it"), 0, 1)
@@ -106,13 +110,14 @@ class MergeDialog(QDialog):
         self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(f"color: {tone('error')};")
         self.merge_button = QPushButton("&Merge")
         self.merge_button.setObjectName("confirmMergeButton")
         self.merge_button.setEnabled(False)
         self.merge_button.setAutoDefault(False)
         self.merge_button.clicked.connect(self.do_merge)
         cancel = QPushButton("Cancel")
+        cancel.setObjectName("cancelMergeButton")
         cancel.setAutoDefault(False)
         cancel.clicked.connect(self.reject)
         buttons = QHBoxLayout()

@@ -28,6 +28,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import PageRef
 from clinicrecords.records import charts
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.workers import run_in_background
 
 ZOOM_STEP = 1.25
@@ -108,7 +109,7 @@ class PageViewer(QWidget):
         self.view.setObjectName("pageView")
         self.view.setRenderHint(QPainter.SmoothPixmapTransform)
         self.view.setFrameShape(QFrame.NoFrame)
-        self.view.setStyleSheet("background: #5f6368;")
+        self.view.setStyleSheet(f"background: {tone('page_bg')};")
         self.view.setFocusPolicy(Qt.StrongFocus)
         self.view.key_action.connect(self.do)
 
@@ -120,9 +121,10 @@ class PageViewer(QWidget):
         self.message.setWordWrap(True)
         self.message.setMargin(32)
         self.message.setStyleSheet(
-            "QLabel#pageMessage { background: #f1f3f4; color: #202124; font-size: 13pt; }"
-            'QLabel#pageMessage[restricted="true"] { background: #fff4e5; color: #7a2e00; '
-            "font-weight: bold; border: 3px solid #b45309; }"
+            f"QLabel#pageMessage {{ background: {tone('message_bg')}; color: {tone('message_fg')}; }}"
+            f'QLabel#pageMessage[restricted="true"] {{ background: {tone("restricted_bg")}; '
+            f"color: {tone('restricted_fg')}; font-weight: bold; "
+            f"border: 3px solid {tone('restricted_border')}; }}"
         )
         self.message.setProperty("restricted", False)
 

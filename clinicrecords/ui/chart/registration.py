@@ -32,6 +32,7 @@ from clinicrecords.registry import duplicates
 from clinicrecords.registry.patients import PatientInput, validate
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -101,7 +102,7 @@ class RegistrationDialog(QDialog):
         self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(f"color: {tone('error')};")
 
         # --- likely duplicates -----------------------------------------------------------
         self.dup_box = QWidget()
@@ -109,7 +110,7 @@ class RegistrationDialog(QDialog):
         self.dup_label = QLabel("")
         self.dup_label.setObjectName("duplicatesLabel")
         self.dup_label.setWordWrap(True)
-        self.dup_label.setStyleSheet("color: #7a2e00; font-weight: bold;")
+        self.dup_label.setStyleSheet(f"color: {tone('warn')}; font-weight: bold;")
         self.dup_model: RowsModel[duplicates.DuplicateCandidate] = RowsModel(
             [
                 ("Name", lambda c: c.patient.display_name),

@@ -12,7 +12,6 @@ from datetime import date
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QKeySequence,
     QPainter,
@@ -23,6 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -46,6 +46,7 @@ from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart.page_viewer import PageViewer
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label, plain_tooltip
+from clinicrecords.ui.style import tone, tone_qcolor
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -83,9 +84,13 @@ class ThumbnailModel(QAbstractListModel):
     @staticmethod
     def _placeholder(text: str) -> QPixmap:
         pm = QPixmap(charts.THUMB_PX * 3 // 4, charts.THUMB_PX)
-        pm.fill(QColor("#e8eaed" if text == "…" else "#fff4e5"))
+        # Under high contrast tone_qcolor gives None: the theme's own base and text colours.
+        palette = QApplication.palette()
+        fill = tone_qcolor("message_bg" if text == "…" else "restricted_bg")
+        pen = tone_qcolor("muted" if text == "…" else "restricted_fg")
+        pm.fill(fill if fill is not None else palette.base().color())
         p = QPainter(pm)
-        p.setPen(QColor("#5f6368" if text == "…" else "#7a2e00"))
+        p.setPen(pen if pen is not None else palette.text().color())
         p.drawRect(0, 0, pm.width() - 1, pm.height() - 1)
         p.drawText(pm.rect(), Qt.AlignCenter, text)
         p.end()
@@ -197,7 +202,8 @@ class ChartView(QWidget):
         header = QFrame()
         header.setObjectName("chartHeaderBar")
         header.setStyleSheet(
-            "QFrame#chartHeaderBar { background: #e8f0fe; border-bottom: 1px solid #aac4f5; }"
+            f"QFrame#chartHeaderBar {{ background: {tone('header_bg')}; "
+            f"border-bottom: 1px solid {tone('header_border')}; }}"
         )
         hl = QVBoxLayout(header)
         hl.setContentsMargins(12, 6, 12, 6)

@@ -24,6 +24,7 @@ from clinicrecords.scan.types import Suggestions
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 
 
@@ -80,7 +81,7 @@ class IndexForm(QWidget):
         self.file_button.clicked.connect(self.file_requested)
         self.error = plain_label()
         self.error.setObjectName("formError")
-        self.error.setStyleSheet("color:#b00020;")
+        self.error.setStyleSheet(f"color:{tone('error')};")
         self.error.setWordWrap(True)
 
         form = QFormLayout()
@@ -151,7 +152,7 @@ class IndexForm(QWidget):
             if top is not None:
                 kinds = " + ".join(sorted({e.kind.upper() for e in top.evidence}))
                 self.confidence.setText(f"Confident match ({kinds}). Enter files it.")
-                self.confidence.setStyleSheet("color:#1b5e20;font-weight:bold;")
+                self.confidence.setStyleSheet(f"color:{tone('ok')};font-weight:bold;")
                 self.table.selectRow(0)
                 self.patient.setText(top.name)
             else:
@@ -159,7 +160,7 @@ class IndexForm(QWidget):
                     "Review: no confident patient (two identifiers must agree). "
                     "Check the page, type to find the chart."
                 )
-                self.confidence.setStyleSheet("color:#b26a00;font-weight:bold;")
+                self.confidence.setStyleSheet(f"color:{tone('warn')};font-weight:bold;")
                 self.patient.setText("")
                 self.table.clearSelection()
                 self.table.setCurrentIndex(self.candidates.index(-1, -1))

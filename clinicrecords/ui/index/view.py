@@ -57,6 +57,7 @@ from clinicrecords.ui.index.canvas import Highlight, PageCanvas
 from clinicrecords.ui.index.form import IndexForm
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import TaskHandle, run_in_background
 
@@ -242,7 +243,7 @@ class ScanIndexPage(QWidget):
         )
         self.keys_label.setObjectName("keysLabel")
         self.keys_label.setWordWrap(True)
-        self.keys_label.setStyleSheet("color:#555;")
+        self.keys_label.setStyleSheet(f"color:{tone('muted')};")
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)

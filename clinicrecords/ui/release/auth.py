@@ -32,6 +32,7 @@ from clinicrecords.release.service import AuthorizationInput
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.release.data import RequestDetail, sensitive_categories
 from clinicrecords.ui.release.forms import date_edit, pydate, qdate
+from clinicrecords.ui.style import tone
 
 
 class _OptionalDate(QWidget):
@@ -106,7 +107,7 @@ class AuthorizationPanel(QScrollArea):
         self.problems = plain_label()
         self.problems.setObjectName("authProblems")
         self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #b00020;")
+        self.problems.setStyleSheet(f"color: {tone('error')};")
         self.save_button = QPushButton("&Record authorization (Ctrl+Shift+R)")
         self.save_button.setObjectName("saveAuthorizationButton")
         self.save_button.clicked.connect(self._save)
@@ -186,7 +187,7 @@ class AuthorizationPanel(QScrollArea):
         problems = auth.problems(today())
         head = "" if getattr(self, "_recorded", False) else "No authorization recorded yet. "
         self.problems.setText(head + " ".join(problems) if problems else head + "In force today.")
-        self.problems.setStyleSheet("color: #b00020;" if problems else "color: #1e6b2e;")
+        self.problems.setStyleSheet(f"color: {tone('error' if problems else 'ok')};")
 
     def _save(self) -> None:
         self.save_requested.emit(self.value())

@@ -39,6 +39,7 @@ from clinicrecords.release import rules, service
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import esc, plain_label, rich_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.workers import run_in_background
 
 REQUESTER_LABELS = {
@@ -167,7 +168,7 @@ class NewRequestDialog(QDialog):
         self.error = plain_label()
         self.error.setObjectName("errorLabel")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(f"color: {tone('error')};")
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.Ok)
         self.ok_button.setText("Log request (Ctrl+Enter)")
@@ -319,7 +320,7 @@ class ReasonDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setObjectName("reasonEdit")
         self.error = plain_label()
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(f"color: {tone('error')};")
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)

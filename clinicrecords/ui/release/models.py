@@ -14,12 +14,13 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 
 from clinicrecords.release.model import Disclosure, SelectedPage
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_tooltip
 from clinicrecords.ui.release.data import LogRow
+from clinicrecords.ui.style import tone_qcolor
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -31,8 +32,8 @@ STATUS_LABELS = {
     "cancelled": "Cancelled",
 }
 DUE_LABELS = {"overdue": "OVERDUE", "due_soon": "due soon", "on_time": ""}
-OVERDUE_BG = QColor("#fde2e1")
-DUE_SOON_BG = QColor("#fff4d6")
+# The tint repeats what the "!" column says in words (colour is never the only signal).
+_DUE_TONES = {"overdue": "overdue_bg", "due_soon": "due_soon_bg"}
 
 
 def _dob(row: LogRow) -> str:
@@ -97,11 +98,8 @@ class RequestLogModel(RowsModel[LogRow]):
         row = self.rows[index.row()]
         if role == Qt.BackgroundRole:
             state = row.request.due_state
-            if state == "overdue":
-                return QBrush(OVERDUE_BG)
-            if state == "due_soon":
-                return QBrush(DUE_SOON_BG)
-            return None
+            colour = tone_qcolor(_DUE_TONES.get(state, "")) if state in _DUE_TONES else None
+            return QBrush(colour) if colour is not None else None
         return super().data(index, role)
 
 
@@ -220,7 +218,8 @@ class SelectionModel(QAbstractTableModel):
         if role == Qt.ToolTipRole:
             return plain_tooltip(s.reason) or "Goes out in the packet."
         if role == Qt.ForegroundRole and not s.included:
-            return QBrush(QColor("#8a1c1c") if self._locked(s) else QColor("#5f6368"))
+            colour = tone_qcolor("locked_fg" if self._locked(s) else "muted")
+            return QBrush(colour) if colour is not None else None
         if role == Qt.UserRole:
             return s
         return None

@@ -52,6 +52,7 @@ from clinicrecords.ui.release.models import (
 )
 from clinicrecords.ui.release.packet import PacketPanel
 from clinicrecords.ui.release.pages import PagesPanel
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
@@ -311,7 +312,7 @@ class ReleasePage(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #b00020;" if error else "")
+        self.message.setStyleSheet(f"color: {tone('error')};" if error else "")
 
     # --- the log -------------------------------------------------------------------------
 
@@ -418,13 +419,13 @@ class ReleasePage(QWidget):
         is_open = r.status in rules.OPEN_STATUSES
         due = f"due {r.due_on.isoformat()}"
         if r.due_state == "overdue":
-            due = f"<span style='color:#b00020'><b>OVERDUE</b> (was {due})</span>"
+            due = f"<span style='color:{tone('error')}'><b>OVERDUE</b> (was {due})</span>"
         elif r.due_state == "due_soon":
             due = f"<b>{due}</b>"
         who = r.requester_name + (f", {r.requester_org}" if r.requester_org else "")
         basis = rules.BASES[r.basis]
         self.header.setText(
-            f"<span style='font-size:13pt'><b>{r.code}</b> &nbsp; {esc(p.display_name)}</span>"
+            f"<big><b>{r.code}</b> &nbsp; {esc(p.display_name)}</big>"
             f" &nbsp; born {p.dob.strftime('%m/%d/%Y')} &nbsp; MRN {esc(p.mrn)}<br>"
             f"From <b>{esc(who)}</b> ({r.requester_type}); purpose: {esc(r.purpose)}; "
             f"basis: {basis.label}<br>Received {r.received_on.isoformat()}, {due}; "
@@ -437,13 +438,17 @@ class ReleasePage(QWidget):
             else:
                 text = f"This request was {r.status}: {esc(r.status_reason)}"
             self.blockers.setText(text)
-            self.blockers.setStyleSheet("background:#eceff1;padding:4px;")
+            self.blockers.setStyleSheet(f"background:{tone('closed_bg')};padding:4px;")
         elif detail.blockers:
             self.blockers.setText("<b>Cannot send yet:</b> " + esc(" ".join(detail.blockers)))
-            self.blockers.setStyleSheet("background:#fde2e1;color:#7a0012;padding:4px;")
+            self.blockers.setStyleSheet(
+                f"background:{tone('blocked_bg')};color:{tone('blocked_fg')};padding:4px;"
+            )
         else:
             self.blockers.setText(f"<b>Ready to send:</b> {r.pages_out} pages go out.")
-            self.blockers.setStyleSheet("background:#e3f4e6;color:#1e6b2e;padding:4px;")
+            self.blockers.setStyleSheet(
+                f"background:{tone('ready_bg')};color:{tone('ready_fg')};padding:4px;"
+            )
 
         self.pages_panel.show_request(detail, new_request)
 
