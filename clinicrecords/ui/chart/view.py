@@ -219,6 +219,9 @@ class ChartView(QWidget):
         self.doc_tree.setModel(self.doc_model)
         self.doc_tree.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.doc_tree.setUniformRowHeights(True)
+        # A narrow column cuts the middle of a long type name, never the "— sensitive" that
+        # ends it (the word, not a colour, is what marks sensitive records).
+        self.doc_tree.setTextElideMode(Qt.ElideMiddle)
         self.doc_tree.header().setStretchLastSection(False)
         self.doc_tree.header().setSectionResizeMode(0, QHeaderView.Stretch)
         self.doc_tree.header().setSectionResizeMode(1, QHeaderView.ResizeToContents)
