@@ -129,7 +129,7 @@ def recovery_sheet_pdf(clinic_name: str, store_id: str, recovery_key: str) -> by
     """The sheet as PDF bytes, held in memory (for a printer, or a file the person chose)."""
     pdftext.register_fonts()
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=letter)
+    c = canvas.Canvas(buf, pagesize=letter, initialFontName=pdftext.SANS)
     c.setTitle("ClinicRecords recovery sheet")
     w, h = letter
     y = h - inch

@@ -132,10 +132,11 @@ def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_
         ),
         Spacer(1, 8),
     ]
-    header = ["Date", "Recipient", "Purpose", "What was disclosed", "Pages"]
+    heads = ["Date", "Recipient", "Purpose", "What was disclosed", "Pages"]
     if report.include_all:
-        header.append("In accounting")
-    rows: list[list[Any]] = [header]
+        heads.append("In accounting")
+    head_style = small.clone("small_bold", fontName=pdftext.SANS_BOLD)
+    rows: list[list[Any]] = [[Paragraph(_esc(h, bold=True), head_style) for h in heads]]
     for d in report.shown:
         recipient = _esc(d.recipient)
         if d.recipient_address:
@@ -185,6 +186,7 @@ def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_
     doc = SimpleDocTemplate(
         str(out) if isinstance(out, Path) else out,
         pagesize=LETTER,
+        initialFontName=pdftext.SANS,  # else every page names Helvetica
         title="Accounting of disclosures",
         leftMargin=0.75 * inch,
         rightMargin=0.75 * inch,

@@ -149,7 +149,7 @@ def _index_pages(spec: PacketSpec, first_page_bates: int) -> list[list[_Text]]:
     A label too long for its column wraps onto more lines of its row (never cut short)."""
     width, height = LETTER
     # The Bates range column may reach a little into the right margin (as it always did).
-    cols = (MARGIN, MARGIN + 24, MARGIN + 236, MARGIN + 296, MARGIN + 330)
+    cols = (MARGIN, MARGIN + 24, MARGIN + 232, MARGIN + 294, MARGIN + 334)
     size, leading = 9.5, 13.0
     bottom = FOOTER_BAND + MARGIN - 12
     top = height - MARGIN - 39  # below the title and the column heads

@@ -97,6 +97,7 @@ def _draw_sheet(c: canvas.Canvas, sheet: CoverSheet) -> None:
     side = 2.2 * inch
     drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
     drawing.add(widget)
+    drawing.initialFontName = pdftext.SANS  # the renderer would name Helvetica (it draws no text)
     renderPDF.draw(drawing, c, (width - side) / 2, 2.4 * inch)
 
     say(1.8 * inch, "Place this sheet on top of the document it announces.", 12)
@@ -110,7 +111,7 @@ def cover_sheet_pdf(dest: str | Path | BinaryIO, sheets: list[CoverSheet]) -> No
         raise BadInput("No cover sheets were asked for.")
     target = str(dest) if isinstance(dest, Path) else dest
     pdftext.register_fonts()
-    c = canvas.Canvas(target, pagesize=letter, pageCompression=1)
+    c = canvas.Canvas(target, pagesize=letter, pageCompression=1, initialFontName=pdftext.SANS)
     c.setTitle("ClinicRecords separator sheets")
     for sheet in sheets:
         _draw_sheet(c, sheet)
