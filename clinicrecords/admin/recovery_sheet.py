@@ -166,10 +166,10 @@ def recovery_sheet_pdf(clinic_name: str, store_id: str, recovery_key: str) -> by
         "  clinicrecords key recover",
         "and type the recovery key when asked; then choose a new recovery passphrase.",
         "",
-        "Also keep safe: the recovery passphrase chosen at set-up (it opens the store on a new PC",
+        "Also keep safe: the recovery passphrase chosen at set-up (it opens the store on a new PC "
         "or from a backup), and regular backups on a drive kept away from the clinic PC.",
     ]
-    for entry in text:
+    for entry in text:  # each entry is a paragraph, wrapped to the page
         indent = (len(entry) - len(entry.lstrip(" "))) * pdftext.string_width(" ", 10.5)
         for part in pdftext.wrap(entry, 10.5, w - 2 * inch - indent) or [""]:
             pdftext.draw(c, inch + indent, y, part, 10.5)
