@@ -253,3 +253,30 @@ def test_no_pdf_writer_names_a_standard_font() -> None:
         if writer.search(source) and "pdftext" not in source:
             offenders.append(f"{rel}: draws PDF text without common/pdftext")
     assert offenders == []
+
+
+def test_a_long_index_runs_over_pages_with_bates_ranges_that_add_up(tmp_path: Path) -> None:
+    """Rows of one, two or three lines (wrapped labels) fill several index pages; the Bates
+    ranges still start after the last index page and end at the last page."""
+    entries = [
+        IndexEntry(f"Consult {i} " + "Wróbel-Żółć 山田太郎 " * (i % 3) * 3, "2024-01-01", 1)
+        for i in range(90)
+    ]
+    spec = PacketSpec("R00012", Letterhead("Clinic"), [LetterLine("Dear requester,")], entries)
+    im = Image.new("1", (30, 40), 1)
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    out = tmp_path / "p.pdf"
+    with open(out, "wb") as fh:
+        result = write_packet(fh, spec, [PacketPage(load=buf.getvalue, dpi=100)] * 90)
+    assert_qpdf_check(out)
+    assert result.front_pages >= 4  # the letter, then three or more index pages
+    reader = pypdf.PdfReader(out)
+    index = " ".join(
+        " ".join(reader.pages[i].extract_text().split()) for i in range(1, result.front_pages)
+    )
+    first = result.front_pages + 1
+    for i in range(90):
+        n = first + i
+        assert f"R00012-{n:04d} to R00012-{n:04d}" in index
+    assert result.last_bates == f"R00012-{first + 89:04d}"
