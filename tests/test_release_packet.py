@@ -86,13 +86,6 @@ def test_every_page_numbered_in_order_with_footer(tmp_path: Path) -> None:
     assert box.width > box.height
 
 
-def test_names_outside_winansi_lose_accents_not_letters() -> None:
-    from clinicrecords.release.pdfstream import pdf_string, winansi_text
-
-    assert winansi_text("Łukasz Nguyễn-Müller") == "Lukasz Nguyen-Müller"
-    assert pdf_string("Đặng (Zoë)") == b"(Dang \\(Zo\xeb\\))"
-
-
 def test_qpdf_check_catches_a_damaged_packet(tmp_path: Path) -> None:
     """The structural check every packet test runs has teeth: a packet whose cross-reference
     table is not where the trailer says (the kind of slip a writer change makes) fails it."""

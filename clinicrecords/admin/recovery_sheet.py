@@ -21,6 +21,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
+from clinicrecords.common import pdftext
 from clinicrecords.common.errors import BadInput, cannot_write
 from clinicrecords.common.timeutil import utc_now
 
@@ -126,33 +127,33 @@ def write_recovery_sheet(
 
 def recovery_sheet_pdf(clinic_name: str, store_id: str, recovery_key: str) -> bytes:
     """The sheet as PDF bytes, held in memory (for a printer, or a file the person chose)."""
+    pdftext.register_fonts()
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=letter)
+    c = canvas.Canvas(buf, pagesize=letter, initialFontName=pdftext.SANS)
     c.setTitle("ClinicRecords recovery sheet")
     w, h = letter
     y = h - inch
-    c.setFont("Helvetica-Bold", 20)
-    c.drawString(inch, y, "ClinicRecords recovery sheet")
-    y -= 0.4 * inch
-    c.setFont("Helvetica", 11)
-    for line in (
-        f"Clinic: {clinic_name}",
-        f"Store ID: {store_id}",
-        f"Printed: {utc_now()}",
-    ):
-        c.drawString(inch, y, line)
-        y -= 0.25 * inch
+
+    def line(text: str, size: float, bold: bool = False, step: float = 0.22 * inch) -> None:
+        nonlocal y
+        # The clinic's name is as typed (any script); a long one wraps rather than runs off.
+        for part in pdftext.wrap(text, size, w - 2 * inch, bold) or [""]:
+            pdftext.draw(c, inch, y, part, size, bold)
+            y -= step
+
+    line("ClinicRecords recovery sheet", 20, True, 0.4 * inch)
+    for text in (f"Clinic: {clinic_name}", f"Store ID: {store_id}", f"Printed: {utc_now()}"):
+        line(text, 11, step=0.25 * inch)
     y -= 0.2 * inch
-    c.setFont("Helvetica-Bold", 13)
-    c.drawString(inch, y, "Recovery key")
-    y -= 0.35 * inch
+    line("Recovery key", 13, True, 0.35 * inch)
+    # Groups sit in fixed columns (the font is not monospaced), six to a row, read aloud.
     groups = recovery_key.split("-")
-    c.setFont("Courier-Bold", 16)
+    column = pdftext.string_width("MMMM", 16, True) + 0.25 * inch
     for i in range(0, len(groups), 6):
-        c.drawString(inch, y, "  ".join(groups[i : i + 6]))
+        for j, group in enumerate(groups[i : i + 6]):
+            pdftext.draw(c, inch + j * column, y, group, 16, True)
         y -= 0.32 * inch
     y -= 0.2 * inch
-    c.setFont("Helvetica", 10.5)
     text = [
         "Keep this sheet locked away (a safe, or with the practice's legal papers), never beside the PC.",
         "Anyone holding it and a copy of the records can read every chart.",
@@ -165,14 +166,18 @@ def recovery_sheet_pdf(clinic_name: str, store_id: str, recovery_key: str) -> by
         "  clinicrecords key recover",
         "and type the recovery key when asked; then choose a new recovery passphrase.",
         "",
-        "Also keep safe: the recovery passphrase chosen at set-up (it opens the store on a new PC",
+        "Also keep safe: the recovery passphrase chosen at set-up (it opens the store on a new PC "
         "or from a backup), and regular backups on a drive kept away from the clinic PC.",
     ]
-    for line in text:
-        c.drawString(inch, y, line)
-        y -= 0.22 * inch
-    c.setFont("Helvetica-Oblique", 8)
-    c.drawString(inch, 0.6 * inch, "CONFIDENTIAL: security material for the clinic's records.")
+    for entry in text:  # each entry is a paragraph, wrapped to the page
+        indent = (len(entry) - len(entry.lstrip(" "))) * pdftext.string_width(" ", 10.5)
+        for part in pdftext.wrap(entry, 10.5, w - 2 * inch - indent) or [""]:
+            pdftext.draw(c, inch + indent, y, part, 10.5)
+            y -= 0.22 * inch
+    pdftext.draw(
+        c, inch, 0.6 * inch, "CONFIDENTIAL: security material for the clinic's records.", 8
+    )
     c.showPage()
-    c.save()
+    with pdftext.subsetting():
+        c.save()
     return buf.getvalue()

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
@@ -30,6 +29,7 @@ from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from clinicrecords.clinic.session import Session
+from clinicrecords.common import pdftext
 from clinicrecords.common.errors import NotFound
 from clinicrecords.common.timeutil import today
 from clinicrecords.db import release as sql
@@ -105,10 +105,14 @@ def accounting(
 def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_name: str) -> None:
     """A short PDF the clinic can hand to the patient (a few pages at most: ReportLab's
     in-memory layout is fine here, unlike the packet)."""
+    pdftext.register_fonts()
     styles = getSampleStyleSheet()
+    for name in ("Title", "Heading2"):
+        styles[name].fontName = pdftext.SANS_BOLD
+    styles["BodyText"].fontName = pdftext.SANS
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     story: list[Any] = [
-        Paragraph(_esc(clinic_name) or "Accounting of disclosures", styles["Title"]),
+        Paragraph(_esc(clinic_name, bold=True) or "Accounting of disclosures", styles["Title"]),
         Paragraph("Accounting of disclosures of health information", styles["Heading2"]),
         Paragraph(
             f"Patient: {_esc(report.patient_name)}, date of birth {report.patient_dob}, "
@@ -128,14 +132,15 @@ def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_
         ),
         Spacer(1, 8),
     ]
-    header = ["Date", "Recipient", "Purpose", "What was disclosed", "Pages"]
+    heads = ["Date", "Recipient", "Purpose", "What was disclosed", "Pages"]
     if report.include_all:
-        header.append("In accounting")
-    rows: list[list[Any]] = [header]
+        heads.append("In accounting")
+    head_style = small.clone("small_bold", fontName=pdftext.SANS_BOLD)
+    rows: list[list[Any]] = [[Paragraph(_esc(h, bold=True), head_style) for h in heads]]
     for d in report.shown:
         recipient = _esc(d.recipient)
         if d.recipient_address:
-            recipient += "<br/>" + _esc(d.recipient_address).replace("\n", "<br/>")
+            recipient += "<br/>" + _esc(d.recipient_address)
         row = [
             d.disclosed_on.isoformat(),
             Paragraph(recipient, small),
@@ -154,8 +159,8 @@ def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_
         table.setStyle(
             TableStyle(
                 [
-                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-                    ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                    ("FONT", (0, 0), (-1, 0), pdftext.SANS_BOLD, 8),
+                    ("FONT", (0, 1), (-1, -1), pdftext.SANS, 8),
                     ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
@@ -166,23 +171,34 @@ def write_accounting_pdf(report: AccountingReport, out: BinaryIO | Path, clinic_
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica-Bold", 7.5)
-        canvas.drawString(0.75 * inch, 0.5 * inch, "CONFIDENTIAL - protected health information")
-        canvas.drawRightString(LETTER[0] - 0.75 * inch, 0.5 * inch, f"Page {doc.page}")
+        pdftext.draw(
+            canvas,
+            0.75 * inch,
+            0.5 * inch,
+            "CONFIDENTIAL - protected health information",
+            7.5,
+            True,
+        )
+        right = LETTER[0] - 0.75 * inch
+        pdftext.draw(canvas, right, 0.5 * inch, f"Page {doc.page}", 7.5, True, align="right")
         canvas.restoreState()
 
     doc = SimpleDocTemplate(
         str(out) if isinstance(out, Path) else out,
         pagesize=LETTER,
+        initialFontName=pdftext.SANS,  # else every page names Helvetica
         title="Accounting of disclosures",
         leftMargin=0.75 * inch,
         rightMargin=0.75 * inch,
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    with pdftext.subsetting():
+        doc.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
-def _esc(text: str) -> str:
+def _esc(text: str, bold: bool = False) -> str:
     """Text for a ReportLab ``Paragraph``, which parses its input as markup: every string that
     a person or a scan wrote goes through here, or a clinic name with ``<`` stops the report
-    and one with ``<b>`` or ``&amp;`` prints as something else than what was typed."""
-    return escape(text)
+    and one with ``<b>`` or ``&amp;`` prints as something else than what was typed. Each run
+    gets the embedded font that has its glyphs (``pdftext.markup``), so names print as
+    written; line breaks become ``<br/>``."""
+    return pdftext.markup(text, bold)

@@ -16,19 +16,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import stringWidth
-
+from clinicrecords.common.pdftext import fit_size, string_width, wrap
 from clinicrecords.release.images import image_xobject
 from clinicrecords.release.letters import LetterLine
-from clinicrecords.release.pdfstream import PdfStreamWriter, pdf_string
+from clinicrecords.release.pdfstream import PdfStreamWriter
 
 LETTER = (612.0, 792.0)
 MARGIN = 72.0
 FOOTER_BAND = 40.0  # points at the bottom of every page kept for the stamps
 IMAGE_MARGIN = 18.0
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
-_FONT_KEY = {FONT: "F1", BOLD: "F2"}
+FONT, BOLD = False, True  # the `bold` flag of common/pdftext: DejaVu Sans or its bold
 
 CONFIDENTIAL = (
     "CONFIDENTIAL - protected health information. Further disclosure only as the law permits."
@@ -93,18 +90,14 @@ class _Text:
     x: float
     y: float
     text: str
-    font: str = FONT
+    font: bool = FONT
     size: float = 10.0
 
 
-def _text_ops(items: Iterable[_Text]) -> bytes:
+def _text_ops(writer: PdfStreamWriter, items: Iterable[_Text]) -> bytes:
     out = [b"0 g\n"]
     for t in items:
-        out.append(
-            b"BT /%s %.1f Tf 1 0 0 1 %.2f %.2f Tm " % (_FONT_KEY[t.font].encode(), t.size, t.x, t.y)
-            + pdf_string(t.text)
-            + b" Tj ET\n"
-        )
+        out.append(writer.text(t.x, t.y, t.text, t.size, t.font))
     return b"".join(out)
 
 
@@ -131,7 +124,7 @@ def _letter_pages(spec: PacketSpec) -> list[list[_Text]]:
         if not line.text.strip():
             y -= leading * 0.7
             return
-        wrapped = simpleSplit(line.text, font, size, usable - indent) or [""]
+        wrapped = wrap(line.text, size, usable - indent, font) or [""]
         for i, part in enumerate(wrapped):
             if y < bottom:
                 pages.append([])
@@ -151,12 +144,26 @@ def _letter_pages(spec: PacketSpec) -> list[list[_Text]]:
 
 
 def _index_pages(spec: PacketSpec, first_page_bates: int) -> list[list[_Text]]:
-    """The index: one row per enclosed document, with the Bates range it occupies."""
+    """The index: one row per enclosed document, with the Bates range it occupies.
+
+    A label too long for its column wraps onto more lines of its row (never cut short)."""
     width, height = LETTER
-    cols = (MARGIN, MARGIN + 28, MARGIN + 300, MARGIN + 370, MARGIN + 408)
-    rows_per_page = int((height - 2 * MARGIN - FOOTER_BAND - 40) // 13)
-    chunks = [spec.index[i : i + rows_per_page] for i in range(0, len(spec.index), rows_per_page)]
-    chunks = chunks or [[]]
+    # The Bates range column may reach a little into the right margin (as it always did).
+    cols = (MARGIN, MARGIN + 24, MARGIN + 232, MARGIN + 294, MARGIN + 334)
+    size, leading = 9.5, 13.0
+    bottom = FOOTER_BAND + MARGIN - 12
+    top = height - MARGIN - 39  # below the title and the column heads
+    # First which rows go on which page (the Bates numbers depend on the index's length).
+    labels = [wrap(e.label, size, cols[2] - cols[1] - 8) or [""] for e in spec.index]
+    chunks: list[list[int]] = [[]]
+    y = top
+    for i, lines in enumerate(labels):
+        need = leading * len(lines)
+        if chunks[-1] and y - need < bottom:
+            chunks.append([])
+            y = top
+        chunks[-1].append(i)
+        y -= need
     n = first_page_bates + len(chunks)  # the first image page follows the index
     pages = []
     number = 1
@@ -169,39 +176,41 @@ def _index_pages(spec: PacketSpec, first_page_bates: int) -> list[list[_Text]]:
         ):
             items.append(_Text(x, y, head, BOLD, 9.5))
         y -= 15
-        for entry in chunk:
-            label = _fit(entry.label, FONT, 9.5, cols[2] - cols[1] - 8)
+        for i in chunk:
+            entry = spec.index[i]
             last = n + entry.pages - 1
             cells = (
                 str(number),
-                label,
+                labels[i][0],
                 entry.doc_date or "undated",
                 str(entry.pages),
                 f"{bates(spec.bates_prefix, n)} to {bates(spec.bates_prefix, last)}",
             )
             for x, cell in zip(cols, cells, strict=True):
-                items.append(_Text(x, y, cell, FONT, 9.5))
-            y -= 13
+                items.append(_Text(x, y, cell, FONT, size))
+            for more in labels[i][1:]:
+                y -= leading
+                items.append(_Text(cols[1], y, more, FONT, size))
+            y -= leading
             n = last + 1
             number += 1
         if not spec.index:
-            items.append(_Text(MARGIN, y, "No documents are enclosed.", FONT, 9.5))
+            items.append(_Text(MARGIN, y, "No documents are enclosed.", FONT, size))
         pages.append(items)
     return pages
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "...", font, size) > width:
-        text = text[:-1]
-    return text + "..."
 
 
 # --- stamps --------------------------------------------------------------------------------
 
 
-def _stamps(spec: PacketSpec, number: int, width: float, height: float, part2: bool) -> bytes:
+def _stamps(
+    writer: PdfStreamWriter,
+    spec: PacketSpec,
+    number: int,
+    width: float,
+    height: float,
+    part2: bool,
+) -> bytes:
     """Footer, Bates number and optional watermark, drawn over whatever is on the page."""
     label = bates(spec.bates_prefix, number)
     ops = [b"q 1 g 0 0 %.2f %.2f re f Q\n" % (width, FOOTER_BAND - 4)]  # a clean band
@@ -211,21 +220,20 @@ def _stamps(spec: PacketSpec, number: int, width: float, height: float, part2: b
     )
     texts = [
         _Text(IMAGE_MARGIN + 4, 22, CONFIDENTIAL, BOLD, 7.5),
-        _Text(width - IMAGE_MARGIN - 4 - stringWidth(label, BOLD, 11), 20, label, BOLD, 11),
+        _Text(width - IMAGE_MARGIN - 4 - string_width(label, 11, BOLD), 20, label, BOLD, 11),
     ]
     if part2:
         texts.append(_Text(IMAGE_MARGIN + 4, 11, PART2_FOOTER, FONT, 7))
-    ops.append(_text_ops(texts))
+    ops.append(_text_ops(writer, texts))
     if spec.watermark:
-        size = 34.0
-        text = _fit(spec.watermark, BOLD, size, (width**2 + height**2) ** 0.5 * 0.7)
-        half = stringWidth(text, BOLD, size) / 2
+        # Shrunk to fit the diagonal, never cut: the recipient's name is the point of it.
+        text = spec.watermark
+        size = fit_size(text, 34.0, (width**2 + height**2) ** 0.5 * 0.7, BOLD)
+        half = string_width(text, size, BOLD) / 2
         ops.append(
-            b"q /GS1 gs 0.5 g 0.7071 0.7071 -0.7071 0.7071 %.2f %.2f cm "
-            b"BT /F2 %.1f Tf %.2f %.2f Td "
-            % (width / 2, height / 2, size, -half, -size / 3)
-            + pdf_string(text)
-            + b" Tj ET Q\n"
+            b"q /GS1 gs 0.5 g 0.7071 0.7071 -0.7071 0.7071 %.2f %.2f cm " % (width / 2, height / 2)
+            + writer.text(-half, -size / 3, text, size, BOLD)
+            + b"Q\n"
         )
     return b"".join(ops)
 
@@ -273,7 +281,7 @@ def write_packet(
     number = 0
     for items in [*letter, *index]:
         number += 1
-        content = _text_ops(items) + _stamps(spec, number, *LETTER, part2=False)
+        content = _text_ops(writer, items) + _stamps(writer, spec, number, *LETTER, part2=False)
         writer.add_page(*LETTER, content)
     front = number
     for done, page in enumerate(pages, start=1):
@@ -283,7 +291,9 @@ def write_packet(
         del image  # only this page's image is ever held
         number += 1
         page_w, page_h, cm = _image_placement(img_w, img_h, page.dpi, page.rotation)
-        content = b"q " + cm + b" /Im0 Do Q\n" + _stamps(spec, number, page_w, page_h, page.part2)
+        content = (
+            b"q " + cm + b" /Im0 Do Q\n" + _stamps(writer, spec, number, page_w, page_h, page.part2)
+        )
         writer.add_page(page_w, page_h, content, {"Im0": ref})
         if progress is not None:
             progress(done)

@@ -3,19 +3,19 @@
 Why not ReportLab's canvas for the whole packet: the canvas keeps every page and every image
 stream in memory until `save()`, so a 2,000-page release for a lawsuit would be held whole in
 RAM. Here an image is read, written and dropped before the next one is read; only the byte
-offsets of the objects (a few bytes each) stay. ReportLab still supplies the font metrics
-(`packet.py` lays out text with it), and the text is drawn with the standard Type 1 fonts,
-so it stays extractable.
+offsets of the objects (a few bytes each) stay. Text is drawn with the program's embedded
+Unicode fonts (`common/pdftext.py`: DejaVu Sans, with a CJK fallback per run), so a name
+prints as written and stays extractable; the font subsets are written at `close()`, once
+every page's text is known.
 """
 
 from __future__ import annotations
 
-import unicodedata
 import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-FONTS = {"F1": "Helvetica", "F2": "Helvetica-Bold"}
+from clinicrecords.common import pdftext
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,48 +29,10 @@ class ImageXObject:
     smask: ImageXObject | None = None
 
 
-_NO_DECOMPOSITION = str.maketrans(
-    {
-        "Ł": "L",
-        "ł": "l",
-        "Đ": "D",
-        "đ": "d",
-        "Ħ": "H",
-        "ħ": "h",
-        "ı": "i",
-        "Ŀ": "L",
-        "ŀ": "l",
-        "Ŧ": "T",
-        "ŧ": "t",
-    }
-)
-
-
-def winansi_text(text: str) -> str:
-    """Text Helvetica's WinAnsi encoding can show: a character outside it loses its accents
-    ("Nguyễn" → "Nguyen", "Łukasz" → "Lukasz") rather than printing as "?" in a legal letter."""
-    out = []
-    for ch in text:
-        try:
-            ch.encode("cp1252")
-            out.append(ch)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", ch.translate(_NO_DECOMPOSITION))
-            kept = "".join(c for c in base if not unicodedata.combining(c))
-            try:
-                kept.encode("cp1252")
-                out.append(kept or "?")
-            except UnicodeEncodeError:
-                out.append("?")
-    return "".join(out)
-
-
 def pdf_string(text: str) -> bytes:
-    """A PDF literal string in WinAnsi (what Helvetica understands); see ``winansi_text``."""
-    raw = winansi_text(text).encode("cp1252", errors="replace")
-    out = raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    out = out.replace(b"\r", b"\\r").replace(b"\n", b"\\n")
-    return b"(" + out + b")"
+    """A PDF text string for the document information (title): UTF-16 with its byte-order
+    mark, so any name in a title is kept as written."""
+    return b"<FEFF" + pdftext.prepare(text).encode("utf-16-be").hex().upper().encode() + b">"
 
 
 class PdfStreamWriter:
@@ -86,21 +48,20 @@ class PdfStreamWriter:
         self._next = 1
         self._catalog = self._alloc()
         self._pages = self._alloc()
-        self._fonts = {name: self._alloc() for name in FONTS}
+        self.fonts = pdftext.StreamFonts()
+        self._font_objects: dict[str, int] = {}  # resource name -> object, written at close()
         self._gstate = self._alloc()
         self._write(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
-        for name, num in self._fonts.items():
-            self._object(
-                num,
-                f"<< /Type /Font /Subtype /Type1 /BaseFont /{FONTS[name]} "
-                "/Encoding /WinAnsiEncoding >>".encode(),
-            )
         # A light, see-through state for the recipient watermark.
         self._object(self._gstate, b"<< /Type /ExtGState /ca 0.18 /CA 0.18 >>")
 
     @property
     def page_count(self) -> int:
         return len(self._kids)
+
+    def text(self, x: float, y: float, text: str, size: float, bold: bool = False) -> bytes:
+        """Content operators drawing one line of text with its left end at (x, y)."""
+        return b"BT 1 0 0 1 %.2f %.2f Tm " % (x, y) + self.fonts.show(text, size, bold) + b"ET\n"
 
     def _alloc(self) -> int:
         num = self._next
@@ -142,7 +103,10 @@ class PdfStreamWriter:
             self._object(contents, b"<< /Filter /FlateDecode >>", zlib.compress(content, 6))
         else:
             self._object(contents, b"<< >>", content)
-        fonts = " ".join(f"/{name} {num} 0 R" for name, num in self._fonts.items())
+        for name in self.fonts.resources():
+            if name not in self._font_objects:
+                self._font_objects[name] = self._alloc()
+        fonts = " ".join(f"/{name} {num} 0 R" for name, num in self._font_objects.items())
         xobjects = " ".join(f"/{name} {num} 0 R" for name, num in (images or {}).items())
         page = self._alloc()
         self._object(
@@ -155,8 +119,36 @@ class PdfStreamWriter:
         )
         self._kids.append(page)
 
+    def _write_fonts(self) -> None:
+        for font in self.fonts.subsets():
+            num = self._font_objects.get(font.resource)
+            if num is None:
+                continue  # text measured or shown but never put on a page
+            file_num, cmap_num, desc_num = self._alloc(), self._alloc(), self._alloc()
+            self._object(
+                file_num,
+                b"<< /Filter /FlateDecode /Length1 %d >>" % len(font.font_file),
+                zlib.compress(font.font_file, 6),
+            )
+            self._object(cmap_num, b"<< /Filter /FlateDecode >>", font.to_unicode)
+            entries = " ".join(f"/{k} {v}" for k, v in font.descriptor.items())
+            self._object(
+                desc_num,
+                f"<< /Type /FontDescriptor {entries} /FontFile2 {file_num} 0 R >>".encode(),
+            )
+            widths = " ".join(str(w) for w in font.widths)
+            self._object(
+                num,
+                (
+                    f"<< /Type /Font /Subtype /TrueType /BaseFont /{font.base_font} "
+                    f"/FirstChar 0 /LastChar {len(font.widths) - 1} /Widths [{widths}] "
+                    f"/FontDescriptor {desc_num} 0 R /ToUnicode {cmap_num} 0 R >>"
+                ).encode(),
+            )
+
     def close(self) -> None:
-        """Write the page tree, catalog, cross-reference table and trailer."""
+        """Write the font subsets, page tree, catalog, cross-reference table and trailer."""
+        self._write_fonts()
         kids = " ".join(f"{k} 0 R" for k in self._kids)
         self._object(
             self._pages, f"<< /Type /Pages /Kids [{kids}] /Count {len(self._kids)} >>".encode()

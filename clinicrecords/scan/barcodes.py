@@ -26,6 +26,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
+from clinicrecords.common import pdftext
 from clinicrecords.common.errors import BadInput
 from clinicrecords.scan.cleanup import is_probably_blank
 
@@ -73,38 +74,35 @@ def parse_payload(text: str) -> CoverSheetCode | None:
 def _draw_sheet(c: canvas.Canvas, sheet: CoverSheet) -> None:
     width, height = letter
     data = payload(sheet.mrn, sheet.doc_type)
-    c.setFont("Helvetica-Bold", 26)
-    c.drawCentredString(width / 2, height - 1.0 * inch, "SEPARATOR SHEET")
-    c.setFont("Helvetica", 16)
-    c.drawCentredString(width / 2, height - 1.4 * inch, SEPARATOR_TEXT)
+    centre = width / 2
+    room = width - 1.5 * inch  # a long name or label is shrunk to fit, never cut short
+
+    def say(y: float, text: str, size: float, bold: bool = False) -> None:
+        size = pdftext.fit_size(text, size, room, bold)
+        pdftext.draw(c, centre, y, text, size, bold, align="centre")
+
+    say(height - 1.0 * inch, "SEPARATOR SHEET", 26, True)
+    say(height - 1.4 * inch, SEPARATOR_TEXT, 16)
 
     # Code 128 at 0.02 in (0.5 mm) per module: 6 pixels at 300 dpi, 3 at 150, 4 on a fax.
     bar = code128.Code128(data, barWidth=0.02 * inch, barHeight=1.1 * inch, humanReadable=False)
     bar.drawOn(c, (width - bar.width) / 2, height - 3.0 * inch)
 
-    c.setFont("Helvetica-Bold", 22)
-    c.drawCentredString(width / 2, height - 3.8 * inch, sheet.patient_label[:48])
-    c.setFont("Helvetica", 18)
-    c.drawCentredString(width / 2, height - 4.3 * inch, f"MRN {sheet.mrn}")
-    c.setFont("Helvetica-Bold", 28)
-    c.drawCentredString(width / 2, height - 5.1 * inch, sheet.doc_type_label[:40])
+    say(height - 3.8 * inch, sheet.patient_label, 22, True)
+    say(height - 4.3 * inch, f"MRN {sheet.mrn}", 18)
+    say(height - 5.1 * inch, sheet.doc_type_label, 28, True)
 
     widget = qr.QrCodeWidget(data, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
     side = 2.2 * inch
     drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
     drawing.add(widget)
+    drawing.initialFontName = pdftext.SANS  # the renderer would name Helvetica (it draws no text)
     renderPDF.draw(drawing, c, (width - side) / 2, 2.4 * inch)
 
-    c.setFont("Helvetica", 12)
-    c.drawCentredString(
-        width / 2, 1.8 * inch, "Place this sheet on top of the document it announces."
-    )
-    c.drawCentredString(
-        width / 2, 1.55 * inch, "It is read by the scanner and is not filed in the chart."
-    )
-    c.setFont("Helvetica", 9)
-    c.drawCentredString(width / 2, 0.6 * inch, data)
+    say(1.8 * inch, "Place this sheet on top of the document it announces.", 12)
+    say(1.55 * inch, "It is read by the scanner and is not filed in the chart.", 12)
+    say(0.6 * inch, data, 9)
 
 
 def cover_sheet_pdf(dest: str | Path | BinaryIO, sheets: list[CoverSheet]) -> None:
@@ -112,12 +110,14 @@ def cover_sheet_pdf(dest: str | Path | BinaryIO, sheets: list[CoverSheet]) -> No
     if not sheets:
         raise BadInput("No cover sheets were asked for.")
     target = str(dest) if isinstance(dest, Path) else dest
-    c = canvas.Canvas(target, pagesize=letter, pageCompression=1)
+    pdftext.register_fonts()
+    c = canvas.Canvas(target, pagesize=letter, pageCompression=1, initialFontName=pdftext.SANS)
     c.setTitle("ClinicRecords separator sheets")
     for sheet in sheets:
         _draw_sheet(c, sheet)
         c.showPage()
-    c.save()
+    with pdftext.subsetting():
+        c.save()
 
 
 def cover_sheet_pdf_bytes(sheets: list[CoverSheet]) -> bytes:
