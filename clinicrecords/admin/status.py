@@ -135,3 +135,29 @@ def warnings(info: dict, now: datetime | None = None) -> list[str]:
     elif now - at > DRILL_MAX_AGE:
         out.append(f"The last restore drill is {(now - at).days} days old: run another.")
     return out
+
+
+def describe(info: dict) -> str:
+    """The status as lines a person reads (``status`` without ``--json``, Help ▸ About)."""
+    b, d, sch = info.get("last_backup"), info.get("last_drill"), info.get("backup_schedule")
+    sync = info.get("sync") or {}
+    if not sync:
+        network = "unknown"
+    elif sync.get("joined"):
+        network = ("online" if sync.get("online") else "offline") + (
+            f", last sync {sync.get('last_sync') or 'never'}"
+        )
+    else:
+        network = "not joined"
+    lines = [
+        f"ClinicRecords {info['version']}",
+        f"Data folder: {info['data_dir']}",
+        f"Store size: {info['store_bytes'] / 2**20:.1f} MB; free disk space: "
+        f"{info['free_bytes'] / 2**30:.1f} GB",
+        "Last backup: " + (f"{b['time']} into {b['folder']}: {b['result']}" if b else "never"),
+        "Last restore drill: " + (f"{d['time']}: {d['result']}" if d else "never"),
+        "Nightly backup: "
+        + (f"{sch['at']} into {sch['folder']} ({sch['scheduler']})" if sch else "not set up"),
+        f"Clinic network: {network}",
+    ]
+    return "\n".join(lines + [f"WARNING: {w}" for w in info.get("warnings", [])])

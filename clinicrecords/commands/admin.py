@@ -508,7 +508,7 @@ def _run_drill(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.admin.status import status, warnings
+    from clinicrecords.admin.status import describe, status, warnings
     from clinicrecords.sync import client
 
     store = ctx.store()
@@ -518,29 +518,7 @@ def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
     except BadInput:
         info["sync"] = {"joined": False}
     info["warnings"] = warnings(info)
-    b, d, sch = info["last_backup"], info["last_drill"], info["backup_schedule"]
-    ctx.emit(
-        info,
-        "\n".join(
-            [
-                f"ClinicRecords {info['version']}",
-                f"Data folder: {info['data_dir']} ({info['store_bytes'] // 2**20} MB; "
-                f"{info['free_bytes'] // 2**20} MB free)",
-                "Last backup: "
-                + (f"{b['time']} into {b['folder']}: {b['result']}" if b else "never"),
-                "Last drill: " + (f"{d['time']}: {d['result']}" if d else "never"),
-                "Nightly backup: "
-                + (f"{sch['at']} into {sch['folder']} ({sch['scheduler']})" if sch else "none"),
-                "Clinic network: "
-                + (
-                    ("online" if info["sync"].get("online") else "offline")
-                    if info["sync"]["joined"]
-                    else "not joined"
-                ),
-            ]
-            + [f"WARNING: {w}" for w in info["warnings"]]
-        ),
-    )
+    ctx.emit(info, describe(info))
     return 0
 
 
