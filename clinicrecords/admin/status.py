@@ -78,9 +78,30 @@ def store_bytes(data_dir: Path) -> int:
     return total
 
 
+def health(store: Store) -> dict:
+    """Only what the administrator's warning needs: no walk over the page files, no server."""
+    info = {"last_backup": last_backup(store), "last_drill": _drill_summary(store)}
+    info["warnings"] = warnings(info)
+    return info
+
+
+def _drill_summary(store: Store) -> dict | None:
+    drill = last_drill(store)
+    return (
+        None
+        if drill is None
+        else {
+            "time": drill.get("at"),
+            "result": "ok" if drill.get("ok") else "failed",
+            "folder": drill.get("folder"),
+            "generation": drill.get("generation"),
+            "problems": drill.get("problems", []),
+        }
+    )
+
+
 def status(store: Store) -> dict:
     data_dir = store.data_dir
-    drill = last_drill(store)
     sched = current_schedule(store)
     return {
         "version": __version__,
@@ -89,15 +110,7 @@ def status(store: Store) -> dict:
         "free_bytes": shutil.disk_usage(data_dir).free,
         "store_bytes": store_bytes(data_dir),
         "last_backup": last_backup(store),
-        "last_drill": None
-        if drill is None
-        else {
-            "time": drill.get("at"),
-            "result": "ok" if drill.get("ok") else "failed",
-            "folder": drill.get("folder"),
-            "generation": drill.get("generation"),
-            "problems": drill.get("problems", []),
-        },
+        "last_drill": _drill_summary(store),
         "backup_schedule": None if sched is None else sched.as_dict(),
     }
 

@@ -92,7 +92,7 @@ class BackupHealthLabel(QLabel):
     def refresh(self) -> None:
         from clinicrecords.ui.workers import run_in_background
 
-        run_in_background(collect_status, self.store, on_done=self._show, context=self)
+        run_in_background(status_mod.health, self.store, on_done=self._show, context=self)
 
     def _show(self, info: dict) -> None:
         from clinicrecords.ui.plaintext import esc
