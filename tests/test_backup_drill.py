@@ -146,3 +146,18 @@ def test_the_cli_drill_fails_with_exit_status_8_and_leaves_no_temporary_folder(
     assert doc["ok"] is False and "damaged" in doc["problems"][0]
     assert "restore drill failed" in r.stderr
     assert list(tmp.iterdir()) == []
+
+
+def test_a_backup_that_did_not_finish_is_reported_as_failed(
+    store, admin_session, tmp_path: Path
+) -> None:
+    backup.backup(admin_session, tmp_path / "good")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "generations").write_bytes(b"")  # a file where the generations folder goes
+    with pytest.raises(OSError):
+        backup.backup(admin_session, broken)
+    last = status.last_backup(store)
+    assert last["result"] == "failed" and last["folder"] == str(broken)
+    assert last["last_good"] is not None  # the earlier one still counts as the last good
+    assert "The most recent backup did not finish." in status.warnings(status.health(store))
