@@ -19,8 +19,9 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-image0 libxcb-xkb1 libnss3 fonts-dejavu-core
 )
 # The test suite starts its own throwaway PostgreSQL cluster (clinic network tests): it needs
-# the server binaries. Clinic PCs do not (psycopg brings its own client library).
-if [ "$mode" = "test" ]; then APT_PACKAGES+=(postgresql); fi
+# the server binaries. Clinic PCs do not (psycopg brings its own client library). cron: the
+# nightly-backup tests register a real crontab line (a clinic PC's scheduler is its own).
+if [ "$mode" = "test" ]; then APT_PACKAGES+=(postgresql cron); fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

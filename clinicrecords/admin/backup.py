@@ -899,6 +899,7 @@ def restore(
     passphrase: str | None = None,
     progress: Progress | None = None,
     generation: str | None = None,
+    master: bytes | None = None,
 ) -> RestoreResult:
     """Restore the newest complete generation (or the one named) into an empty data folder.
 
@@ -929,7 +930,7 @@ def restore(
                     "it finished. Run the backup again."
                 )
             raise StoreError("That folder is not a complete ClinicRecords backup.")
-        master, keyfile_raw = _unlock(candidates, passphrase)
+        master, keyfile_raw = _unlock(candidates, passphrase, master)
         chosen: _Generation | None = None
         skipped: list[tuple[_Generation, str]] = []
         for gen in candidates:
@@ -1012,7 +1013,9 @@ def restore(
     )
 
 
-def _unlock(candidates: list[_Generation], passphrase: str | None) -> tuple[bytes, bytes]:
+def _unlock(
+    candidates: list[_Generation], passphrase: str | None, known: bytes | None = None
+) -> tuple[bytes, bytes]:
     """The master key, and the key file that opened it (the restored store gets that one, so
     it opens with the passphrase just used). Generations may carry different key files (the
     passphrase was changed between them); a damaged one is passed over."""
@@ -1030,9 +1033,11 @@ def _unlock(candidates: list[_Generation], passphrase: str | None) -> tuple[byte
         if raw in tried:
             continue
         tried.add(raw)
-        master = keys.keyring_load(keyfile.store_id)
+        master = known if known is not None else keys.keyring_load(keyfile.store_id)
         if master is not None and keys.key_matches(keyfile, master):
             return master, raw
+        if known is not None:
+            continue  # a drill: only this store's own key is tried
         passphrase = passphrase or os.environ.get("CLINICRECORDS_PASSPHRASE")
         if not passphrase:
             raise PassphraseRequired("Enter the recovery passphrase of the backed-up store.")
@@ -1040,6 +1045,8 @@ def _unlock(candidates: list[_Generation], passphrase: str | None) -> tuple[byte
             return keys.unwrap_master(keyfile, passphrase), raw
         except StoreError as exc:  # a wrong passphrase for this key file: an older may match
             first_error = first_error or exc
+    if known is not None and tried:
+        raise StoreError("That backup belongs to another clinic store, not this one.")
     if first_error is not None:
         raise first_error
     raise StoreError("That backup is incomplete: it has no key file.")

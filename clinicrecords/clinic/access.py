@@ -7,6 +7,8 @@ from __future__ import annotations
 
 CLERK, RELEASE, ADMIN = "clerk", "release", "admin"
 ALL = frozenset({CLERK, RELEASE, ADMIN})
+# The nightly backup's own session (admin/schedule.py): no account, may only back up.
+SCHEDULED = "scheduled"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     # chart lookup
@@ -29,7 +31,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # administration
     "user.manage": frozenset({ADMIN}),
     "settings.edit": frozenset({ADMIN}),
-    "backup.run": frozenset({ADMIN}),
+    "backup.run": frozenset({ADMIN, SCHEDULED}),
     "store.verify": frozenset({ADMIN}),
     "audit.read": frozenset({ADMIN}),
     "audit.verify": frozenset({ADMIN}),

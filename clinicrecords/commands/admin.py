@@ -81,8 +81,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_common(key.add_parser("remember", help="keep the key in this PC's keyring"))
     p.set_defaults(handler=run_key_remember)
 
-    p = add_common(sub.add_parser("backup", help="write an encrypted, self-checking backup"))
-    p.add_argument("dest", type=Path)
+    p = add_common(
+        sub.add_parser(
+            "backup",
+            help="write an encrypted, self-checking backup; 'backup schedule', 'backup drill'",
+            description="backup DIR (or --to DIR): write a backup now. "
+            "backup schedule --to DIR --at HH:MM | backup schedule --off: the nightly backup "
+            "with this PC's scheduler. backup drill DIR: restore the newest backup into a "
+            "temporary folder and verify it.",
+        )
+    )
+    p.add_argument("dest", nargs="?", default=None, help="backup folder, or 'schedule' / 'drill'")
+    p.add_argument("target", nargs="?", default=None, type=Path, help="(drill) backup folder")
+    p.add_argument("--to", type=Path, default=None, help="backup folder")
+    p.add_argument("--at", default=None, metavar="HH:MM", help="(schedule) time of day")
+    p.add_argument("--off", action="store_true", help="(schedule) remove the nightly backup")
+    p.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="(used by the nightly job) act as the scheduled backup, with the keyring's key",
+    )
     p.add_argument(
         "--keep",
         type=int,
@@ -90,6 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"complete backups to keep in the folder (default {backup.KEEP_GENERATIONS})",
     )
     p.set_defaults(handler=run_backup)
+    p = add_common(sub.add_parser("status", help="version, folders, last backup and drill"))
+    p.set_defaults(handler=run_status)
     p = add_common(sub.add_parser("restore", help="restore a backup into an empty data folder"))
     p.add_argument("src", type=Path)
     p.add_argument(
@@ -370,7 +390,24 @@ def run_key_remember(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
-    result = backup.backup(ctx.session(), args.dest, keep=args.keep)
+    if args.dest == "schedule":
+        return _run_schedule(args, ctx)
+    if args.dest == "drill":
+        return _run_drill(args, ctx)
+    if args.target is not None or args.at is not None or args.off:
+        raise BadInput("Say 'backup DIR', 'backup schedule ...' or 'backup drill DIR'.")
+    if (args.dest is None) == (args.to is None):
+        raise BadInput("Name the backup folder once: 'backup DIR' or 'backup --to DIR'.")
+    dest = Path(args.dest) if args.to is None else args.to
+    if args.scheduled:
+        from clinicrecords.admin.schedule import scheduled_session
+
+        session = scheduled_session(ctx.store(), dest)
+    else:
+        session = ctx.session()
+    result = backup.backup(session, dest, keep=args.keep)
+    if args.scheduled and not result.warnings and not ctx.json:
+        return 0  # the nightly job is silent when all is well (cron mails any output)
     repaired = (
         f", {result.pages_repaired} damaged cop{'y' if result.pages_repaired == 1 else 'ies'} "
         "in the folder replaced"
@@ -402,6 +439,87 @@ def run_backup(args: argparse.Namespace, ctx: CommandContext) -> int:
         ),
     )
     return 8 if result.warnings else 0
+
+
+def _run_schedule(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.admin import schedule
+
+    if args.target is not None or args.scheduled:
+        raise BadInput("Say 'backup schedule --to DIR --at HH:MM' or 'backup schedule --off'.")
+    if args.off:
+        if args.to is not None or args.at is not None:
+            raise BadInput("'backup schedule --off' takes no folder or time.")
+        removed = schedule.unschedule_backup(ctx.session())
+        ctx.emit(
+            {"schedule": None, "removed": removed.as_dict() if removed else None},
+            "The nightly backup was removed from this PC's scheduler."
+            if removed
+            else "No nightly backup was registered; nothing to remove.",
+        )
+        return 0
+    if args.to is None or args.at is None:
+        raise BadInput("Say 'backup schedule --to DIR --at HH:MM' or 'backup schedule --off'.")
+    session = ctx.session()
+    sched = schedule.schedule_backup(session, args.to, args.at)
+    notes = []
+    if not session.store.in_keyring:
+        notes.append(
+            "This PC keeps no key in its keyring, so the nightly job cannot open the store by "
+            "itself: run 'clinicrecords key remember' (or give the job CLINICRECORDS_PASSPHRASE)."
+        )
+    ctx.emit(
+        {"schedule": sched.as_dict(), "notes": notes},
+        "\n".join(
+            [
+                f"Nightly backup at {sched.at} into {sched.folder}, registered with "
+                f"{sched.scheduler} ({sched.job})."
+            ]
+            + [f"note: {n}" for n in notes]
+        ),
+    )
+    return 0
+
+
+def _run_drill(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.admin.drill import drill
+
+    folder = args.target or args.to
+    if folder is None or args.at is not None or args.off or args.scheduled:
+        raise BadInput("Say 'backup drill DIR'.")
+    result = drill(ctx.session(), folder)
+    lines = [
+        f"Restore drill of {result.generation or 'the backup'} in {result.folder}: "
+        + (
+            f"restored and verified {result.checked_pages} stored objects and "
+            f"{result.audit_rows} audit rows in {result.seconds} s. All good."
+            if result.ok
+            else "FAILED."
+        )
+    ]
+    lines += [f"PROBLEM: {p}" for p in result.problems] + [f"note: {n}" for n in result.notes]
+    ctx.emit(result.as_dict(), "\n".join(lines))
+    if not result.ok:
+        sys.stderr.write(
+            "clinicrecords: the restore drill failed: the newest backup would not restore "
+            "completely. Run a new backup and drill again.\n"
+        )
+        return 8
+    return 0
+
+
+def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from clinicrecords.admin.status import describe, status, warnings
+    from clinicrecords.sync import client
+
+    store = ctx.store()
+    info = status(store)
+    try:
+        info["sync"] = {"joined": True, **client.status(store)}
+    except BadInput:
+        info["sync"] = {"joined": False}
+    info["warnings"] = warnings(info)
+    ctx.emit(info, describe(info))
+    return 0
 
 
 def run_restore(args: argparse.Namespace, ctx: CommandContext) -> int:

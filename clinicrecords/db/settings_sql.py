@@ -27,6 +27,8 @@ INTERNAL_KEYS = frozenset(
         "demo",  # the store was made by `demo`
         "store.commits",  # write transactions committed (the audit-head record compares it)
         "sync.keyfile_pending",  # a re-wrapped key file the clinic server has not received yet
+        "backup.schedule",  # the nightly backup registered with this PC's scheduler
+        "backup.last_drill",  # the newest restore drill: when, which backup, its result
     }
 )
 

@@ -27,14 +27,17 @@ class AppController:
 
     def open_store(self) -> bool:
         if not is_store(self.data_dir):
-            from clinicrecords.ui.dialogs import FirstRunDialog
+            from clinicrecords.ui.first_run import FirstRunWizard
 
-            dlg = FirstRunDialog(self.data_dir)
-            if dlg.exec() != QDialog.Accepted:
-                return False
-            self.store = dlg.store
-            self.show_main(dlg.session)
-            return True
+            wizard = FirstRunWizard(self.data_dir)
+            accepted = wizard.exec() == QDialog.Accepted
+            self.store = wizard.store
+            if not accepted or self.store is None:
+                return False  # (close() closes a store a cancelled wizard made)
+            if wizard.session is not None:  # a new clinic: its administrator is signed in
+                self.show_main(wizard.session)
+                return True
+            return self.sign_in()  # joined or restored: the clinic's accounts came with it
         try:
             self.store = Store.open(self.data_dir)
         except PassphraseRequired:

@@ -234,8 +234,33 @@ class MainWindow(QMainWindow):
                     "Shift+F9", "conflictsAction",
                 )  # fmt: skip
             refresh_review_count()
+            self._build_backup_health(menu)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1", "shortcutsAction")
+        self._action(help_menu, "&About ClinicRecords…", self.show_about, "Ctrl+F1", "aboutAction")
+
+    def _build_backup_health(self, menu) -> None:  # type: ignore[no-untyped-def]
+        """Administrators hear, in the status bar, when the last good backup is over 26 hours
+        old or the last restore drill over 30 days (or never ran); Administration ▸ Backup
+        status opens the details."""
+        from clinicrecords.ui.admin.operations import BackupHealthLabel
+
+        self.backup_health = BackupHealthLabel(self.session.store)
+        self.backup_health.open_status.connect(self.show_about)
+        self.statusBar().addWidget(self.backup_health)
+        self._action(
+            menu, "&Backup status and drills…", self.show_about, "Shift+F11", "backupStatusAction"
+        )
+        self.backup_health.refresh()
+
+    def show_about(self) -> None:
+        from clinicrecords.ui.admin.operations import StatusDialog
+
+        dlg = StatusDialog(self.session.store, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.setWindowModality(Qt.WindowModal)
+        self.about_dialog = dlg
+        dlg.show()
 
     def _build_shortcuts(self) -> None:
         for keys, slot in (
@@ -385,6 +410,8 @@ class MainWindow(QMainWindow):
             )
             if r.warnings:
                 QMessageBox.warning(self, "Backup", "\n\n".join(r.warnings))
+            if getattr(self, "backup_health", None) is not None:
+                self.backup_health.refresh()
 
         run_in_background(
             backup, self.session, folder, on_done=done, context=self,
@@ -435,9 +462,11 @@ Everywhere
   F3 / F4           Scan & index / Release of information
   Ctrl+L            Lock the screen      Ctrl+Shift+Q  Sign out
   Ctrl++ / Ctrl+-   Larger / smaller text          F1  This list
+  Ctrl+F1           About: version, data folder, last backup and restore drill
 Administration (administrators)
   F9                Users: Ctrl+N new account, Alt+D (de)activate, Alt+R new password
   F11               Clinic settings (Ctrl+S saves)
+  Shift+F11         Backup status and restore drills
   F12 / Shift+F12   Audit trail (Alt+V verify the chain) / Emergency access review (Alt+M)
   Shift+F9          Sync conflicts (clinic network): Alt+S / Alt+T keep server's / this PC's
 Chart lookup
