@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QWidget,
+    QWizard,
 )
 
 from clinicrecords.ui.accessible_text import WORDING
@@ -122,6 +123,11 @@ def derived_description(widget: QWidget) -> str:
             return _plain(re.sub(r"<[^>]+>", " ", text))
     if isinstance(widget, QLineEdit) and widget.placeholderText().strip():
         return widget.placeholderText().strip()
+    wizard = widget.window()
+    if isinstance(wizard, QWizard) and isinstance(widget, QAbstractButton):
+        for which, text in _WIZARD_BUTTONS.items():
+            if wizard.button(which) is widget:
+                return text
     box = widget.parentWidget()
     if isinstance(box, QDialogButtonBox) and isinstance(widget, QAbstractButton):
         return _BUTTON_ROLES.get(box.buttonRole(widget), "")
@@ -138,6 +144,15 @@ _BUTTON_ROLES = {
     QDialogButtonBox.ApplyRole: "Applies the changes and keeps this window open",
     QDialogButtonBox.ResetRole: "Puts back the values this window opened with",
     QDialogButtonBox.HelpRole: "Shows help for this window",
+}
+
+_WIZARD_BUTTONS = {
+    QWizard.BackButton: "Goes back to the previous step",
+    QWizard.NextButton: "Goes on to the next step",
+    QWizard.CommitButton: "Carries out this step; it cannot be undone from here",
+    QWizard.FinishButton: "Finishes the set-up",
+    QWizard.CancelButton: "Stops the set-up; a clinic already created stays for next time",
+    QWizard.HelpButton: "Shows help for this step",
 }
 
 

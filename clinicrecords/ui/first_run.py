@@ -76,7 +76,9 @@ class _Page(QWizardPage):
         edit.setObjectName(name)
         edit.setAccessibleName(label)
         browse = QPushButton("Browse…")
+        browse.setObjectName(f"{name}Browse")
         browse.setAccessibleName(f"Choose the {label.lower()}")
+        browse.setAccessibleDescription("Opens a folder chooser")
 
         def pick() -> None:
             chosen = QFileDialog.getExistingDirectory(self, title, edit.text())
@@ -215,14 +217,18 @@ class SheetPage(_Page):
         )
         self.owner = wizard
         self.save = QRadioButton("Sa&ve it as a PDF file")
+        self.save.setObjectName("sheetSaveChoice")
         self.save.setAccessibleName("Save the sheet as a PDF file")
         self.print_ = QRadioButton("&Print it now")
+        self.print_.setObjectName("sheetPrintChoice")
         self.print_.setAccessibleName("Print the sheet now")
         self.save.setChecked(True)
         self.form.addRow(self.save)
         self.path = self.field_edit("Save to (file or folder)", "sheetPathEdit")
         browse = QPushButton("Browse…")
+        browse.setObjectName("sheetPathBrowse")
         browse.setAccessibleName("Choose where to save the sheet")
+        browse.setAccessibleDescription("Opens a file chooser")
         browse.clicked.connect(self._pick)
         self.form.addRow("", browse)
         self.form.addRow(self.print_)
@@ -312,6 +318,7 @@ class BackupPage(_Page):
         # A plain field (HH:MM, checked by the core's parse_time): typed like any other.
         self.at = self.field_edit("Every night at (HH:MM)", "backupTimeEdit", text="19:00")
         self.later = QCheckBox("Set up the &backup later")
+        self.later.setObjectName("backupLaterCheck")
         self.later.setAccessibleName("Set up the backup later")
         self.form.addRow(self.later)
         self.setFinalPage(True)
