@@ -97,13 +97,12 @@ def _dialog_cases(admin_session: Session, tmp_path) -> list:
     from clinicrecords.ui.admin.users import ResetPasswordDialog, UsersDialog
     from clinicrecords.ui.chart.merge_dialog import MergeDialog
     from clinicrecords.ui.chart.registration import RegistrationDialog
-    from clinicrecords.ui.dialogs import FirstRunDialog, LoginDialog, UnlockDialog
+    from clinicrecords.ui.dialogs import LoginDialog, UnlockDialog
     from clinicrecords.ui.first_run import FirstRunWizard
     from clinicrecords.ui.release.forms import NewRequestDialog, ReasonDialog
 
     survivor = register_patient(admin_session, PatientInput("Amberley", "Rose", date(1970, 1, 2)))
     return [
-        lambda: FirstRunDialog(tmp_path / "new"),
         lambda: FirstRunWizard(tmp_path / "wizard"),
         lambda: StatusDialog(admin_session.store),
         lambda: UnlockDialog(admin_session.store.data_dir),

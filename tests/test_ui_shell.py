@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from clinicrecords.clinic.store import Store
 from clinicrecords.registry.patients import PatientInput, register_patient
-from clinicrecords.ui.dialogs import FirstRunDialog, LoginDialog
+from clinicrecords.ui.dialogs import LoginDialog
 from clinicrecords.ui.main_window import MainWindow
 from tests.conftest import PASSWORD, USERS
-from tests.helpers import assert_qpdf_check
 
 pytestmark = pytest.mark.gui
 
@@ -27,62 +25,6 @@ def window(qtbot, admin_session):
     yield w
     w._signing_out = True  # closing in teardown must not quit the test's QApplication
     w.close()
-
-
-def _fill_first_run(qtbot, dlg: FirstRunDialog) -> None:
-    qtbot.keyClicks(dlg.clinic, "Birch Lane Clinic")
-    qtbot.keyClicks(dlg.phrase1, "a long recovery phrase")
-    qtbot.keyClicks(dlg.phrase2, "a long recovery phrase")
-    qtbot.keyClicks(dlg.pw1, "admin-password")
-    qtbot.keyClicks(dlg.pw2, "admin-password")
-
-
-def test_first_run_asks_where_the_recovery_sheet_goes_and_cancel_creates_nothing(
-    qtbot, tmp_path: Path, monkeypatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    dlg = FirstRunDialog(tmp_path / "new-clinic")
-    qtbot.addWidget(dlg)
-    asked: list[int] = []
-    dlg.ask_sheet_path = lambda: asked.append(1)  # the person cancels the save dialog
-    _fill_first_run(qtbot, dlg)
-    dlg.buttons.accepted.emit()
-    assert asked and "Choose where to save the recovery sheet" in dlg.error.text()
-    assert dlg.store is None and not (tmp_path / "new-clinic").exists()
-    dlg.ask_sheet_path = lambda: tmp_path / "new-clinic" / "sheet.pdf"
-    dlg.buttons.accepted.emit()
-    assert "data folder" in dlg.error.text() and dlg.store is None
-    assert not (tmp_path / "new-clinic").exists()
-    assert list(tmp_path.iterdir()) == []  # nothing in the current folder
-
-
-def test_first_run_creates_store_admin_and_recovery_sheet(
-    qtbot, tmp_path: Path, monkeypatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "stick").mkdir()
-    old_sheet = tmp_path / "stick" / "sheet.pdf"
-    old_sheet.write_bytes(b"old")  # the save dialog asked before replacing it
-    dlg = FirstRunDialog(tmp_path / "new-clinic")
-    dlg.ask_sheet_path = lambda: old_sheet
-    qtbot.addWidget(dlg)
-    qtbot.keyClicks(dlg.clinic, "Birch Lane Clinic")
-    qtbot.keyClicks(dlg.phrase1, "a long recovery phrase")
-    qtbot.keyClicks(dlg.phrase2, "a long recovery phrase")
-    qtbot.keyClicks(dlg.pw1, "admin-password")
-    qtbot.keyClicks(dlg.pw2, "admin-pass-typo")
-    dlg.buttons.accepted.emit()
-    assert "differ" in dlg.error.text() and dlg.store is None
-    dlg.pw2.clear()
-    qtbot.keyClicks(dlg.pw2, "admin-password")
-    dlg.buttons.accepted.emit()
-    assert dlg.session is not None and dlg.session.user.role == "admin"
-    assert dlg.sheet_path == old_sheet and old_sheet.read_bytes().startswith(b"%PDF")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-clinic", "stick"]
-    assert [p.name for p in (tmp_path / "stick").iterdir()] == ["sheet.pdf"]
-    assert_qpdf_check(old_sheet)
-    dlg.store.close()
-    Store.open(tmp_path / "new-clinic", "a long recovery phrase").close()
 
 
 def test_login_dialog_refuses_then_accepts(qtbot, store) -> None:
