@@ -138,3 +138,43 @@ def test_a_clerk_has_the_actions_but_no_history_tab(qtbot, session_for, admin_se
         qtbot.waitUntil(lambda: not view.flat, timeout=5000)
     finally:
         _close(w)
+
+
+def test_privacy_officer_assesses_from_the_admin_menu_and_saves_the_letter(
+    qtbot, admin_session, session_for, tmp_path
+) -> None:
+    import pypdf
+    from PySide6.QtGui import QAction
+
+    a = register_patient(admin_session, PatientInput("Ferncastle", "Odile", date(1950, 2, 3)))
+    b = register_patient(admin_session, PatientInput("Quillby", "Rhoda", date(1966, 8, 9)))
+    doc = add_document(admin_session, a.id, "lab", date(2024, 5, 1), [PageInput(png_page("x"))])
+    req = release.create_request(
+        admin_session, a.id, "Dr Nguyễn", "care", requester_type="provider"
+    )
+    release.send_request(admin_session, req.id)
+    corr.move_document(session_for("clerk"), doc, b.id, "misfiled at the desk")
+    w = _window(qtbot, admin_session)
+    try:
+        action = w.findChild(QAction, "disclosuresAction")
+        assert action.shortcut().toString() == "Shift+F11"
+        action.trigger()
+        qtbot.waitUntil(lambda: "disclosures" in w.admin_dialogs, timeout=3000)
+        dlg = w.admin_dialogs["disclosures"]
+        qtbot.waitUntil(lambda: dlg.model.rowCount() == 1, timeout=5000)
+        assert dlg.model.index(0, 0).data() == req.code
+        assert dlg.model.index(0, 6).data() == b.mrn
+        out = tmp_path / "letter.pdf"
+        dlg.ask_save_path = lambda: out
+        dlg.letter_button.click()
+        qtbot.waitUntil(lambda: "Saved the letter" in dlg.status.text(), timeout=10_000)
+        text = pypdf.PdfReader(out).pages[0].extract_text()
+        assert req.code in text and "Dr Nguyễn" in text  # the name as written
+        dlg.outcome.setFocus()
+        qtbot.keyClicks(dlg.outcome, "low probability; recipient destroyed the pages")
+        qtbot.keyClick(dlg.outcome, Qt.Key_Return)
+        qtbot.waitUntil(lambda: "recorded" in dlg.status.text(), timeout=5000)
+        qtbot.waitUntil(lambda: dlg.model.rowCount() == 0, timeout=5000)
+        assert corr.disclosure_reviews(admin_session, include_assessed=True)[0].outcome
+    finally:
+        _close(w)

@@ -221,6 +221,14 @@ class MainWindow(QMainWindow):
                 "reviewAction",
             )  # fmt: skip
             self.reviews_label.linkActivated.connect(lambda _link: open_audit(True))
+            if self.session.can("disclosure.review"):
+                from clinicrecords.ui.admin.disclosures import DisclosureReviewDialog
+
+                self._action(
+                    menu, "Possible wrong-party &disclosures…",
+                    lambda: open_dialog("disclosures", DisclosureReviewDialog), "Shift+F11",
+                    "disclosuresAction",
+                )  # fmt: skip
             if self.sync_status is not None and self.session.can("patient.merge"):
                 from clinicrecords.ui.admin.conflicts import ConflictsDialog
 
