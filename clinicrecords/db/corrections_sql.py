@@ -170,10 +170,11 @@ def corrections_for_document(conn: Connection, document_id: int) -> list[dict]:
     return [_correction(r) for r in cur]
 
 
-def later_corrections(conn: Connection, document_id: int, after_id: int) -> int:
+def later_moves(conn: Connection, document_id: int, after_id: int) -> int:
+    """Moves of the document after ``after_id`` that were not undone."""
     row = conn.execute(
         "SELECT count(*) FROM document_corrections WHERE document_id = ? AND id > ? "
-        "AND undone_at IS NULL",
+        "AND action = 'move' AND undone_at IS NULL",
         (document_id, after_id),
     ).fetchone()
     return int(row[0])

@@ -2,7 +2,7 @@
 them): a misfile moved at one desk leaves the wrong chart on every PC, an edit or a void
 applies everywhere.
 
-``document.moved``   {uid, patient, to, to_new, pages, fields, reason, by}: ``pages`` None
+``document.moved``   {uid, patient, to, to_new, pages, fields, reason, by, undo}: ``pages`` None
                      moves the whole document ``uid`` into chart ``patient``; a list of page
                      uids moves those pages into document ``to``, created in that chart when
                      ``to_new`` (with ``fields``: type, date, author, facility, title).
@@ -64,8 +64,11 @@ def document_moved(
     page_ids: list[int] | None = None,
     target_document_id: int | None = None,
     target_is_new: bool = False,
+    undo: bool = False,
+    seqs: list[int] | None = None,
 ) -> None:
-    """Call inside the move's write transaction, after the rows changed."""
+    """Call inside the move's write transaction, after the rows changed. ``undo``: an
+    administrator's undo of a move (the receiving PCs list no release for it again)."""
     uid = _known_uid(conn, document_id)
     if uid is None:
         if target_document_id is not None and target_is_new:
@@ -76,7 +79,7 @@ def document_moved(
         return
     data: dict[str, Any] = {
         "uid": uid, "patient": patient, "pages": None, "to": None, "to_new": False,
-        "fields": {}, "reason": reason, "by": by,
+        "fields": {}, "reason": reason, "by": by, "undo": undo,
     }  # fmt: skip
     if page_ids is not None and target_document_id is not None:
         page_uids = [sync_sql.uid_of(conn, PAGE, p) for p in page_ids]
@@ -96,6 +99,7 @@ def document_moved(
             "to": target_uid,
             "to_new": target_is_new,
             "fields": {k: doc.get(k) for k in NEW_DOCUMENT_FIELDS},
+            "seqs": seqs,  # an undo puts the pages back in their places, not at the end
         }
     emit(conn, DOCUMENT_MOVED, data)
 
@@ -119,16 +123,11 @@ def document_edited(
 
 
 def document_voided(conn: Connection, document_id: int, voided: bool, reason: str, by: str) -> None:
-    if not sync_sql.is_attached(conn):
-        return
-    uid = sync_sql.uid_of(conn, DOCUMENT, document_id)
+    """A void of a document the clinic never heard of needs no event (voided documents are
+    not shared); its undo shares the document as it is now."""
+    uid = _known_uid(conn, document_id)
     if uid is None:
-        if not voided:
-            return
-        document_events.document_filed(conn, document_id)
-        uid = sync_sql.uid_of(conn, DOCUMENT, document_id)
-        if uid is None:
-            return
+        return
     emit(
         conn,
         DOCUMENT_VOIDED if voided else DOCUMENT_UNVOIDED,

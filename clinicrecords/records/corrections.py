@@ -348,7 +348,8 @@ def unvoid_document(session: Session, document_id: int, reason: str = "") -> Non
 
 def undo_move(session: Session, correction_id: int, reason: str = "") -> int:
     """An administrator undoes a move (the pages go back where they were). Refused when the
-    document was corrected again since, so an undo never silently drops a later change.
+    document (or the pages split off) moved again since, so an undo never silently drops a
+    later move; edits of type or date made since stay.
     The privacy officer's entries stay: the release went out whatever is undone."""
     session.require(UNDO_PERMISSION)
     reason = _reason(reason, required=False)
@@ -361,8 +362,8 @@ def undo_move(session: Session, correction_id: int, reason: str = "") -> int:
         doc_id = int(c["document_id"])
         d = c["detail"]
         from_patient, to_patient = int(d["from_patient"]), int(d["to_patient"])
-        if corrections_sql.later_corrections(conn, doc_id, correction_id):
-            raise BadInput("The document was corrected again after this move; undo that first.")
+        if corrections_sql.later_moves(conn, doc_id, correction_id):
+            raise BadInput("The document was moved again after this move; undo that first.")
         _chart(conn, from_patient)
         doc = _live_document(conn, doc_id)
         if d.get("pages") is None:
@@ -370,20 +371,24 @@ def undo_move(session: Session, correction_id: int, reason: str = "") -> int:
                 raise BadInput("The document is no longer where the move put it.")
             corrections_sql.set_patient(conn, doc_id, from_patient)
             pages = corrections_sql.live_page_ids(conn, doc_id)
-            correction_events.document_moved(conn, doc_id, from_patient, reason, _username(session))
+            correction_events.document_moved(
+                conn, doc_id, from_patient, reason, _username(session), undo=True
+            )
         else:
             new_doc = int(d["new_document_id"])
             pages = [int(p) for p in d["pages"]]
             now = corrections_sql.page_seqs(conn, pages)
             if any(now.get(p, (None, 0))[0] != new_doc for p in pages):
                 raise BadInput("The pages are no longer where the move put them.")
-            if corrections_sql.corrections_for_document(conn, new_doc):
-                raise BadInput("The new document was corrected after the move; undo that first.")
+            if any(c["action"] == "move" for c in
+                   corrections_sql.corrections_for_document(conn, new_doc)):  # fmt: skip
+                raise BadInput("The new document was moved after the move; undo that first.")
             corrections_sql.put_pages(conn, pages, doc_id)
             corrections_sql.set_page_order(conn, [(p, int(d["seqs"][str(p)])) for p in pages])
             correction_events.document_moved(
                 conn, new_doc, from_patient, reason, _username(session),
-                page_ids=pages, target_document_id=doc_id, target_is_new=False,
+                page_ids=pages, target_document_id=doc_id, target_is_new=False, undo=True,
+                seqs=[int(d["seqs"][str(p)]) for p in pages],
             )  # fmt: skip
             corrections_sql.set_voided(conn, new_doc, True, session.user.id, "move undone")
             correction_events.document_voided(

@@ -77,11 +77,16 @@ def _moved(conn: Connection, state: SyncState, event: Event, out) -> None:  # ty
             sync_sql.add_uid(conn, DOCUMENT, data["to"], found)
         target = found
         corrections_sql.put_pages(conn, moved, target)
+        seqs = data.get("seqs")
+        if seqs and len(seqs) == len(data["pages"]) == len(moved):
+            corrections_sql.set_page_order(conn, list(zip(moved, seqs, strict=True)))
         detail |= {"pages": moved, "new_document_id": target}
+    undo = bool(data.get("undo"))
     cid = corrections_sql.add_correction(
-        conn, doc_id, "move", data.get("reason", ""), detail, None, data.get("by", "")
-    )
-    if from_patient != patient_id:
+        conn, doc_id, "unmove" if undo else "move", data.get("reason", ""), detail, None,
+        data.get("by", ""),
+    )  # fmt: skip
+    if from_patient != patient_id and not undo:  # an undo's releases were listed at the move
         record_release_hits(conn, cid, moved, target, from_patient, patient_id)
     for pid in (from_patient, patient_id):
         patients_sql.touch(conn, pid)

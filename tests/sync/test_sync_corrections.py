@@ -48,7 +48,8 @@ def test_move_edit_and_void_made_on_one_pc_apply_on_the_other(clinic) -> None:
     release.send_request(ws2.session, req.id)
 
     whole = corr.move_document(ws1.session, note, b.id, "note is Bea's")
-    corr.move_document(ws1.session, lab, b.id, "pages 2-3 are Bea's", pages=[2, 3])
+    order = [p.sha256 for p in document_pages(ws1.session, lab)]
+    split = corr.move_document(ws1.session, lab, b.id, "pages 1, 3 are Bea's", pages=[1, 3])
     corr.edit_document(ws1.session, lab, doc_date=date(2025, 1, 11), reason="typo")
     corr.void_document(ws1.session, dup, "duplicate scan")
     assert whole.releases == ()  # PC 1 never sent anything
@@ -64,7 +65,7 @@ def test_move_edit_and_void_made_on_one_pc_apply_on_the_other(clinic) -> None:
     entries = corr.disclosure_reviews(ws2.session)
     assert sorted((e.request_id, e.from_mrn, e.to_mrn, e.doc_type, e.pages, e.reason)
                   for e in entries) == [
-        (req.code, a.mrn, b.mrn, "lab", 2, "pages 2-3 are Bea's"),
+        (req.code, a.mrn, b.mrn, "lab", 2, "pages 1, 3 are Bea's"),
         (req.code, a.mrn, b.mrn, "progress_note", 1, "note is Bea's"),
     ]  # fmt: skip
     # The old values are readable on PC 2 as well, made by the account that made them.
@@ -79,5 +80,13 @@ def test_move_edit_and_void_made_on_one_pc_apply_on_the_other(clinic) -> None:
     corr.unvoid_document(ws2.session, dup2, "not a duplicate")
     clinic.sync_all()
     assert len(_docs(ws1, a.mrn)) == 2 and _docs(ws1, a.mrn) == _docs(ws2, a.mrn)
+
+    # An administrator's undo of the split on PC 1: the pages are back in the lab on PC 2,
+    # in their order, and the release is not listed a second time.
+    corr.undo_move(ws1.session, split.correction_id, "split by mistake")
+    clinic.sync_all()
+    assert _docs(ws2, a.mrn) == _docs(ws1, a.mrn) and _docs(ws2, b.mrn) == _docs(ws1, b.mrn)
+    assert [d[3] for d in _docs(ws2, a.mrn) if d[0] == "lab"] == [order]
+    assert len(corr.disclosure_reviews(ws2.session)) == 2
     for ws in (ws1, ws2):
         _assert_healthy(ws)
