@@ -189,3 +189,34 @@ def test_page_list_parsing() -> None:
     for bad in ("0", "3-1", "a", ""):
         with pytest.raises(BadInput):
             corr.parse_page_list(bad)
+
+
+def test_undo_filing_is_for_the_filer_and_puts_the_pages_back_in_the_batch(
+    admin_session: Session, session_for: Callable[[str], Session], charts: dict
+) -> None:
+    from clinicrecords.db import ingest_sql
+
+    clerk = session_for("clerk")
+    with admin_session.db.write() as conn:
+        batch = ingest_sql.create_batch(conn, "import", "", admin_session.user.id)
+    doc = add_document(clerk, charts["a"].id, "lab", None,
+                       [PageInput(noise_page(7)), PageInput(noise_page(8))], batch_id=batch)  # fmt: skip
+    with pytest.raises(AccessDenied):
+        corr.undo_filing(session_for("release"), doc)  # not the filer, not an administrator
+    pages = corr.undo_filing(clerk, doc)
+    assert len(pages) == 2 and doc not in _chart_docs(clerk, charts["a"].id)
+    conn = admin_session.db.connection()
+    rows = conn.execute(
+        "SELECT document_id, status, batch_id FROM pages WHERE id IN (?, ?)", tuple(pages)
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [(None, "ready", batch)] * 2
+    (h,) = corr.document_history(admin_session, doc)
+    assert h.action == "unfile" and h.detail["pages"] == pages
+    with pytest.raises(BadInput):
+        corr.undo_filing(clerk, doc)  # once
+    # A filing whose pages already went out cannot be taken back quietly.
+    sent = add_document(clerk, charts["a"].id, "lab", None, [PageInput(noise_page(9))],
+                        batch_id=batch)  # fmt: skip
+    _send_release(admin_session, charts["a"].id)
+    with pytest.raises(BadInput):
+        corr.undo_filing(clerk, sent)
