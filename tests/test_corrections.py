@@ -16,7 +16,7 @@ import pytest
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import AccessDenied, BadInput
 from clinicrecords.records import corrections as corr
-from clinicrecords.records.charts import open_chart
+from clinicrecords.records.charts import open_chart, search_chart_text
 from clinicrecords.records.disclosure_letter import write_letter
 from clinicrecords.records.documents import PageInput, add_document, document_pages, read_page
 from clinicrecords.registry.patients import PatientInput, register_patient
@@ -43,7 +43,7 @@ def charts(admin_session: Session) -> dict:
         author="Dr. Ames",
     )  # fmt: skip
     note = add_document(admin_session, a.id, "progress_note", date(2025, 2, 1),
-                        [PageInput(png_page("note"))])  # fmt: skip
+                        [PageInput(png_page("note"), ocr_text="zebracorn note")])  # fmt: skip
     return {"a": a, "b": b, "lab": lab, "note": note}
 
 
@@ -161,8 +161,14 @@ def test_void_hides_from_chart_search_and_release_and_an_admin_can_undo_it(
     open_req = release.create_request(
         admin_session, a.id, "Dr Who", "care", requester_type="provider"
     )
+    assert [h.document_id for h in search_chart_text(clerk, a.id, "zebracorn")] == [charts["note"]]
     corr.void_document(clerk, charts["note"], "duplicate scan")
     assert charts["note"] not in _chart_docs(clerk, a.id)
+    assert search_chart_text(clerk, a.id, "zebracorn") == []
+    with pytest.raises(BadInput, match="voided"):  # nor can it serve as the authorization
+        release.record_authorization(
+            admin_session, open_req.id, release.AuthorizationInput(document_id=charts["note"])
+        )
     assert charts["note"] not in {
         s.document_id for s in release.get_selection(admin_session, open_req.id)
     }
