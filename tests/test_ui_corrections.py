@@ -75,7 +75,10 @@ def test_move_edit_void_by_keyboard_and_admin_undo(qtbot, admin_session) -> None
         dlg = fixes.dialog
         assert dlg is not None and dlg.isVisible()
         qtbot.waitUntil(dlg.fields["moveMrn"].hasFocus, timeout=3000)
-        _fill_and_enter(qtbot, dlg, moveMrn=b.mrn, correctionReason="belongs to Rhoda")
+        qtbot.keyClicks(dlg.fields["moveMrn"], "quillby 8/9/66")  # found as you type
+        qtbot.waitUntil(lambda: "QUILLBY, Rhoda" in dlg.target_label.text(), timeout=5000)
+        assert b.mrn in dlg.target_label.text() and dlg.results.rowCount() == 1
+        _fill_and_enter(qtbot, dlg, correctionReason="belongs to Rhoda")
         qtbot.waitUntil(lambda: "Moved" in fixes.status.text(), timeout=10_000)
         assert "QUILLBY, Rhoda" in fixes.status.text() and "08/09/1966" in fixes.status.text()
         assert req.code in fixes.status.text() and "Dr Who" in fixes.status.text()

@@ -34,8 +34,10 @@ from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput
 from clinicrecords.records import corrections as corr
 from clinicrecords.records.charts import ChartDocument
+from clinicrecords.registry import lookup
 from clinicrecords.registry.patients import patient_by_mrn
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
@@ -51,7 +53,7 @@ def move_by_mrn(
 ) -> tuple[corr.MoveResult, Patient]:
     """The dialog's move: the chart by MRN, the pages as typed (blank: all of them)."""
     if not mrn.strip():
-        raise BadInput("Type the MRN of the chart the document belongs in.")
+        raise BadInput("Find the chart the document belongs in (name, date of birth or MRN).")
     target = patient_by_mrn(session, mrn.strip())
     pages = corr.parse_page_list(pages_text) if pages_text.strip() else None
     return corr.move_document(session, document_id, target.id, reason, pages), target
@@ -88,9 +90,10 @@ class CorrectionDialog(QDialog):
     Shown with ``open()`` (not ``exec()``): the chart stays live and a test drives it."""
 
     def __init__(self, action: str, doc: ChartDocument, types: list[tuple[str, str]],
-                 parent: QWidget | None = None) -> None:  # fmt: skip
+                 parent: QWidget | None = None, session: Session | None = None) -> None:  # fmt: skip
         super().__init__(parent)
         self.action = action
+        self.results: RowsModel[lookup.SearchResult] | None = None
         self.setObjectName(f"{action}DocumentDialog")
         titles = {"move": "Move to another chart", "edit": "Correct the index", "void": "Void"}
         self.setWindowTitle(f"{titles[action]}: {doc.type_label}")
@@ -121,7 +124,28 @@ class CorrectionDialog(QDialog):
 
         d = doc.document
         if action == "move":
-            line("&To chart (MRN)", "moveMrn")
+            search = line("&To chart", "moveMrn", "", "name, date of birth or MRN")
+            self.results = RowsModel(
+                [
+                    ("Name", lambda r: r.patient.display_name),
+                    ("Date of birth", lambda r: r.patient.dob.strftime("%m/%d/%Y")),
+                    ("MRN", lambda r: r.patient.mrn),
+                ]
+            )
+            self.results_table = read_only_table("moveTargets", self.results, stretch=0)
+            self.results_table.setAccessibleName("Charts found")
+            self.results_table.setMaximumHeight(140)
+            form.addRow("", self.results_table)
+            self.target_label = plain_label()
+            self.target_label.setObjectName("moveTarget")
+            form.addRow("Moves to", self.target_label)
+            self.results_table.selectionModel().currentRowChanged.connect(
+                lambda *_a: self._show_target()
+            )
+            if session is not None:
+                self.searcher = PatientSearcher(session, search, 10)
+                self.searcher.results.connect(self._found)
+                self.searcher.cleared.connect(lambda: self._found([]))
             line("&Pages", "movePages", "", f"blank: all {len(doc.pages)}; or e.g. 2-3")
         elif action == "edit":
             combo = QComboBox()
@@ -150,6 +174,33 @@ class CorrectionDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.first = next(iter(self.fields.values()))
+
+    def _found(self, rows: list[lookup.SearchResult]) -> None:
+        own = self.parent().chart.patient.id if getattr(self.parent(), "chart", None) else None
+        assert self.results is not None
+        self.results.set_rows([r for r in rows if r.patient.id != own])
+        if self.results.rowCount():
+            self.results_table.selectRow(0)
+        self._show_target()
+
+    def _show_target(self) -> None:
+        r = self.chosen()
+        self.target_label.setText(
+            f"{r.patient.display_name}, DOB {r.patient.dob.strftime('%m/%d/%Y')}, "
+            f"MRN {r.patient.mrn}"
+            if r
+            else ""
+        )
+
+    def chosen(self) -> lookup.SearchResult | None:
+        """The chart picked in the list (the first match unless the clerk chose another)."""
+        if self.results is None:
+            return None
+        return self.results.row_object(self.results_table.currentIndex().row())
+
+    def target_mrn(self) -> str:
+        r = self.chosen()
+        return r.patient.mrn if r is not None else self.text("moveMrn")
 
     def text(self, name: str) -> str:
         w = self.fields[name]
@@ -192,7 +243,9 @@ class ChartCorrections:
         if doc is None or self.view.chart is None:
             self.status.setText("Choose a document in the list first.")
             return None
-        self.dialog = CorrectionDialog(action, doc, self.view.session_doc_types(), self.view)
+        self.dialog = CorrectionDialog(
+            action, doc, self.view.session_doc_types(), self.view, self.session
+        )
         self.dialog.buttons.accepted.connect(lambda: self._submit(self.dialog, doc))
         self.dialog.open()
         self.dialog.activateWindow()
@@ -213,7 +266,7 @@ class ChartCorrections:
 
         if dlg.action == "move":
             run_in_background(
-                move_by_mrn, self.session, doc.id, dlg.text("moveMrn"), dlg.text("movePages"),
+                move_by_mrn, self.session, doc.id, dlg.target_mrn(), dlg.text("movePages"),
                 reason, context=self.view, on_error=failed,
                 on_done=lambda r: self._moved(dlg, r, patient_id),
             )  # fmt: skip
