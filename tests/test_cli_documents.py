@@ -87,10 +87,11 @@ def test_file_move_after_release_edit_void_from_the_command_line(
     text = "".join(p.extract_text() for p in pypdf.PdfReader(letter).pages)
     assert made["request_id"] in text and "Dr Who" in text
 
-    edited = _cli(store_dir, "documents", "edit", str(doc), "--type", "imaging", "--author",
-                  "Dr. Nguyễn", "--reason", "typo", "--json")  # fmt: skip
+    edited = _main(capsys, store_dir, "documents", "edit", str(doc), "--type", "imaging",
+                   "--author", "Dr. Nguyễn", "--reason", "typo")  # fmt: skip
     assert edited["changed"]["doc_type"] == {"old": "lab", "new": "imaging"}
     history = _main(capsys, store_dir, "documents", "history", str(doc))["history"]
+    assert history[1]["detail"]["new"]["author"] == "Dr. Nguyễn"  # as written
     assert [h["action"] for h in history] == ["move", "edit"]
     assert history[1]["detail"]["old"] == {"doc_type": "lab", "author": ""}
 
@@ -99,7 +100,7 @@ def test_file_move_after_release_edit_void_from_the_command_line(
     dup = _main(capsys, store_dir, "documents", "file", str(batch_id), "--patient", b.mrn,
                 "--type", "lab", "--date", "2025-01-10")["document_id"]  # fmt: skip
     _cli(store_dir, "documents", "void", str(dup), "--reason", "duplicate scan", "--json")
-    listed = [d["document_id"] for d in _cli(store_dir, "chart", b.mrn, "--json")["documents"]]
+    listed = [d["document_id"] for d in _main(capsys, store_dir, "chart", b.mrn)["documents"]]
     assert listed == [doc]
     rel_b = _main(capsys, store_dir, "release", "create", "--patient", b.mrn, "--requester",
                   "Dr Who", "--purpose", "care", "--requester-type", "provider")  # fmt: skip
