@@ -209,6 +209,7 @@ def test_undo_filing_is_for_the_filer_and_puts_the_pages_back_in_the_batch(
                        [PageInput(noise_page(7)), PageInput(noise_page(8))], batch_id=batch)  # fmt: skip
     with pytest.raises(AccessDenied):
         corr.undo_filing(session_for("release"), doc)  # not the filer, not an administrator
+    assert _audits(admin_session, "access.denied")  # the refusal is on the record
     pages = corr.undo_filing(clerk, doc)
     assert len(pages) == 2 and doc not in _chart_docs(clerk, charts["a"].id)
     conn = admin_session.db.connection()

@@ -418,10 +418,15 @@ def undo_filing(session: Session, document_id: int) -> list[int]:
     administrator), and only while nothing else has been done to it: a slip is fixed before
     it leaves the desk, not months later."""
     session.require("scan.file")
+    with session.db.read() as conn:
+        filed = documents_sql.document(conn, document_id)
+    if filed is None:
+        raise NotFound("There is no document with that number.")
+    if filed["created_by"] != session.user.id and not session.can(UNDO_PERMISSION):
+        session.audit("access.denied", "document", document_id, wanted="document.unfile")
+        raise AccessDenied("Only the person who filed a document can undo its filing.")
     with session.db.write() as conn:
         doc = _live_document(conn, document_id)
-        if doc["created_by"] != session.user.id and not session.can(UNDO_PERMISSION):
-            raise AccessDenied("Only the person who filed a document can undo its filing.")
         if corrections_sql.corrections_for_document(conn, document_id):
             raise BadInput("The document was corrected after filing; its filing cannot be undone.")
         if doc["batch_id"] is None:
