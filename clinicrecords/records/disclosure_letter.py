@@ -71,7 +71,7 @@ def letter_values(session: Session, review_id: int) -> dict[str, str]:
         "requester_address": r.requester_address,
         "clinic_name": str(get_setting(session, "clinic.name")),
         "clinic_address": str(get_setting(session, "clinic.address")),
-        "clinic_phone": str(get_setting(session, "clinic.phone")) or "the number above",
+        "clinic_phone": str(get_setting(session, "clinic.phone")),
         "privacy_officer": session.user.full_name or session.user.username,
     }
 
