@@ -90,3 +90,30 @@ def test_move_edit_and_void_made_on_one_pc_apply_on_the_other(clinic) -> None:
     assert len(corr.disclosure_reviews(ws2.session)) == 2
     for ws in (ws1, ws2):
         _assert_healthy(ws)
+
+
+@pytest.mark.slow
+def test_an_undone_filing_leaves_the_chart_everywhere_and_files_again_under_new_ids(
+    clinic,
+) -> None:
+    from clinicrecords.db import ingest_sql
+    from clinicrecords.intake.filing import file_document
+
+    ws1 = clinic.attach_first()
+    ws2 = clinic.join("front-2")
+    a = ws1.register("Nguyễn", "Ánh", "1980-03-04")
+    b = ws1.register("Wrongchart", "Bea", "1975-05-06")
+    with ws1.session.db.write() as conn:
+        batch = ingest_sql.create_batch(conn, "import", "", ws1.session.user.id)
+    pages = [PageInput(noise_page(n)) for n in (11, 12)]
+    doc = add_document(ws1.session, a.id, "lab", None, pages, batch_id=batch)
+    clinic.sync_all()
+    assert len(_docs(ws2, a.mrn)) == 1
+    page_ids = corr.undo_filing(ws1.session, doc)  # the slip: these pages were Bea's
+    new_doc = file_document(ws1.session, page_ids, b.id, "lab", date(2025, 4, 4))
+    clinic.sync_all()
+    assert _docs(ws2, a.mrn) == [] == _docs(ws1, a.mrn)
+    assert _docs(ws2, b.mrn) == _docs(ws1, b.mrn) and len(_docs(ws2, b.mrn)) == 1
+    assert [p.sha256 for p in document_pages(ws1.session, new_doc)] == _docs(ws2, b.mrn)[0][3]
+    for ws in (ws1, ws2):
+        _assert_healthy(ws)
