@@ -453,7 +453,7 @@ Chart
   R / Shift+R       Rotate (view only)   Ctrl+Shift+F  Find in the chart's text
   Ctrl+M            Merge with another chart           Ctrl+Shift+P  Print cover sheets
   Ctrl+Shift+M      Move the document to another chart Ctrl+E  Correct type, date, author
-  Ctrl+Del          Void the document (kept; administrators can undo it)
+  Ctrl+Del          Void the document (kept)  Ctrl+Shift+H  Corrections: old values, undo
 Scan & index
   Ctrl+O            Import files         Ctrl+Shift+S  Scan    Ctrl+Shift+W  Watch a folder
   Enter             Accept the suggestion and file     Tab  Next field

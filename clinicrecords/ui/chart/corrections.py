@@ -1,6 +1,6 @@
 """The chart's corrections of a filed document, by keyboard: move (Ctrl+Shift+M), edit
 (Ctrl+E), void (Ctrl+Del), each in a dialog with a reason; for an administrator a
-"Corrections" tab with the document's history (old values) and the chart's voided documents,
+"Corrections" tab (Ctrl+Shift+H) with the document's history (old values) and the chart's voided documents,
 where a void or a move is undone (Ctrl+Z in that tab).
 
 Kept apart from ``view.py`` so the chart screen gains these actions without growing further;
@@ -43,6 +43,7 @@ from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 MOVE_KEYS, EDIT_KEYS, VOID_KEYS = "Ctrl+Shift+M", "Ctrl+E", "Ctrl+Del"
+HISTORY_KEYS = "Ctrl+Shift+H"  # administrators
 
 
 # --- the work (worker thread) ----------------------------------------------------------------
@@ -363,11 +364,22 @@ class ChartCorrections:
         row.addWidget(self.undo_move_button)
         row.addWidget(self.unvoid_button)
         tl.addLayout(row)
+        self.tab = tab
         self.view.tabs.addTab(tab, "Corrections")
+        self.view.tabs.currentChanged.connect(lambda _i: self.refresh_admin())
+        sc = QShortcut(QKeySequence(HISTORY_KEYS), self.view)
+        sc.setContext(Qt.WidgetWithChildrenShortcut)
+        sc.activated.connect(self.show_history)
+
+    def show_history(self) -> None:
+        """Ctrl+Shift+H: the Corrections tab, keyboard in its history list."""
+        self.view.tabs.setCurrentWidget(self.tab)
+        self.history_table.setFocus()
 
     def refresh_admin(self) -> None:
+        """Read (and audit) the history only while the tab is shown, not on every click."""
         chart = self.view.chart
-        if chart is None:
+        if chart is None or self.view.tabs.currentWidget() is not self.tab:
             return
         doc = self.view.current_doc
         run_in_background(
