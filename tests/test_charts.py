@@ -180,6 +180,7 @@ def test_cli_chart_json(chart, store_dir, cli_env, capsys) -> None:
     assert set(by_id) == set(docs.values())
     assert by_id[docs["lab2"]] == {
         "id": docs["lab2"],
+        "document_id": docs["lab2"],
         "doc_type": "lab",
         "doc_date": "2024-06-02",
         "pages": 2,

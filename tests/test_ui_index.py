@@ -213,3 +213,52 @@ def test_a_file_dropped_into_the_watched_folder_becomes_a_batch(
         assert dropped.exists()
     finally:
         view.stop_watching()
+
+
+def test_filing_confirms_the_chart_and_ctrl_z_puts_the_pages_back(
+    qtbot, admin_session, batch
+) -> None:
+    from clinicrecords.records.documents import list_documents
+    from clinicrecords.registry.patients import patient_by_mrn
+
+    view = _view(qtbot, admin_session)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 2, timeout=10_000)
+    view.focus_default()
+    form = view.form
+    qtbot.waitUntil(lambda: form.selected() is not None, timeout=5000)
+    assert not view.undo_button.isVisible()
+    qtbot.keyClick(form.patient, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 1, timeout=10_000)
+    # The confirmation names the chart by its two identifiers, and offers the undo.
+    text = view.filed_label.text()
+    assert "albermarle" in text.lower() and "1967-03-14" in text and "Ctrl+Z" in text
+    assert view.undo_button.isVisible()
+    quincy = patient_by_mrn(admin_session, QUINCY.mrn)
+    assert len(list_documents(admin_session, quincy.id)) == 1
+
+    # Ctrl+Z in the (empty) patient field: the page is back in the batch, out of the chart.
+    qtbot.waitUntil(form.patient.hasFocus, timeout=3000)
+    qtbot.keyClick(form.patient, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 2, timeout=10_000)
+    assert "undone" in view.filed_label.text() and not view.undo_button.isVisible()
+    assert list_documents(admin_session, quincy.id) == []
+    conn = admin_session.db.connection()
+    statuses = [
+        r[0]
+        for r in conn.execute(
+            "SELECT status FROM pages WHERE batch_id = ? AND document_id IS NULL", (batch,)
+        )
+    ]
+    assert len(statuses) == 2 and "filed" not in statuses
+    assert (
+        conn.execute("SELECT count(*) FROM audit_log WHERE action = 'document.unfile'").fetchone()[
+            0
+        ]
+        == 1
+    )
+
+    # The returned page comes back with the form as it was filed: Enter files it again.
+    qtbot.waitUntil(lambda: form.selected() is not None, timeout=5000)
+    qtbot.keyClick(form.patient, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 1, timeout=10_000)
+    assert len(list_documents(admin_session, quincy.id)) == 1

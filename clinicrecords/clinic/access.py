@@ -21,6 +21,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "document.read": ALL,
     "document.read_sensitive": frozenset({RELEASE, ADMIN}),  # clerks: emergency access only
     "document.edit": ALL,
+    # documents after filing: anyone fixes a misfile (with a reason); an administrator undoes a
+    # void or a move and reads the old values; the privacy officer reviews wrong-party releases
+    "document.correct": ALL,
+    "document.correct_undo": frozenset({ADMIN}),
+    "disclosure.review": frozenset({ADMIN}),
     # scan and index
     "scan.ingest": ALL,
     "scan.file": ALL,

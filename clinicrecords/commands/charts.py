@@ -35,6 +35,7 @@ def chart_json(view: ChartView) -> dict:
         "documents": [
             {
                 "id": d.document.id,
+                "document_id": d.document.id,
                 "doc_type": d.document.doc_type,
                 "doc_date": d.document.doc_date.isoformat() if d.document.doc_date else None,
                 "pages": len(d.pages),

@@ -14,7 +14,8 @@ def pages_for_patient(conn: Connection, patient_id: int) -> list[dict]:
     cur = conn.execute(
         "SELECT p.id, p.document_id, p.seq, p.sha256, p.media_type, p.width, p.height, "
         "p.rotation FROM pages p JOIN documents d ON d.id = p.document_id "
-        "WHERE d.patient_id = ? AND p.status != 'deleted' ORDER BY p.document_id, p.seq, p.id",
+        "WHERE d.patient_id = ? AND p.status != 'deleted' AND d.voided_at IS NULL "
+        "ORDER BY p.document_id, p.seq, p.id",
         (patient_id,),
     )
     return [dict(r) for r in cur]
@@ -25,7 +26,7 @@ def page_counts(conn: Connection, patient_id: int) -> tuple[int, int]:
     row = conn.execute(
         "SELECT count(DISTINCT d.id), count(p.id) FROM documents d "
         "LEFT JOIN pages p ON p.document_id = d.id AND p.status != 'deleted' "
-        "WHERE d.patient_id = ?",
+        "WHERE d.patient_id = ? AND d.voided_at IS NULL",
         (patient_id,),
     ).fetchone()
     return int(row[0]), int(row[1])

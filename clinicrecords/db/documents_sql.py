@@ -71,7 +71,7 @@ def documents_for_patient(conn: Connection, patient_id: int) -> list[dict]:
         "d.created_at, t.sensitive, t.label, "
         "(SELECT count(*) FROM pages p WHERE p.document_id = d.id AND p.status != 'deleted') AS pages "
         "FROM documents d JOIN doc_types t ON t.code = d.doc_type WHERE d.patient_id = ? "
-        "ORDER BY t.label, d.doc_date DESC, d.id",
+        "AND d.voided_at IS NULL ORDER BY t.label, d.doc_date DESC, d.id",
         (patient_id,),
     )
     return [dict(r) for r in cur]
@@ -153,6 +153,7 @@ def search_text(conn: Connection, patient_id: int, fts_query: str, limit: int) -
         "FROM page_text JOIN pages p ON p.id = page_text.rowid "
         "JOIN documents d ON d.id = p.document_id "
         "WHERE page_text MATCH ? AND d.patient_id = ? AND p.status != 'deleted' "
+        "AND d.voided_at IS NULL "
         "ORDER BY rank LIMIT ?",
         (fts_query, patient_id, limit),
     )

@@ -174,7 +174,7 @@ def latest_authorization_document(conn: Connection, patient_id: int) -> int | No
     """The newest roi_authorization document in the chart, a default the clerk can accept."""
     row = conn.execute(
         "SELECT id FROM documents WHERE patient_id = ? AND doc_type = 'roi_authorization' "
-        "ORDER BY doc_date DESC, id DESC LIMIT 1",
+        "AND voided_at IS NULL ORDER BY doc_date DESC, id DESC LIMIT 1",
         (patient_id,),
     ).fetchone()
     return None if row is None else int(row[0])
@@ -189,7 +189,7 @@ def candidate_pages(conn: Connection, patient_id: int) -> list[dict]:
         "SELECT p.id AS page_id, p.document_id, d.doc_type, d.doc_date, t.sensitive "
         "FROM pages p JOIN documents d ON d.id = p.document_id "
         "JOIN doc_types t ON t.code = d.doc_type "
-        "WHERE d.patient_id = ? AND p.status != 'deleted' "
+        "WHERE d.patient_id = ? AND p.status != 'deleted' AND d.voided_at IS NULL "
         "ORDER BY d.doc_date IS NULL, d.doc_date, d.id, p.seq, p.id",
         (patient_id,),
     )

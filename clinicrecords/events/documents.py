@@ -35,7 +35,7 @@ def document_filed(conn: Connection, document_id: int) -> None:
     if sync_sql.uid_of(conn, DOCUMENT, document_id) is not None:
         return
     doc = documents_sql.document(conn, document_id)
-    if doc is None:
+    if doc is None or doc.get("voided_at"):  # a voided one is shared if and when it is unvoided
         return
     patient_uid = sync_sql.uid_of(conn, ev.PATIENT, doc["patient_id"])
     if patient_uid is None:  # a chart the clinic never heard of: its registration goes first

@@ -224,6 +224,9 @@ def _put_authorization(
         req = sql.request(conn, request_id)
         if owner is None or req is None or owner != req["patient_id"]:
             raise BadInput("The authorization document must be in this patient's chart.")
+        doc = documents_sql.document(conn, auth.document_id)
+        if doc is not None and doc.get("voided_at"):
+            raise BadInput("That authorization document was voided; choose the current one.")
     sql.put_authorization(conn, request_id, fields)
 
 
@@ -317,6 +320,20 @@ def waive_fee(session: Session, request_id: int, waived: bool = True) -> None:
 
 
 # --- selection -----------------------------------------------------------------------------
+
+
+def reselect_open_requests(conn: Connection, patient_ids: Iterable[int]) -> int:
+    """Re-run the page selection of every open request of these charts, inside the caller's
+    transaction: a document moved out of a chart or voided must not stay in a packet that has
+    not gone out yet (and one moved in joins it). Returns how many requests were re-selected."""
+    ids = [
+        r["id"]
+        for pid in sorted(set(patient_ids))
+        for r in sql.list_requests(conn, rules.OPEN_STATUSES, pid)
+    ]
+    for request_id in ids:
+        _reselect(conn, request_id)
+    return len(ids)
 
 
 def _reselect(conn: Connection, request_id: int, on: date | None = None) -> None:

@@ -32,6 +32,7 @@ from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
 from clinicrecords.sync import accounts, clinic_settings, documents
+from clinicrecords.sync import corrections as document_corrections
 
 
 @dataclass
@@ -267,4 +268,5 @@ PROJECTORS: dict[str, Projector] = {
     **accounts.PROJECTORS,
     **clinic_settings.PROJECTORS,
     **documents.PROJECTORS,
+    **document_corrections.PROJECTORS,
 }

@@ -226,6 +226,14 @@ class MainWindow(QMainWindow):
                 "reviewAction",
             )  # fmt: skip
             self.reviews_label.linkActivated.connect(lambda _link: open_audit(True))
+            if self.session.can("disclosure.review"):
+                from clinicrecords.ui.admin.disclosures import DisclosureReviewDialog
+
+                self._action(
+                    menu, "Possible wrong-party &disclosures…",
+                    lambda: open_dialog("disclosures", DisclosureReviewDialog), "Shift+F11",
+                    "disclosuresAction",
+                )  # fmt: skip
             if self.sync_status is not None and self.session.can("patient.merge"):
                 from clinicrecords.ui.admin.conflicts import ConflictsDialog
 
@@ -469,6 +477,7 @@ Administration (administrators)
   Shift+F11         Backup status and restore drills
   F12 / Shift+F12   Audit trail (Alt+V verify the chain) / Emergency access review (Alt+M)
   Shift+F9          Sync conflicts (clinic network): Alt+S / Alt+T keep server's / this PC's
+  Shift+F11         Possible wrong-party disclosures: Alt+O outcome, Alt+L letter
 Chart lookup
   Down, Enter       Pick a result, open the chart      Ctrl+N  New patient
 Chart
@@ -477,12 +486,15 @@ Chart
   Home / End        First / last page    + / −  Zoom    W  Fit width    F  Fit page
   R / Shift+R       Rotate (view only)   Ctrl+Shift+F  Find in the chart's text
   Ctrl+M            Merge with another chart           Ctrl+Shift+P  Print cover sheets
+  Ctrl+Shift+M      Move the document to another chart Ctrl+E  Correct type, date, author
+  Ctrl+Del          Void the document (kept)  Ctrl+Shift+H  Corrections: old values, undo
 Scan & index
   Ctrl+O            Import files         Ctrl+Shift+S  Scan    Ctrl+Shift+W  Watch a folder
   Enter             Accept the suggestion and file     Tab  Next field
   Ctrl+↓ / Ctrl+↑   Next / previous page  PgDn / PgUp  Next / previous document
   Ctrl+B / Ctrl+M   Split here / join with the previous document
   Ctrl+R / Ctrl+Shift+R  Turn the page   Ctrl+Del  Set aside   F8  Next page to review
+  Ctrl+Z            Undo the last filing (its pages go back to the batch)
 Release of information
   Ctrl+N            New request (Ctrl+Enter logs it)   Ctrl+G or Esc  Back to the log
   Alt+1 … Alt+5     Pages, Authorization, Fees, Packet, Accounting    F5  Refresh

@@ -43,6 +43,7 @@ from clinicrecords.common.domain import PageRef
 from clinicrecords.records import charts
 from clinicrecords.registry import merge
 from clinicrecords.ui.bus import ChangeBus
+from clinicrecords.ui.chart import corrections
 from clinicrecords.ui.chart.page_viewer import PageViewer
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label, plain_tooltip
@@ -394,6 +395,8 @@ class ChartView(QWidget):
             sc.setContext(Qt.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
         bus.changed.connect(self._on_changes)
+        # move / edit / void (and an administrator's history and undo): ui/chart/corrections.py
+        self.corrections = corrections.install(self)
 
     # --- loading ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QLineEdit,
+    QMainWindow,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -51,6 +53,7 @@ from clinicrecords.intake.review import (
     open_batches,
     save_batch_state,
 )
+from clinicrecords.records.corrections import undo_filing
 from clinicrecords.scan.scratch import scan_scratch_dir
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.index.canvas import Highlight, PageCanvas
@@ -121,6 +124,22 @@ def _scan_and_process(session: Session, device: str, progress=None, cancel=None)
         )
 
 
+class _UndoKeyFilter(QObject):
+    """Lets Ctrl+Z reach the page's undo-filing shortcut from an empty text field."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (
+            event.type() == QEvent.ShortcutOverride
+            and event.matches(QKeySequence.Undo)  # type: ignore[attr-defined]
+            and isinstance(obj, QLineEdit)
+            and not obj.isUndoAvailable()
+            and self.parent().last_filing is not None  # type: ignore[attr-defined]
+        ):
+            event.ignore()  # not the field's: the shortcut map gets it
+            return True
+        return False
+
+
 class ScanIndexPage(QWidget):
     watched_file = Signal(str)
 
@@ -137,6 +156,7 @@ class ScanIndexPage(QWidget):
         self.current: int | None = None
         self.task: TaskHandle | None = None
         self.filing = False
+        self.last_filing: tuple[int, int | None, list[int], dict] | None = None  # for Ctrl+Z
         self.watcher = None
         self._image_generation = 0
         self._image: QImage | None = None
@@ -199,6 +219,16 @@ class ScanIndexPage(QWidget):
         self.status = plain_label()
         self.status.setObjectName("indexStatus")
         self.status.setWordWrap(True)
+        self.filed_label = plain_label()  # the last filing's confirmation: whose chart
+        self.filed_label.setObjectName("filedConfirmation")
+        self.filed_label.setWordWrap(True)
+        self.filed_label.setAccessibleName("Last filing")
+        self.undo_button = QPushButton("Undo filing (Ctrl+Z)")
+        self.undo_button.setObjectName("undoFilingButton")
+        self.undo_button.setAccessibleName("Undo the last filing")
+        self.undo_button.setFocusPolicy(Qt.TabFocus)
+        self.undo_button.clicked.connect(self.undo_last_filing)
+        self.undo_button.hide()
 
         self.page_model: RowsModel[PageRow] = RowsModel(
             [
@@ -229,6 +259,10 @@ class ScanIndexPage(QWidget):
         lv.addWidget(QLabel("Pages (Ctrl+↓/↑; F8 next to review)"))
         lv.addWidget(self.page_table, 1)
         lv.addWidget(self.status)
+        filed_row = QHBoxLayout()
+        filed_row.addWidget(self.filed_label, 1)
+        filed_row.addWidget(self.undo_button)
+        lv.addLayout(filed_row)
 
         self.canvas = PageCanvas()
         self.form = IndexForm(self.session, types)
@@ -284,11 +318,17 @@ class ScanIndexPage(QWidget):
             ("Ctrl+O", self.import_dialog),
             ("Ctrl+Shift+S", self.scan_dialog),
             ("Ctrl+Shift+W", self.watch_dialog),
+            (QKeySequence.Undo, self.undo_last_filing),
         )
         for seq, slot in keys:
             sc = QShortcut(QKeySequence(seq), self)
             sc.setContext(Qt.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
+        # A text field takes Ctrl+Z for its own typing; with nothing typed to undo, the key
+        # undoes the last filing instead (the patient field has focus right after filing).
+        self._undo_keys = _UndoKeyFilter(self)
+        for edit in self.form.findChildren(QLineEdit):
+            edit.installEventFilter(self._undo_keys)
 
     def focus_default(self) -> None:
         self.form.patient.setFocus(Qt.ShortcutFocusReason)
@@ -618,7 +658,8 @@ class ScanIndexPage(QWidget):
         rest = [g for g in self.groups if set(g) != set(page_ids)]
         nxt = rest[min(n, len(rest) - 1)][0] if rest else None
         filed = len(page_ids) - len(covers)
-        self.status.setText(f"Filed {filed} page(s) to {v['patient']['name']}.")
+        filed_ids = [i for i in page_ids if i not in covers]
+        self.last_filing = (doc_id, self.batch_id, filed_ids, v)
         self.bus.notify(
             Changes(
                 patients=frozenset({v["patient"]["patient_id"]}),
@@ -627,9 +668,72 @@ class ScanIndexPage(QWidget):
             )
         )
         self._regroup(rest, nxt)
+        p = v["patient"]
+        self._confirm(
+            f"Filed {filed} page(s) to {p['name']}, DOB {p['dob']} (MRN {p['mrn']}). "
+            "Wrong chart? Ctrl+Z puts the pages back in the batch."
+        )
         self.focus_default()
         if not rest:
             self.refresh_batches()
+
+    def _confirm(self, text: str) -> None:
+        """The filing's confirmation, here and in the window's status bar."""
+        self.filed_label.setText(text)
+        self.undo_button.setVisible(self.last_filing is not None)
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(text, 20_000)
+
+    def undo_last_filing(self) -> None:
+        """Ctrl+Z: the last filing's pages go back to their batch (a slip caught at once)."""
+        if self.last_filing is None or self.filing:
+            return
+        doc_id, batch_id, page_ids, v = self.last_filing
+        self.filing = True
+        run_in_background(
+            undo_filing, self.session, doc_id, context=self,
+            on_done=lambda ids: self._unfiled(batch_id, list(ids), v),
+            on_error=self._undo_failed,
+        )  # fmt: skip
+
+    def _unfiled(self, batch_id: int | None, page_ids: list[int], v: dict) -> None:
+        self.filing = False
+        self.last_filing = None
+        self._confirm(
+            f"Filing undone: {len(page_ids)} page(s) are back in the batch, ready to file again."
+        )
+        self.bus.notify(
+            Changes(
+                patients=frozenset({v["patient"]["patient_id"]}),
+                batches=frozenset({batch_id or 0}),
+            )
+        )
+        if batch_id is None or not page_ids:
+            return
+        if batch_id != self.batch_id:
+            self.groups, self.fields = [], {}
+        self.batch_id = batch_id
+        groups = [page_ids, *(g for g in self.groups if not set(g) & set(page_ids))]
+        fields = {**self.fields, str(page_ids[0]): v}  # the form as it was filed
+        run_in_background(
+            _load_batch, self.session, batch_id, context=self, on_error=self.status.setText,
+            on_done=lambda res: self._back_in_batch(batch_id, res[0], groups, fields, page_ids),
+        )  # fmt: skip
+
+    def _back_in_batch(self, batch_id: int, pages: list[ScanPage], groups: list[list[int]],
+                       fields: dict, page_ids: list[int]) -> None:  # fmt: skip
+        if batch_id != self.batch_id:
+            return
+        self.current = None
+        self._set_pages(pages, {"groups": groups, "fields": fields, "current": page_ids[0]})
+        self._schedule_save()
+        self.refresh_batches()
+        self.focus_default()
+
+    def _undo_failed(self, message: str) -> None:
+        self.filing = False
+        self.filed_label.setText(message)
 
     def _file_failed(self, message: str) -> None:
         self.filing = False

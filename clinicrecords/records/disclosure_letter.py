@@ -1,0 +1,126 @@
+"""The privacy officer's letter to the recipient of a release that included misfiled pages:
+return or destroy them. The wording is a plain text template the clinic can reword
+(``resources/letters/wrong_party_disclosure.txt``, or its own copy in ``<data dir>/letters/``),
+like the release cover letter; this module fills it in and writes a one-page PDF.
+
+Names and addresses are printed as written: the letter uses a Unicode TrueType font (DejaVu
+Sans) when one is found, so "Nguyễn" is not printed as "Nguyen" or "?".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+from typing import Any, BinaryIO
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from clinicrecords.clinic.session import Session
+from clinicrecords.clinic.settings import get_setting
+from clinicrecords.common.errors import BadInput
+from clinicrecords.common.resources import resource_file
+from clinicrecords.common.timeutil import today
+from clinicrecords.records.corrections import REVIEW_PERMISSION, get_disclosure_review
+from clinicrecords.release.letters import template_text
+
+TEMPLATE = "wrong_party_disclosure.txt"
+PLACEHOLDERS = frozenset(
+    {
+        "today", "request_id", "disclosed_on", "pages", "document", "requester_name",
+        "requester_organisation", "requester_address", "clinic_name", "clinic_address",
+        "clinic_phone", "privacy_officer",
+    }
+)  # fmt: skip
+_FONT = "ClinicSans"
+_FONT_FILES = (
+    ("fonts", "DejaVuSans.ttf"),
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",),
+)
+
+
+def _font() -> str:
+    """A Unicode TrueType font registered once; Helvetica only if none is installed."""
+    if _FONT in pdfmetrics.getRegisteredFontNames():
+        return _FONT
+    for parts in _FONT_FILES:
+        path = Path(parts[0]) if len(parts) == 1 else resource_file(*parts)
+        if path.is_file():
+            pdfmetrics.registerFont(TTFont(_FONT, str(path)))
+            return _FONT
+    return "Helvetica"
+
+
+def letter_values(session: Session, review_id: int) -> dict[str, str]:
+    r = get_disclosure_review(session, review_id)
+    name, _, org = r.requester.partition(", ")
+    what = r.type_label + (f", dated {r.doc_date}" if r.doc_date else "")
+    return {
+        "today": today().isoformat(),
+        "request_id": r.request_id,
+        "disclosed_on": r.disclosed_on or "",
+        "pages": str(r.pages),
+        "document": what,
+        "requester_name": r.extra.get("requester_name") or name,
+        "requester_organisation": org,
+        "requester_address": r.requester_address,
+        "clinic_name": str(get_setting(session, "clinic.name")),
+        "clinic_address": str(get_setting(session, "clinic.address")),
+        "clinic_phone": str(get_setting(session, "clinic.phone")),
+        "privacy_officer": session.user.full_name or session.user.username,
+    }
+
+
+def render(template: str, values: dict[str, str]) -> list[tuple[str, bool]]:
+    """(paragraph, bold) pairs; a line made only of empty placeholders is dropped."""
+    body = "\n".join(
+        line for line in template.splitlines() if not (line == "#" or line.startswith("# "))
+    )
+    unknown = set(Template(body).get_identifiers()) - PLACEHOLDERS
+    if unknown or not Template(body).is_valid():
+        raise BadInput(
+            "The wrong-party letter template has a placeholder the program does not know: "
+            + (", ".join(sorted(unknown)) or "a '$' sign")
+            + "."
+        )
+    filled = {k: values.get(k, "") for k in PLACEHOLDERS}
+    out = []
+    for raw in body.splitlines():
+        bold = raw.startswith("## ")
+        piece = Template(raw[3:] if bold else raw)
+        text = piece.substitute(filled)
+        if piece.get_identifiers() and not text.strip():
+            continue
+        out.extend((part, bold) for part in text.split("\n"))
+    return out
+
+
+def write_letter(session: Session, review_id: int, out: BinaryIO | Path) -> None:
+    """Write the letter for one entry of the privacy officer's list (audited)."""
+    session.require(REVIEW_PERMISSION)
+    values = letter_values(session, review_id)
+    lines = render(template_text(TEMPLATE, getattr(session.store, "data_dir", None)), values)
+    font = _font()
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"].clone("letter", fontName=font, leading=14)
+    bold = body.clone("letterBold", fontName=font, fontSize=body.fontSize + 1.5, leading=16)
+    story: list[Any] = []
+    for text, is_bold in lines:
+        if not text.strip():
+            story.append(Spacer(1, 8))
+        else:
+            story.append(Paragraph(escape(text), bold if is_bold else body))
+    doc = SimpleDocTemplate(
+        str(out) if isinstance(out, Path) else out,
+        pagesize=LETTER,
+        title="Health information sent in error",
+        leftMargin=inch,
+        rightMargin=inch,
+    )
+    doc.build(story)
+    session.audit("disclosure_review.letter", "disclosure_review", review_id)
