@@ -72,6 +72,13 @@ def test_every_screen_of_the_main_window_names_its_controls(qtbot, window, admin
     qtbot.waitUntil(lambda: window.chart_page.showing_chart, timeout=5000)
     qtbot.wait(50)
     problems += missing_words(window)
+    view = window.chart_page.chart_view
+    qtbot.waitUntil(lambda: view.current_doc is not None, timeout=5000)
+    for action in ("move", "edit", "void"):
+        dlg = view.corrections.open_dialog(action)
+        qtbot.waitExposed(dlg)
+        problems += [f"{action} dialog: {p}" for p in missing_words(dlg)]
+        dlg.reject()
     release = window.release_page
     from clinicrecords.release import service
 
@@ -92,6 +99,7 @@ def test_every_screen_of_the_main_window_names_its_controls(qtbot, window, admin
 def _dialog_cases(admin_session: Session, tmp_path) -> list:
     from clinicrecords.ui.admin.audit import AuditDialog
     from clinicrecords.ui.admin.conflicts import ConflictsDialog
+    from clinicrecords.ui.admin.disclosures import DisclosureReviewDialog
     from clinicrecords.ui.admin.operations import StatusDialog
     from clinicrecords.ui.admin.settings import SettingsDialog
     from clinicrecords.ui.admin.users import ResetPasswordDialog, UsersDialog
@@ -114,6 +122,7 @@ def _dialog_cases(admin_session: Session, tmp_path) -> list:
         lambda: SettingsDialog(admin_session),
         lambda: AuditDialog(admin_session),
         lambda: ConflictsDialog(admin_session),
+        lambda: DisclosureReviewDialog(admin_session),
         lambda: NewRequestDialog(admin_session, 30),
         lambda: ReasonDialog("Deny the request", "Why is it denied?"),
     ]

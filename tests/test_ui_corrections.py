@@ -163,7 +163,7 @@ def test_privacy_officer_assesses_from_the_admin_menu_and_saves_the_letter(
     w = _window(qtbot, admin_session)
     try:
         action = w.findChild(QAction, "disclosuresAction")
-        assert action.shortcut().toString() == "Shift+F11"
+        assert action.shortcut().toString() == "Ctrl+F11"
         action.trigger()
         qtbot.waitUntil(lambda: "disclosures" in w.admin_dialogs, timeout=3000)
         dlg = w.admin_dialogs["disclosures"]

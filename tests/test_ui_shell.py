@@ -187,3 +187,19 @@ def test_reprinting_the_recovery_sheet_goes_to_the_printer_and_writes_no_file(
     with window.session.db.read() as conn:
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions[-1] == "key.recovery_sheet"
+
+
+def test_no_two_actions_share_a_shortcut(qtbot, window) -> None:
+    """Every menu action of an administrator's window has its own key (a clash makes Qt fire
+    neither)."""
+    from PySide6.QtGui import QAction
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for action in window.findChildren(QAction):
+        key = action.shortcut().toString()
+        if key:
+            if key in seen:
+                clashes.append(f"{key}: {seen[key]} / {action.text()}")
+            seen[key] = action.text()
+    assert clashes == []

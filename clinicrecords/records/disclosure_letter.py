@@ -3,8 +3,8 @@ return or destroy them. The wording is a plain text template the clinic can rewo
 (``resources/letters/wrong_party_disclosure.txt``, or its own copy in ``<data dir>/letters/``),
 like the release cover letter; this module fills it in and writes a one-page PDF.
 
-Names and addresses are printed as written: the letter uses a Unicode TrueType font (DejaVu
-Sans) when one is found, so "Nguyễn" is not printed as "Nguyen" or "?".
+Names and addresses are printed as written: the text goes through ``common/pdftext`` like every
+PDF we make (embedded DejaVu Sans with a CJK fallback, per run of characters).
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 from typing import Any, BinaryIO
-from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import get_setting
+from clinicrecords.common import pdftext
 from clinicrecords.common.errors import BadInput
-from clinicrecords.common.resources import resource_file
 from clinicrecords.common.timeutil import today
 from clinicrecords.records.corrections import REVIEW_PERMISSION, get_disclosure_review
 from clinicrecords.release.letters import template_text
@@ -37,23 +34,6 @@ PLACEHOLDERS = frozenset(
         "clinic_phone", "privacy_officer",
     }
 )  # fmt: skip
-_FONT = "ClinicSans"
-_FONT_FILES = (
-    ("fonts", "DejaVuSans.ttf"),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",),
-)
-
-
-def _font() -> str:
-    """A Unicode TrueType font registered once; Helvetica only if none is installed."""
-    if _FONT in pdfmetrics.getRegisteredFontNames():
-        return _FONT
-    for parts in _FONT_FILES:
-        path = Path(parts[0]) if len(parts) == 1 else resource_file(*parts)
-        if path.is_file():
-            pdfmetrics.registerFont(TTFont(_FONT, str(path)))
-            return _FONT
-    return "Helvetica"
 
 
 def letter_values(session: Session, review_id: int) -> dict[str, str]:
@@ -105,16 +85,18 @@ def write_letter(session: Session, review_id: int, out: BinaryIO | Path) -> None
     session.require(REVIEW_PERMISSION)
     values = letter_values(session, review_id)
     lines = render(template_text(TEMPLATE, getattr(session.store, "data_dir", None)), values)
-    font = _font()
+    pdftext.register_fonts()
     styles = getSampleStyleSheet()
-    body = styles["BodyText"].clone("letter", fontName=font, leading=14)
-    bold = body.clone("letterBold", fontName=font, fontSize=body.fontSize + 1.5, leading=16)
+    body = styles["BodyText"].clone("letter", fontName=pdftext.SANS, leading=14)
+    bold = body.clone(
+        "letterBold", fontName=pdftext.SANS_BOLD, fontSize=body.fontSize + 1.5, leading=16
+    )
     story: list[Any] = []
     for text, is_bold in lines:
         if not text.strip():
             story.append(Spacer(1, 8))
         else:
-            story.append(Paragraph(escape(text), bold if is_bold else body))
+            story.append(Paragraph(pdftext.markup(text, is_bold), bold if is_bold else body))
     doc = SimpleDocTemplate(
         str(out) if isinstance(out, Path) else out,
         pagesize=LETTER,
@@ -122,5 +104,6 @@ def write_letter(session: Session, review_id: int, out: BinaryIO | Path) -> None
         leftMargin=inch,
         rightMargin=inch,
     )
-    doc.build(story)
+    with pdftext.subsetting():
+        doc.build(story)
     session.audit("disclosure_review.letter", "disclosure_review", review_id)

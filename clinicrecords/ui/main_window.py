@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
 
                 self._action(
                     menu, "Possible wrong-party &disclosures…",
-                    lambda: open_dialog("disclosures", DisclosureReviewDialog), "Shift+F11",
+                    lambda: open_dialog("disclosures", DisclosureReviewDialog), "Ctrl+F11",
                     "disclosuresAction",
                 )  # fmt: skip
             if self.sync_status is not None and self.session.can("patient.merge"):
@@ -477,7 +477,7 @@ Administration (administrators)
   Shift+F11         Backup status and restore drills
   F12 / Shift+F12   Audit trail (Alt+V verify the chain) / Emergency access review (Alt+M)
   Shift+F9          Sync conflicts (clinic network): Alt+S / Alt+T keep server's / this PC's
-  Shift+F11         Possible wrong-party disclosures: Alt+O outcome, Alt+L letter
+  Ctrl+F11          Possible wrong-party disclosures: Alt+O outcome, Alt+L letter
 Chart lookup
   Down, Enter       Pick a result, open the chart      Ctrl+N  New patient
 Chart
