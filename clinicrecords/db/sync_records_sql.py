@@ -66,3 +66,69 @@ def first_user_id(conn: Connection) -> int | None:
     administrator, else the oldest account): a merge row must name an account."""
     row = conn.execute("SELECT id FROM users ORDER BY role = 'admin' DESC, id LIMIT 1").fetchone()
     return None if row is None else int(row[0])
+
+
+# --- release of information ----------------------------------------------------------------
+
+
+def set_request_code(conn: Connection, request_id: int, code: str) -> None:
+    conn.execute("UPDATE release_requests SET code = ? WHERE id = ?", (code, request_id))
+
+
+def request_id_with_code(conn: Connection, code: str) -> int | None:
+    row = conn.execute("SELECT id FROM release_requests WHERE code = ?", (code,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def request_ids_without_uid(conn: Connection) -> list[int]:
+    cur = conn.execute(
+        "SELECT id FROM release_requests WHERE id NOT IN "
+        "(SELECT local_id FROM sync_ids WHERE entity = 'release') ORDER BY id"
+    )
+    return [int(r[0]) for r in cur]
+
+
+def disclosure(conn: Connection, disclosure_id: int) -> dict:
+    row = conn.execute("SELECT * FROM disclosures WHERE id = ?", (disclosure_id,)).fetchone()
+    return dict(row)
+
+
+def disclosure_id_of_request(conn: Connection, request_id: int) -> int | None:
+    row = conn.execute("SELECT id FROM disclosures WHERE request_id = ?", (request_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+REQUEST_TEXT_COLUMNS = frozenset(
+    {
+        "requester_name", "requester_org", "requester_address", "requester_type", "purpose",
+        "basis", "delivery", "received_on", "due_on", "date_from", "date_to", "doc_types",
+        "include_sensitive", "watermark", "fee_waived", "status", "status_reason", "sent_at",
+    }
+)  # fmt: skip
+
+
+def update_request(conn: Connection, request_id: int, values: dict[str, object]) -> None:
+    """Set request columns as another PC set them (names checked against the list above)."""
+    bad = set(values) - REQUEST_TEXT_COLUMNS
+    if bad:
+        raise ValueError(f"not a synced request column: {sorted(bad)}")
+    if not values:
+        return
+    sets = ", ".join(f"{c} = ?" for c in values)
+    conn.execute(f"UPDATE release_requests SET {sets} WHERE id = ?", (*values.values(), request_id))
+
+
+def set_sent_by(conn: Connection, request_id: int, user_id: int | None) -> None:
+    conn.execute("UPDATE release_requests SET sent_by = ? WHERE id = ?", (user_id, request_id))
+
+
+def delete_authorization(conn: Connection, request_id: int) -> None:
+    conn.execute("DELETE FROM release_authorizations WHERE request_id = ?", (request_id,))
+
+
+def replace_exclusions(conn: Connection, request_id: int, notes: dict[int, str]) -> None:
+    conn.execute("DELETE FROM release_exclusions WHERE request_id = ?", (request_id,))
+    conn.executemany(
+        "INSERT INTO release_exclusions (request_id, page_id, note) VALUES (?, ?, ?)",
+        [(request_id, p, n) for p, n in notes.items()],
+    )

@@ -39,6 +39,7 @@ from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import capture, mrnblocks
 from clinicrecords.events import documents as document_events
+from clinicrecords.events import releases as release_events
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
 from clinicrecords.sync import accounts, address, projectors, seal
@@ -87,6 +88,7 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
             capture.share_unshared_charts(conn)
             accounts.share_unshared_accounts(conn)
             document_events.share_unshared_documents(conn)
+            release_events.share_unshared_requests(conn)
         pushed = push(store, pg, state)
         share_keyfile_now(store, pg, state)
         pulled, _ = pull(store, pg, state, progress)

@@ -31,7 +31,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
-from clinicrecords.sync import accounts, clinic_settings, documents, merges
+from clinicrecords.sync import accounts, clinic_settings, documents, merges, releases
 
 
 @dataclass
@@ -268,4 +268,5 @@ PROJECTORS: dict[str, Projector] = {
     **clinic_settings.PROJECTORS,
     **documents.PROJECTORS,
     **merges.PROJECTORS,
+    **releases.PROJECTORS,
 }
