@@ -27,6 +27,7 @@ INTERNAL_KEYS = frozenset(
         "demo",  # the store was made by `demo`
         "store.commits",  # write transactions committed (the audit-head record compares it)
         "sync.keyfile_pending",  # a re-wrapped key file the clinic server has not received yet
+        "sync.audit_shared",  # the newest own audit row already sent to the clinic (audit_chain)
     }
 )
 

@@ -132,3 +132,80 @@ def replace_exclusions(conn: Connection, request_id: int, notes: dict[int, str])
         "INSERT INTO release_exclusions (request_id, page_id, note) VALUES (?, ?, ?)",
         [(request_id, p, n) for p, n in notes.items()],
     )
+
+
+# --- the audit chains of other workstations ------------------------------------------------
+
+AUDIT_COLUMNS = (
+    "id",
+    "ts",
+    "user_id",
+    "username",
+    "action",
+    "object_type",
+    "object_id",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+
+
+def audit_rows_after(conn: Connection, after_id: int, limit: int) -> list[dict]:
+    """This PC's own audit rows after ``after_id``, oldest first."""
+    cur = conn.execute(
+        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
+    return [dict(r) for r in cur]
+
+
+def add_remote_audit_rows(conn: Connection, workstation_id: str, rows: list[dict]) -> None:
+    """Another workstation's audit rows as they arrived (a row seen twice is kept once)."""
+    conn.executemany(
+        f"INSERT INTO sync_audit (workstation_id, {', '.join(AUDIT_COLUMNS)}) VALUES "
+        f"(?, {', '.join('?' * len(AUDIT_COLUMNS))}) ON CONFLICT DO NOTHING",
+        [(workstation_id, *(r.get(c) for c in AUDIT_COLUMNS)) for r in rows],
+    )
+
+
+def set_workstation_name(conn: Connection, workstation_id: str, name: str) -> None:
+    conn.execute(
+        "INSERT INTO sync_workstations (workstation_id, name) VALUES (?, ?) "
+        "ON CONFLICT (workstation_id) DO UPDATE SET name = excluded.name",
+        (workstation_id, name),
+    )
+
+
+def remote_workstations(conn: Connection) -> list[tuple[str, str]]:
+    """(id, name) of every other workstation whose audit rows arrived here."""
+    cur = conn.execute(
+        "SELECT a.workstation_id, coalesce(w.name, '') FROM "
+        "(SELECT DISTINCT workstation_id FROM sync_audit) a "
+        "LEFT JOIN sync_workstations w ON w.workstation_id = a.workstation_id ORDER BY 2, 1"
+    )
+    return [(str(r[0]), str(r[1])) for r in cur]
+
+
+def iter_remote_audit(conn: Connection, workstation_id: str):  # type: ignore[no-untyped-def]
+    cur = conn.execute(
+        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM sync_audit WHERE workstation_id = ? ORDER BY id",
+        (workstation_id,),
+    )
+    for r in cur:
+        yield dict(r)
+
+
+def open_order_conflicts(conn: Connection) -> list[tuple[str, str, str]]:
+    """(workstation id, expected counter, counter that came) of each unresolved gap."""
+    cur = conn.execute(
+        "SELECT uid, replaced, kept FROM sync_conflicts WHERE kind = 'order' "
+        "AND resolved_at IS NULL ORDER BY seq"
+    )
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in cur]
+
+
+def applied_out_of_order(conn: Connection) -> int:
+    """Applied events whose server sequence numbers repeat (the server's order must be one
+    total order: every number once)."""
+    row = conn.execute("SELECT count(*) - count(DISTINCT seq) FROM sync_applied").fetchone()
+    return int(row[0])

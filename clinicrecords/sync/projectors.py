@@ -31,7 +31,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
-from clinicrecords.sync import accounts, clinic_settings, documents, merges, releases
+from clinicrecords.sync import accounts, audit_chain, clinic_settings, documents, merges, releases
 
 
 @dataclass
@@ -269,4 +269,5 @@ PROJECTORS: dict[str, Projector] = {
     **documents.PROJECTORS,
     **merges.PROJECTORS,
     **releases.PROJECTORS,
+    **audit_chain.PROJECTORS,
 }
