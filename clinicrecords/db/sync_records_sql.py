@@ -209,3 +209,18 @@ def applied_out_of_order(conn: Connection) -> int:
     total order: every number once)."""
     row = conn.execute("SELECT count(*) - count(DISTINCT seq) FROM sync_applied").fetchone()
     return int(row[0])
+
+
+def insert_request_as(conn: Connection, fields: dict[str, object], code: str) -> int:
+    """A request another PC logged, under the code it printed (``release.insert_request``
+    would number it from this PC's row id, which may be another request's code here)."""
+    from clinicrecords.common.timeutil import utc_now
+
+    columns = list(fields)
+    now = utc_now()
+    cur = conn.execute(
+        f"INSERT INTO release_requests ({', '.join(columns)}, code, created_at, updated_at) "
+        f"VALUES ({', '.join('?' * len(columns))}, ?, ?, ?)",
+        (*fields.values(), code, now, now),
+    )
+    return int(cur.lastrowid)

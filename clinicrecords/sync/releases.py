@@ -168,20 +168,18 @@ def _created(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
         )
     fields = data["fields"]
     creator, _name = _user(conn, data.get("created_by"))
-    request_id, code = release_sql.insert_request(
+    code = data["code"]
+    if sync_records_sql.request_id_with_code(conn, code) is not None:
+        # a stand-alone code met another PC's (cannot happen with workstation codes): marked
+        _conflict(conn, out, event, uid, "code", f"{code}-{uid[-6:].upper()}", code)
+        code = f"{code}-{uid[-6:].upper()}"
+    request_id = sync_records_sql.insert_request_as(
         conn,
         {"patient_id": patient_id, "created_by": creator}
-        | {c: _column(c, fields.get(c, "")) for c in COLUMNS if c != "fee_waived"},
+        | {c: _column(c, fields.get(c, "")) for c in COLUMNS},
+        code,
     )
-    if sync_records_sql.request_id_with_code(conn, data["code"]) is None:
-        code = data["code"]
-        sync_records_sql.set_request_code(conn, request_id, code)
-    else:  # a stand-alone code met another PC's (cannot happen with workstation codes)
-        _conflict(conn, out, event, uid, "code", code, data["code"])
     sync_sql.add_uid(conn, RELEASE, uid, request_id)
-    sync_records_sql.update_request(
-        conn, request_id, {"fee_waived": _column("fee_waived", fields.get("fee_waived", "0"))}
-    )
     _set_field(conn, request_id, AUTHORIZATION, fields.get(AUTHORIZATION, ""))
     _set_field(conn, request_id, EXCLUSIONS, fields.get(EXCLUSIONS, "{}"))
     reselect_in(conn, request_id)
