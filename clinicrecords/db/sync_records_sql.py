@@ -94,7 +94,9 @@ def disclosure(conn: Connection, disclosure_id: int) -> dict:
 
 
 def disclosure_id_of_request(conn: Connection, request_id: int) -> int | None:
-    row = conn.execute("SELECT id FROM disclosures WHERE request_id = ?", (request_id,)).fetchone()
+    row = conn.execute(
+        "SELECT id FROM disclosures WHERE request_id = ? ORDER BY id LIMIT 1", (request_id,)
+    ).fetchone()
     return None if row is None else int(row[0])
 
 

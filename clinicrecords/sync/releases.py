@@ -13,9 +13,8 @@ says what each event carries).
   cancelled after it was sent…) is an impossible sequence: listed as a conflict on every PC,
   never a silent edit. "Sent" is a fact, not an opinion: a packet that went out stays sent and
   its disclosure is in the accounting whatever the order says; otherwise the later change wins.
-  A second sending of one request keeps the first row of the accounting (one row per request)
-  and the conflict says when the second went out and with how many pages, for a person to
-  record.
+  A request sent from two PCs offline went out twice: both rows are in the accounting on every
+  PC (migration 0007 lifted the one-row-per-request rule), and the conflict says so.
 - The receiving PC writes an audit row for each (``via: sync``, who and which PC).
 """
 
@@ -136,8 +135,7 @@ def _reselect_if_open(conn: Connection, request_id: int) -> None:
 
 
 def _insert_disclosure(conn: Connection, request_id: int, data: dict) -> None:
-    if sync_records_sql.disclosure_id_of_request(conn, request_id) is not None:
-        return
+    """A packet another PC sent: its row of the accounting (once: its event is applied once)."""
     row = release_sql.request(conn, request_id)
     assert row is not None
     sent_by, _name = _user(conn, data.get("by"))

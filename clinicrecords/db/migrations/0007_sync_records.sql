@@ -36,3 +36,35 @@ CREATE TABLE sync_workstations (
     workstation_id TEXT PRIMARY KEY,
     name           TEXT NOT NULL
 );
+
+-- One request can be sent twice when two PCs of a clinic network each mailed its packet
+-- offline: both went out, so both belong in the accounting of disclosures (45 CFR 164.528).
+-- The table loses its one-row-per-request rule (the service still sends a request once);
+-- its rows are copied as they are, and it stays append-only.
+CREATE TABLE disclosures_new (
+    id                INTEGER PRIMARY KEY,
+    request_id        INTEGER NOT NULL REFERENCES release_requests (id),
+    patient_id        INTEGER NOT NULL REFERENCES patients (id),
+    disclosed_on      TEXT NOT NULL,
+    recipient         TEXT NOT NULL,
+    recipient_address TEXT NOT NULL DEFAULT '',
+    purpose           TEXT NOT NULL,
+    basis             TEXT NOT NULL,
+    description       TEXT NOT NULL,
+    pages             INTEGER NOT NULL,
+    in_accounting     INTEGER NOT NULL,
+    sent_by           INTEGER REFERENCES users (id),
+    created_at        TEXT NOT NULL
+);
+INSERT INTO disclosures_new (id, request_id, patient_id, disclosed_on, recipient,
+    recipient_address, purpose, basis, description, pages, in_accounting, sent_by, created_at)
+SELECT id, request_id, patient_id, disclosed_on, recipient, recipient_address, purpose, basis,
+    description, pages, in_accounting, sent_by, created_at FROM disclosures;
+DROP TABLE disclosures;
+ALTER TABLE disclosures_new RENAME TO disclosures;
+CREATE INDEX disclosures_patient ON disclosures (patient_id, disclosed_on);
+CREATE INDEX disclosures_request ON disclosures (request_id);
+CREATE TRIGGER disclosures_no_update BEFORE UPDATE ON disclosures
+BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only'); END;
+CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures
+BEGIN SELECT RAISE(ABORT, 'the accounting of disclosures is append-only'); END;
