@@ -8,12 +8,14 @@ import json
 from clinicrecords.db.connection import Connection
 
 
-def pending_merges(conn: Connection) -> list[tuple[str, str]]:
-    """(event id, merge uid) of this PC's merges the server has not ordered yet, newest first."""
+def pending_merges(conn: Connection) -> list[tuple[str, str, str]]:
+    """(event id, type, merge uid) of this PC's merges and undos the server has not ordered
+    yet, newest first."""
     cur = conn.execute(
-        "SELECT id, payload FROM sync_outbox WHERE type = 'merge.applied' ORDER BY pos DESC"
+        "SELECT id, type, payload FROM sync_outbox WHERE type IN ('merge.applied', "
+        "'merge.undone') ORDER BY pos DESC"
     )
-    return [(str(r[0]), str(json.loads(r[1])["uid"])) for r in cur]
+    return [(str(r[0]), str(r[1]), str(json.loads(r[2])["uid"])) for r in cur]
 
 
 def add_yielded(conn: Connection, event_id: str, uid: str) -> None:

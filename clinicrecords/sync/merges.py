@@ -11,10 +11,11 @@ decides the same way:
   surviving chart was merged away, or that would merge two charts into each other, is not
   applied anywhere: it is listed as a conflict (kind ``merge``) under its own event's id, for a
   person to look at. Never a silent edit.
-- This PC's own merges made offline were applied when they were made. When another PC's merge
-  arrives first in the order and one of this PC's unordered merges is in its way (or any is:
-  they may chain), this PC undoes them (newest first), applies the arrived one, and decides
-  each of its own again when it comes back in the order: re-applied or listed, as everywhere.
+- This PC's own merges and undos made offline were applied when they were made. When another
+  PC's merge arrives first in the order and one of this PC's unordered merges or undos touches
+  its charts, this PC takes all of them back (newest first: a merge undone, an undone merge
+  made again), applies the arrived one, and decides each of its own again when it comes back
+  in the order: applied or listed, as on every other PC.
 - An undo undoes the merge where it was applied; where the merge was never applied (a
   conflict) it changes nothing; an undo after the surviving chart was merged again is listed.
 - A document filed into a chart that is merged away here lands in the surviving chart
@@ -64,26 +65,42 @@ def _mrn(conn: Connection, patient_id: int | None) -> str:
     return patient.mrn if patient is not None else ""
 
 
-def _yield_own_merges(conn: Connection, out) -> None:  # type: ignore[no-untyped-def]
-    """Undo this PC's unordered merges, newest first, to be decided again in the order."""
-    for event_id, uid in sync_records_sql.pending_merges(conn):
+def _own_merge_rows(conn: Connection):  # type: ignore[no-untyped-def]
+    """(event id, type, uid, merge row) of this PC's unordered merges and undos, newest first."""
+    for event_id, type_, uid in sync_records_sql.pending_merges(conn):
         merge_id = sync_sql.local_id(conn, MERGE, uid)
         row = charts_sql.merge(conn, merge_id) if merge_id is not None else None
-        if row is None or row["undone_at"]:
+        if row is not None:
+            yield event_id, type_, uid, row
+
+
+def _yield_own_merges(conn: Connection, out) -> None:  # type: ignore[no-untyped-def]
+    """Take back this PC's unordered merges and undos, newest first (a merge is undone, an
+    undone merge made again), so the charts are as the clinic's order left them; each is
+    decided again when its event comes back."""
+    for event_id, type_, uid in sync_records_sql.pending_merges(conn):
+        merge_id = sync_sql.local_id(conn, MERGE, uid)  # read now: a redo below moves it
+        row = charts_sql.merge(conn, merge_id) if merge_id is not None else None
+        if row is None:
             continue
-        _back, followers, _pages = undo_merge(conn, row, None)
+        survivor_id, merged_id = int(row["survivor_id"]), int(row["merged_id"])
+        if type_ == MERGE_APPLIED and not row["undone_at"]:
+            _back, followers, _pages = undo_merge(conn, row, None)
+        elif type_ == MERGE_UNDONE and row["undone_at"]:
+            merge_id, _docs, followers, _pages = apply_merge(
+                conn, survivor_id, merged_id, row["reason"], int(row["merged_by"])
+            )
+            sync_records_sql.set_local_id(conn, MERGE, uid, merge_id)
+        else:
+            continue
         sync_records_sql.add_yielded(conn, event_id, uid)
-        out.patients |= {int(row["survivor_id"]), int(row["merged_id"]), *followers}
+        out.patients |= {survivor_id, merged_id, *followers}
 
 
 def _in_the_way(conn: Connection, charts: set[int]) -> bool:
-    """Does one of this PC's unordered merges touch these charts (either side, or as a chart
-    that followed)? Then the order may judge them differently from what this PC did."""
-    for _event_id, uid in sync_records_sql.pending_merges(conn):
-        merge_id = sync_sql.local_id(conn, MERGE, uid)
-        row = charts_sql.merge(conn, merge_id) if merge_id is not None else None
-        if row is None or row["undone_at"]:
-            continue
+    """Does one of this PC's unordered merges or undos touch these charts (either side, or as
+    a chart that followed)? Then the order may judge them differently from what this PC did."""
+    for _event_id, _type, _uid, row in _own_merge_rows(conn):
         touched = {int(row["survivor_id"]), int(row["merged_id"])}
         touched |= {int(c) for c in row["moved"].get("charts", [])}
         if touched & charts:
@@ -136,8 +153,8 @@ def _applied(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
 
 
 def _undone(conn: Connection, state: SyncState, event: Event, out) -> None:  # type: ignore[no-untyped-def]
-    if event.own:
-        return
+    if event.own and not sync_records_sql.take_yielded(conn, event.id):
+        return  # done when it was made, and nothing got in its way
     data = event.data
     merge_id = sync_sql.local_id(conn, MERGE, data["uid"])
     row = charts_sql.merge(conn, merge_id) if merge_id is not None else None

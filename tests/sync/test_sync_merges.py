@@ -155,3 +155,26 @@ def test_two_charts_merged_into_each_other_and_an_own_merge_re_applied(clinic) -
     (c1,) = list_conflicts(ws1.session)
     (c2,) = list_conflicts(ws2.session)
     assert c1.id == c2.id and c1.kind == "merge"
+
+
+def test_an_undo_made_offline_while_the_survivor_was_merged_away_is_listed(clinic) -> None:
+    ws1 = clinic.attach_first()
+    s = ws1.register("Fontaine", "Gil", "1960-02-02")
+    w = ws1.register("Fontaine", "Gilles", "1960-02-02")
+    y = ws1.register("Fontaine", "G", "1960-02-02")
+    merge_charts(ws1.session, s.id, w.id, "same person, first merge")
+    ws2 = clinic.join("office")
+    assert _merged_into(ws2)[w.mrn] == s.mrn
+
+    (m,) = merge_history(ws2.session, _pid(ws2, s.mrn))
+    unmerge(ws2.session, m.id, "not the same after all")  # ws2, offline
+    merge_charts(ws1.session, y.id, s.id, "same person, second merge")  # first in the order
+    ws1.sync()
+    ws2.sync()
+    ws1.sync()
+    # the clinic's order: W into S, S (and W with it) into Y, then an undo that comes too late
+    assert _merged_into(ws1) == _merged_into(ws2)
+    assert _merged_into(ws1)[w.mrn] == y.mrn and _merged_into(ws1)[s.mrn] == y.mrn
+    (c1,) = list_conflicts(ws1.session)
+    (c2,) = list_conflicts(ws2.session)
+    assert c1.id == c2.id and c1.kind == "merge"
