@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from clinicrecords.admin.review import verify_audit
 from tests.sync.test_sync_cli import _env
 
@@ -30,6 +32,7 @@ def _held_rows(ws, other) -> list[tuple]:
     ]
 
 
+@pytest.mark.slow
 def test_every_chain_travels_and_is_verified_per_workstation(clinic) -> None:
     ws1 = clinic.attach_first("front-1")
     chart = ws1.register("Ingersoll", "Jude", "1955-05-05", phone="555-0101")
