@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clinicrecords.clinic import audit, keys
+from clinicrecords.clinic import audit, audit_chains, keys
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.store import DB_NAME, PAGES_DIR, Store
 from clinicrecords.common.errors import (
@@ -762,6 +762,8 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifyReport
             result = audit.verify(conn)
             report.audit_rows = result.rows
             report.problems.extend(result.problems)
+            for other in audit_chains.verify_remote_chains(conn):  # a clinic network's PCs
+                report.problems.extend(f"workstation {other.name}: {p}" for p in other.problems)
 
         def head(conn: Connection) -> None:
             loss = store.loss or store.check_head(conn)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from clinicrecords.clinic import audit, auth, settings
+from clinicrecords.clinic import audit, audit_chains, auth, settings
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput
-from clinicrecords.db import audit_sql, settings_sql, users_sql
+from clinicrecords.db import audit_sql, settings_sql, sync_sql, users_sql
 
 PENDING_KEY = "emergency.pending_review"
 MAX_REVIEW_ROWS = 500  # rows shown per emergency access; the audit trail holds them all
@@ -137,7 +137,22 @@ def verify_audit(session: Session) -> audit.AuditReport:
     session.require("audit.verify")
     conn = session.db.new_connection()
     try:
-        return audit.verify(conn)
+        report = audit.verify(conn)
+        state = sync_sql.state(conn)
+        if state is None:
+            return report
+        local = audit_chains.ChainReport(
+            state.workstation_id, state.workstation, report.rows, list(report.problems)
+        )
+        others = audit_chains.verify_remote_chains(conn)
+        for chain in others:
+            report.problems += [f"workstation {chain.name}: {p}" for p in chain.problems]
+        report.server_order = audit_chains.verify_server_order(conn)
+        report.problems += report.server_order
+        report.workstations = [local.as_dict() | {"this_pc": True}] + [
+            c.as_dict() | {"this_pc": False} for c in others
+        ]
+        return report
     finally:
         conn.close()
 

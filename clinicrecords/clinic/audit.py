@@ -91,6 +91,10 @@ def append_unattended(
 class AuditReport:
     rows: int = 0
     problems: list[str] = field(default_factory=list)
+    # On a clinic network (``audit_chains.py``): one entry per workstation's chain, this PC's
+    # first, and the server's order as this replica received it.
+    workstations: list[dict] = field(default_factory=list)
+    server_order: list[str] | None = None
 
     @property
     def ok(self) -> bool:

@@ -651,14 +651,23 @@ def run_audit_verify(args: argparse.Namespace, ctx: CommandContext) -> int:
     from clinicrecords.admin.review import verify_audit
 
     report = verify_audit(ctx.session())
-    ctx.emit(
-        {"ok": report.ok, "rows": report.rows, "problems": report.problems},
-        "\n".join(
-            [f"{report.rows} audit rows checked."]
-            + [f"PROBLEM: {p}" for p in report.problems]
-            + (["The audit chain is intact."] if report.ok else [])
-        ),
-    )
+    lines = [f"{report.rows} audit rows checked."]
+    for ws in report.workstations:  # a clinic network: every workstation's chain
+        where = " (this PC)" if ws["this_pc"] else ""
+        state = "chain intact" if ws["ok"] else f"{len(ws['problems'])} problem(s)"
+        lines.append(f"Workstation {ws['name']}{where}: {ws['rows']} rows, {state}.")
+    if report.server_order is not None:
+        lines.append(
+            "The server's order: intact." if not report.server_order else "The server's order:"
+        )
+    lines += [f"PROBLEM: {p}" for p in report.problems]
+    if report.ok:
+        lines.append("The audit chain is intact." if not report.workstations else
+                     "Every workstation's audit chain is intact.")  # fmt: skip
+    data: dict = {"ok": report.ok, "rows": report.rows, "problems": report.problems}
+    if report.server_order is not None:
+        data |= {"workstations": report.workstations, "server_order_ok": not report.server_order}
+    ctx.emit(data, "\n".join(lines))
     return 0 if report.ok else 8
 
 

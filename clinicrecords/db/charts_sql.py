@@ -87,7 +87,7 @@ def merges_for_patient(conn: Connection, patient_id: int) -> list[dict]:
     return [dict(r) for r in cur]
 
 
-def mark_undone(conn: Connection, merge_id: int, user_id: int) -> None:
+def mark_undone(conn: Connection, merge_id: int, user_id: int | None) -> None:
     conn.execute(
         "UPDATE merges SET undone_by = ?, undone_at = ? WHERE id = ?",
         (user_id, utc_now(), merge_id),

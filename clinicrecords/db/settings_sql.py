@@ -29,6 +29,7 @@ INTERNAL_KEYS = frozenset(
         "sync.keyfile_pending",  # a re-wrapped key file the clinic server has not received yet
         "backup.schedule",  # the nightly backup registered with this PC's scheduler
         "backup.last_drill",  # the newest restore drill: when, which backup, its result
+        "sync.audit_shared",  # the newest own audit row already sent to the clinic (audit_chain)
     }
 )
 

@@ -14,8 +14,10 @@ In this slice:
 - ``document.filed`` (``documents.py``): a document with its pages; their page-store objects
   are pushed before it and fetched before it is applied
 
-Later slices, same envelope: ``document.moved``, ``merge.applied``,
-``release.status_changed``, ``audit.appended``.
+- ``merge.applied``, ``merge.undone`` (``merges.py``): charts merged and unmerged
+- ``release.created``, ``release.changed``, ``release.status_changed``, ``release.sent``
+  (``releases.py``): release of information and the accounting of disclosures
+- ``audit.appended`` (``audit_chain.py``): a batch of one workstation's own audit rows
 """
 
 from __future__ import annotations

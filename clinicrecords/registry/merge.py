@@ -19,6 +19,8 @@ from clinicrecords.common.domain import Patient
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import charts_sql
 from clinicrecords.db import patients as patients_sql
+from clinicrecords.db.connection import Connection
+from clinicrecords.events import merges as merge_events
 from clinicrecords.registry import lookup
 
 MIN_REASON = 5
@@ -67,21 +69,11 @@ def merge_charts(session: Session, survivor_id: int, merged_id: int, reason: str
             raise NotFound("That chart does not exist.")
         if survivor.merged_into is not None or merged.merged_into is not None:
             raise BadInput("One of these charts was already merged into another chart.")
-        _docs, pages = charts_sql.page_counts(conn, merged_id)
-        merge_id = charts_sql.insert_merge(conn, survivor_id, merged_id, reason, session.user.id)
-        docs = charts_sql.move_documents(
-            conn, charts_sql.document_ids(conn, merged_id), merged_id, survivor_id
+        merge_events.ensure_shared(conn, [survivor_id, merged_id])
+        merge_id, docs, followers, pages = apply_merge(
+            conn, survivor_id, merged_id, reason, session.user.id
         )
-        aliases = charts_sql.aliases_of(conn, merged_id)
-        charts_sql.repoint_aliases(conn, aliases, survivor_id)
-        followers = charts_sql.merged_into(conn, merged_id)
-        charts_sql.repoint_merged_charts(conn, followers, survivor_id)
-        charts_sql.insert_alias(conn, merged.mrn, survivor_id, merge_id)
-        charts_sql.set_merged_into(conn, merged_id, survivor_id)
-        charts_sql.set_moved(
-            conn, merge_id, {"documents": docs, "aliases": aliases, "charts": followers}
-        )
-        patients_sql.touch(conn, survivor_id)
+        merge_events.merge_applied(conn, merge_id, survivor_id, merged_id, reason, session.user)
         session.audit(
             "patient.merge",
             "patient",
@@ -116,19 +108,8 @@ def unmerge(session: Session, merge_id: int, reason: str = "") -> MergeResult:
             raise BadInput(
                 "The surviving chart was merged again since; undo that later merge first."
             )
-        moved = row["moved"]
-        back = charts_sql.move_documents(
-            conn, [int(d) for d in moved.get("documents", [])], survivor_id, merged_id
-        )
-        charts_sql.delete_aliases_of_merge(conn, merge_id)
-        charts_sql.repoint_aliases(conn, list(moved.get("aliases", [])), merged_id)
-        followers = [int(c) for c in moved.get("charts", [])]
-        charts_sql.repoint_merged_charts(conn, followers, merged_id)
-        charts_sql.set_merged_into(conn, merged_id, None)
-        charts_sql.mark_undone(conn, merge_id, session.user.id)
-        _docs, pages = charts_sql.page_counts(conn, merged_id)
-        patients_sql.touch(conn, survivor_id)
-        patients_sql.touch(conn, merged_id)
+        back, followers, pages = undo_merge(conn, row, session.user.id)
+        merge_events.merge_undone(conn, merge_id, reason.strip(), session.user)
         session.audit(
             "patient.unmerge",
             "patient",
@@ -144,6 +125,55 @@ def unmerge(session: Session, merge_id: int, reason: str = "") -> MergeResult:
     assert survivor_after is not None and merged_after is not None
     _reindex(session, [survivor_after, merged_after], followers)
     return MergeResult(merge_id, survivor_after, merged_after, len(back), pages)
+
+
+def apply_merge(
+    conn: Connection, survivor_id: int, merged_id: int, reason: str, user_id: int | None
+) -> tuple[int, list[int], list[int], int]:
+    """The merge itself, inside the caller's write transaction: (merge id, documents moved,
+    charts that followed, pages). The service runs it, and so does every other PC of a clinic
+    network when the merge arrives (``sync/merges.py``), so all replicas move the same way."""
+    _docs, pages = charts_sql.page_counts(conn, merged_id)
+    merged = patients_sql.get(conn, merged_id)
+    assert merged is not None
+    merge_id = charts_sql.insert_merge(conn, survivor_id, merged_id, reason, user_id)
+    docs = charts_sql.move_documents(
+        conn, charts_sql.document_ids(conn, merged_id), merged_id, survivor_id
+    )
+    aliases = charts_sql.aliases_of(conn, merged_id)
+    charts_sql.repoint_aliases(conn, aliases, survivor_id)
+    followers = charts_sql.merged_into(conn, merged_id)
+    charts_sql.repoint_merged_charts(conn, followers, survivor_id)
+    charts_sql.insert_alias(conn, merged.mrn, survivor_id, merge_id)
+    charts_sql.set_merged_into(conn, merged_id, survivor_id)
+    charts_sql.set_moved(
+        conn, merge_id, {"documents": docs, "aliases": aliases, "charts": followers}
+    )
+    patients_sql.touch(conn, survivor_id)
+    return merge_id, docs, followers, pages
+
+
+def undo_merge(
+    conn: Connection, row: dict, user_id: int | None
+) -> tuple[list[int], list[int], int]:
+    """Undo one merge (``charts_sql.merge`` row) inside the caller's write transaction:
+    (documents moved back, charts that went back, pages now in the merged chart). Shared with
+    the sync projector, like ``apply_merge``."""
+    survivor_id, merged_id = int(row["survivor_id"]), int(row["merged_id"])
+    moved = row["moved"]
+    back = charts_sql.move_documents(
+        conn, [int(d) for d in moved.get("documents", [])], survivor_id, merged_id
+    )
+    charts_sql.delete_aliases_of_merge(conn, int(row["id"]))
+    charts_sql.repoint_aliases(conn, list(moved.get("aliases", [])), merged_id)
+    followers = [int(c) for c in moved.get("charts", [])]
+    charts_sql.repoint_merged_charts(conn, followers, merged_id)
+    charts_sql.set_merged_into(conn, merged_id, None)
+    charts_sql.mark_undone(conn, int(row["id"]), user_id)
+    _docs, pages = charts_sql.page_counts(conn, merged_id)
+    patients_sql.touch(conn, survivor_id)
+    patients_sql.touch(conn, merged_id)
+    return back, followers, pages
 
 
 def merge_history(session: Session, patient_id: int) -> list[MergeRecord]:

@@ -23,6 +23,7 @@ from clinicrecords.db import release as sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.db.patients import get as get_patient_row
 from clinicrecords.db.patients import id_by_mrn
+from clinicrecords.events import releases as release_events
 from clinicrecords.release import letters, rules
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import (
@@ -195,9 +196,11 @@ def create_request(
                 "created_by": session.user.id,
             },
         )
+        code = release_events.clinic_code(conn, request_id, code)
         if authorization is not None:
             _put_authorization(conn, session, request_id, authorization)
         _reselect(conn, request_id)
+        release_events.request_created(conn, request_id)
         session.audit(
             "release.create", "release_request", code, conn=conn, patient_id=patient_id,
             requester_type=requester_type, basis=basis,
@@ -235,8 +238,10 @@ def record_authorization(session: Session, request_id: int, auth: AuthorizationI
     session.require("release.create")
     with session.db.write() as conn:
         req = _open_request(conn, request_id)
+        before = release_events.snapshot(conn, request_id)
         _put_authorization(conn, session, request_id, auth)
         _reselect(conn, request_id)
+        release_events.request_changed(conn, request_id, before)
         session.audit(
             "release.authorization", "release_request", req["code"], conn=conn,
             elements=len(auth.elements), categories=sorted(auth.categories),
@@ -308,6 +313,9 @@ def set_status(session: Session, request_id: int, status: str, reason: str = "")
             raise NotFound("There is no release request with that number.")
         rules.check_transition(req["status"], status, reason)
         sql.set_status(conn, request_id, status, reason.strip())
+        release_events.status_changed(
+            conn, request_id, req["status"], status, reason.strip(), session.user
+        )
         session.audit("release." + status, "release_request", req["code"], conn=conn)
 
 
@@ -315,7 +323,9 @@ def waive_fee(session: Session, request_id: int, waived: bool = True) -> None:
     session.require("release.create")
     with session.db.write() as conn:
         req = _open_request(conn, request_id)
+        before = release_events.snapshot(conn, request_id)
         sql.set_fee(conn, request_id, req["fee_cents"] or 0, req["fee_note"], waived)
+        release_events.request_changed(conn, request_id, before)
         session.audit("release.fee_waived", "release_request", req["code"], conn=conn)
 
 
@@ -387,6 +397,12 @@ def _reselect(conn: Connection, request_id: int, on: date | None = None) -> None
         sql.set_status(conn, request_id, "in_progress")
 
 
+def reselect_in(conn: Connection, request_id: int) -> None:
+    """Re-run the selection inside the caller's write transaction: a change to the request
+    arrived from another PC of the clinic (``sync/releases.py``)."""
+    _reselect(conn, request_id)
+
+
 def reselect(session: Session, request_id: int) -> list[SelectedPage]:
     """Re-run the selection (e.g. after pages were filed into the chart)."""
     session.require("release.create")
@@ -412,6 +428,7 @@ def set_scope(
     with session.db.write() as conn:
         req = _open_request(conn, request_id)
         types = sorted(rules.parse_codes(doc_types, sql.doc_type_codes(conn), "document type"))
+        before = release_events.snapshot(conn, request_id)
         sql.set_scope(
             conn,
             request_id,
@@ -421,6 +438,7 @@ def set_scope(
             include_sensitive,
         )
         _reselect(conn, request_id)
+        release_events.request_changed(conn, request_id, before)
         session.audit("release.scope", "release_request", req["code"], conn=conn)
     return get_selection(session, request_id)
 
@@ -430,8 +448,10 @@ def exclude_page(session: Session, request_id: int, page_id: int, note: str | No
     session.require("release.create")
     with session.db.write() as conn:
         req = _open_request(conn, request_id)
+        before = release_events.snapshot(conn, request_id)
         sql.set_exclusion(conn, request_id, page_id, None if note is None else note.strip())
         _reselect(conn, request_id)
+        release_events.request_changed(conn, request_id, before)
         session.audit(
             "release.exclude" if note is not None else "release.include",
             "release_request", req["code"], conn=conn, page_id=page_id,
@@ -660,6 +680,7 @@ def send_request(session: Session, request_id: int, on: date | None = None) -> i
                 "sent_by": session.user.id,
             },
         )
+        release_events.sent(conn, request_id, req["status"], disclosure_id, session.user)
         session.audit(
             "release.send", "release_request", req["code"], conn=conn,
             patient_id=req["patient_id"], pages=len(chosen), disclosure_id=disclosure_id,

@@ -15,6 +15,9 @@ How a change travels:
 
 Modules: ``address`` (server URL, TLS rule, connect), ``server`` (set-up, attach, join),
 ``client`` (push/pull/status), ``outbox``/``capture`` (change capture), ``projectors``,
-``mrnblocks`` (MRN blocks, provisional MRNs), ``conflicts``, ``seal``, ``ids``, ``events``.
-SQL is in ``db/sync_sql.py`` (this PC) and ``db/server_sql.py`` (the server).
+``mrnblocks`` (MRN blocks, provisional MRNs), ``conflicts``, ``seal``, ``ids``, ``events``;
+per kind of record a projector module beside its capture in ``events/``: ``accounts``,
+``clinic_settings``, ``documents``, ``merges``, ``releases``, ``audit_chain``.
+SQL is in ``db/sync_sql.py`` (this PC), ``db/sync_records_sql.py`` (merges, releases, other
+PCs' audit chains) and ``db/server_sql.py`` (the server).
 """

@@ -37,11 +37,13 @@ from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import server_sql, settings_sql, sync_sql
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.db.sync_sql import SyncState
+from clinicrecords.events import audit_chain as audit_events
 from clinicrecords.events import capture, mrnblocks
 from clinicrecords.events import documents as document_events
+from clinicrecords.events import releases as release_events
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
-from clinicrecords.sync import accounts, address, projectors, seal
+from clinicrecords.sync import accounts, address, audit_chain, projectors, seal
 
 PUSH_BATCH = 500
 PULL_BATCH = 500
@@ -87,6 +89,8 @@ def sync_once(store: Store, progress: Progress | None = None) -> SyncResult:
             capture.share_unshared_charts(conn)
             accounts.share_unshared_accounts(conn)
             document_events.share_unshared_documents(conn)
+            release_events.share_unshared_requests(conn)
+            audit_events.share_audit_rows(conn)
         pushed = push(store, pg, state)
         share_keyfile_now(store, pg, state)
         pulled, _ = pull(store, pg, state, progress)
@@ -148,7 +152,7 @@ def push(store: Store, pg: psycopg.Connection, state: SyncState) -> int:
             server_sql.insert_events(pg, state.clinic_id, sealed)
         with store.db.write() as conn:
             sync_sql.outbox_mark_pushed(conn, [r.id for r in rows])
-        sent += len(rows)
+        sent += sum(1 for r in rows if r.type != audit_events.AUDIT_APPENDED)  # changes only
 
 
 def push_pages(store: Store, pg: psycopg.Connection, clinic_id: str, blob_ids: list[str]) -> int:
@@ -200,6 +204,8 @@ def pull(
     total = server_sql.count_events(pg, state.clinic_id) if progress else 0
     applied_all = projectors.Applied()
     pulled = 0
+    with store.db.read() as conn:
+        replaying = sync_sql.state(conn).cursor == 0  # type: ignore[union-attr]
     while True:
         with store.db.read() as conn:
             cursor = sync_sql.state(conn).cursor  # type: ignore[union-attr]
@@ -221,6 +227,7 @@ def pull(
             current = sync_sql.state(conn)
             assert current is not None
             lamport = current.lamport
+            batch: list[Event] = []
             for row, envelope in opened:
                 if row.seq <= current.cursor or sync_sql.is_applied(conn, row.id):
                     continue  # another sync on this PC got here first
@@ -237,6 +244,7 @@ def pull(
                 _check_order(conn, event, applied)
                 projectors.apply(conn, current, event, applied)
                 sync_sql.mark_applied(conn, event.id, event.seq)
+                batch.append(event)
                 if event.own:
                     sync_sql.outbox_remove(conn, event.id)
                 elif event.workstation_id == current.workstation_id:
@@ -244,7 +252,11 @@ def pull(
                     # any other; its counter moves past it so new events do not reuse numbers.
                     sync_sql.raise_wseq(conn, event.wseq)
                 lamport = max(lamport, event.lamport)
-                pulled += 1
+                pulled += event.type != audit_events.AUDIT_APPENDED  # changes, not bookkeeping
+            if replaying:
+                audit_chain.batch_applied_here(conn, batch)
+            else:
+                audit_chain.applied_here(conn, batch)
             if opened:
                 sync_sql.advance(conn, opened[-1][0].seq, lamport)
         _refresh_lookup(store, applied.patients)

@@ -7,9 +7,9 @@ chart's full-text index (the ``page_text`` trigger on ``pages``) work as for a p
 The page objects were fetched and authenticated by ``client.fetch_pages`` before this runs.
 
 The chart is named by its clinic-wide id; its ``patient.registered`` is earlier in the
-clinic's order, so it is known here. When that chart was merged away on this PC, the document
-follows the merge into the surviving chart (merges do not travel yet: a merge made on another
-PC is not known here, and the document lands in the chart as this PC knows it).
+clinic's order, so it is known here. When that chart was merged away (merges travel, in the
+clinic's order: ``sync/merges.py``), the document follows the merge into the surviving chart
+and joins what that merge moved, so undoing the merge takes it back.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _filed(conn: Connection, state: SyncState, event: Event, out) -> None:  # ty
             "Another workstation filed a document of a type this version of the program does "
             "not know: update this PC, then sync again."
         )
-    patient_id = surviving_chart(conn, patient_id)
+    filed_into, patient_id = patient_id, surviving_chart(conn, patient_id)
     author_key = data.get("created_by")
     created_by = sync_sql.local_id(conn, USER, author_key) if author_key else None
     doc_id = documents_sql.insert_document(
@@ -82,6 +82,10 @@ def _filed(conn: Connection, state: SyncState, event: Event, out) -> None:  # ty
         )
         documents_sql.set_page_view(conn, page_id, int(page["rotation"]), page.get("ocr_words"))
         sync_sql.add_uid(conn, PAGE, page["uid"], page_id)
+    if patient_id != filed_into:  # undoing the merge takes it back, as where it was filed
+        from clinicrecords.sync.merges import document_followed
+
+        document_followed(conn, filed_into, doc_id)
     patients_sql.touch(conn, patient_id)
     out.patients.add(patient_id)
 

@@ -31,7 +31,14 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
-from clinicrecords.sync import accounts, clinic_settings, documents
+from clinicrecords.sync import (
+    accounts,
+    audit_chain,
+    clinic_settings,
+    documents,
+    merges,
+    releases,
+)
 from clinicrecords.sync import corrections as document_corrections
 
 
@@ -269,4 +276,7 @@ PROJECTORS: dict[str, Projector] = {
     **clinic_settings.PROJECTORS,
     **documents.PROJECTORS,
     **document_corrections.PROJECTORS,
+    **merges.PROJECTORS,
+    **releases.PROJECTORS,
+    **audit_chain.PROJECTORS,
 }

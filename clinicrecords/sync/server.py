@@ -33,6 +33,7 @@ from clinicrecords.db.migrate import migrate
 from clinicrecords.db.pagestore import write_atomically
 from clinicrecords.events import capture
 from clinicrecords.events import documents as document_events
+from clinicrecords.events import releases as release_events
 from clinicrecords.events.ids import uuid7
 from clinicrecords.sync import accounts, address, client, clinic_settings
 
@@ -130,6 +131,7 @@ def attach(session: Session, url: str, workstation_name: str | None = None) -> A
             sync_sql.init_state(conn, url, clinic_id, ws_id, ws_no, name)
             shared = capture.share_unshared_charts(conn)
             document_events.share_unshared_documents(conn)
+            release_events.share_unshared_requests(conn)
             accounts_shared = accounts.share_unshared_accounts(conn)
             settings_shared = clinic_settings.share_settings(conn)
             session.audit(

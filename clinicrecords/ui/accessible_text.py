@@ -157,6 +157,8 @@ WORDING: dict[str, tuple[str, str]] = {
     "newRoleCombo": ("", "What the new account may do"),
     "newPassword1Edit": ("", "The new account's password"),
     "newPassword2Edit": ("", "The same password again"),
+    "roleCombo": ("", "The role for the selected account: what it may do"),
+    "setRoleButton": ("", "Gives the selected account the chosen role (Alt+L)"),
     "addUserButton": ("", "Creates the account"),
     "resetPassword1Edit": ("", "The new password"),
     "resetPassword2Edit": ("", "The same password again"),

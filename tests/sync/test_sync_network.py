@@ -14,7 +14,7 @@ from clinicrecords.events import mrnblocks
 from clinicrecords.sync import client, server
 from clinicrecords.sync.conflicts import list_conflicts, resolve_conflict
 from tests.conftest import PASSWORD
-from tests.sync.workstations import Workstation
+from tests.sync.workstations import Workstation, server_changes, server_events
 
 GIVEN = ["Anh", "Binh", "Chau", "Dung", "Hoa", "Khanh"]
 
@@ -225,8 +225,9 @@ def test_a_sync_after_a_sync_pulls_nothing_again(clinic) -> None:
     again = client.sync_once(ws2.store)
     assert (again.pushed, again.pulled) == (0, 0)
     with ws2.store.db.read() as conn:
-        # registrations, the 3 accounts and the clinic's name, once each
-        assert sync_sql.applied_count(conn) == 3 + 3 + 1
+        # every event once: registrations, the 3 accounts and the clinic's name, audit rows
+        assert sync_sql.applied_count(conn) == len(server_events(ws2))
+    assert len(server_changes(ws2)) == 3 + 3 + 1
 
 
 def _server_exec(clinic, sql: str, *params) -> None:
@@ -240,10 +241,12 @@ def test_an_altered_or_moved_event_is_refused_and_nothing_of_it_applied(clinic) 
     p = ws1.register("Silva", "Rui", "1966-06-06")
     ws1.sync()
     _server_exec(clinic, "ALTER TABLE events DISABLE TRIGGER events_append_only")
+    altered = server_changes(ws1)[-1]  # the registration (the audit rows' batch follows it)
     _server_exec(
         clinic,
         "UPDATE events SET ciphertext = overlay(ciphertext placing '\\x00'::bytea from 20) "
-        "WHERE seq = (SELECT max(seq) FROM events)",
+        "WHERE seq = %s",
+        altered,
     )
     with ws2.store.db.read() as conn:
         cursor = sync_sql.state(conn).cursor
@@ -255,14 +258,13 @@ def test_an_altered_or_moved_event_is_refused_and_nothing_of_it_applied(clinic) 
     # Moving another PC's event to this PC's name is caught just the same.
     with ws2.store.db.read() as conn:
         ws2_id = sync_sql.state(conn).workstation_id
-    _server_exec(clinic, "DELETE FROM events WHERE seq = (SELECT max(seq) FROM events)")
+    _server_exec(clinic, "DELETE FROM events WHERE seq >= %s", altered)
     ws1.register("Silva", "Ana", "1967-07-07")
     ws1.sync()
     _server_exec(
-        clinic,
-        "UPDATE events SET workstation_id = %s WHERE seq = (SELECT max(seq) FROM events)",
-        ws2_id,
-    )
+        clinic, "UPDATE events SET workstation_id = %s WHERE seq = %s", ws2_id,
+        server_changes(ws1)[-1],
+    )  # fmt: skip
     with pytest.raises(ServerRefused):
         ws2.sync()
 

@@ -91,3 +91,30 @@ class Clinic:
     def close(self) -> None:
         for ws in self.workstations:
             ws.close()
+
+
+def server_events(ws: Workstation) -> list[tuple[int, str]]:
+    """(seq, type) of every event on the clinic server, opened with the clinic's key: the
+    server itself cannot tell a chart's change from a batch of audit rows."""
+    from clinicrecords.db import server_sql
+    from clinicrecords.sync import address, seal
+
+    state = client.require_state(ws.store)
+    key = ws.store.derived.sync
+    out: list[tuple[int, str]] = []
+    with address.connect(state.server_url) as pg:
+        cursor = 0
+        while rows := server_sql.events_after(pg, state.clinic_id, cursor, 1000):
+            for row in rows:
+                envelope = seal.open_sealed(
+                    key, state.clinic_id, row.workstation_id, row.id, row.lamport, row.nonce,
+                    row.ciphertext,
+                )  # fmt: skip
+                out.append((row.seq, envelope["type"]))
+            cursor = rows[-1].seq
+    return out
+
+
+def server_changes(ws: Workstation) -> list[int]:
+    """Server sequence numbers of the events that change records (not audit-row batches)."""
+    return [seq for seq, type_ in server_events(ws) if type_ != "audit.appended"]

@@ -99,7 +99,8 @@ ACCOUNT_COLUMNS: Sequence[tuple[str, Callable[[Account], Any]]] = (
 
 
 class UsersDialog(BusyTasks, QDialog):
-    """Ctrl+N new account (Enter adds it); Alt+D (de)activate; Alt+R new password; F5 reload."""
+    """Ctrl+N new account (Enter adds it); Alt+D (de)activate; Alt+R new password; Alt+L sets
+    the role chosen beside it (on a clinic network every PC follows); F5 reload."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,8 +117,15 @@ class UsersDialog(BusyTasks, QDialog):
         self.toggle_button = button("&Deactivate", "toggleActiveButton", self.toggle_active)
         self.reset_button = button("&Reset password…", "resetPasswordButton", self.reset_password)
         self.refresh_button = button("Reload (F5)", "reloadUsersButton", lambda: self.reload())
+        self.role_combo = QComboBox()
+        self.role_combo.setObjectName("roleCombo")
+        self.role_combo.addItems(list(ROLES))
+        self.role_combo.setAccessibleName("Role for the selected account")
+        self.role_combo.currentTextChanged.connect(lambda _t: self._update_buttons())
+        self.role_button = button("Set ro&le", "setRoleButton", self.set_role)
+        self.role_button.setAccessibleName("Give the selected account the chosen role")
         row_buttons = QHBoxLayout()
-        for b in (self.toggle_button, self.reset_button):
+        for b in (self.toggle_button, self.reset_button, self.role_combo, self.role_button):
             row_buttons.addWidget(b)
         row_buttons.addStretch(1)
         row_buttons.addWidget(self.refresh_button)
@@ -176,11 +184,13 @@ class UsersDialog(BusyTasks, QDialog):
 
         shortcut(self, "Ctrl+N", self.new_username.setFocus)
         shortcut(self, "F5", self.reload)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_role())
         self.table.activated.connect(lambda _i: self.reset_password())
         self.setTabOrder(self.table, self.toggle_button)
         self.setTabOrder(self.toggle_button, self.reset_button)
-        self.setTabOrder(self.reset_button, self.refresh_button)
+        self.setTabOrder(self.reset_button, self.role_combo)
+        self.setTabOrder(self.role_combo, self.role_button)
+        self.setTabOrder(self.role_button, self.refresh_button)
         self.setTabOrder(self.refresh_button, self.new_username)
         self.setTabOrder(self.new_username, self.new_full_name)
         self.setTabOrder(self.new_full_name, self.new_role)
@@ -206,11 +216,22 @@ class UsersDialog(BusyTasks, QDialog):
         names = [a.username for a in rows]
         want = self._select_after_load
         self.table.selectRow(names.index(want) if want in names else 0)
+        self._show_role()
+
+    def _show_role(self) -> None:
+        """The role box shows the selected account's role until someone picks another."""
+        account = self.selected()
+        if account is not None:
+            self.role_combo.setCurrentText(account.role)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         account = self.selected()
         idle = self._busy == 0
+        self.role_combo.setEnabled(idle and account is not None)
+        self.role_button.setEnabled(
+            idle and account is not None and self.role_combo.currentText() != account.role
+        )
         self.toggle_button.setText(
             "Re&activate" if account is not None and not account.active else "&Deactivate"
         )
@@ -263,6 +284,21 @@ class UsersDialog(BusyTasks, QDialog):
                 if active
                 else f"{account.username} can no longer sign in.",
                 account.username,
+            ),
+        )
+
+    def set_role(self) -> None:
+        account = self.selected()
+        role = self.role_combo.currentText()
+        if account is None or self._busy or role == account.role:
+            return
+        self._run(
+            auth.set_role,
+            self.session,
+            account.username,
+            role,
+            on_done=lambda _r: self._changed(
+                f"{account.username} now has the role {role}.", account.username
             ),
         )
 
