@@ -8,7 +8,7 @@ themselves are in `rules.py`; SQL is in `clinicrecords/db/release.py`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import BinaryIO
@@ -24,6 +24,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.patients import get as get_patient_row
 from clinicrecords.db.patients import id_by_mrn
 from clinicrecords.release import letters, rules
+from clinicrecords.release.letters import LetterLine
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import (
     IndexEntry,
@@ -31,6 +32,8 @@ from clinicrecords.release.packet import (
     PacketPage,
     PacketResult,
     PacketSpec,
+    PacketTextPage,
+    text_pages,
     write_packet,
 )
 
@@ -485,6 +488,7 @@ def build_packet(
         if req is None:
             raise NotFound("There is no release request with that number.")
         spec, pages, count = _packet_inputs(conn, session, req)
+        spec, travelling = _with_amendments(conn, spec, pages)
         draft = req["status"] != "sent" and bool(_blockers(conn, request_id, today()))
     if draft:
         # A packet that could not be sent today is marked on every page, so a printout
@@ -502,16 +506,48 @@ def build_packet(
         draft=draft,
     )
     store = session.pages
-    packet_pages = (
-        PacketPage(
-            load=(lambda b=p["blob_id"], h=p["sha256"]: store.get(b, h)),
-            rotation=p["rotation"],
-            dpi=p["dpi"],
-            part2=p["doc_type"] == "substance_use",
+
+    def packet_pages() -> Iterator[PacketPage | PacketTextPage]:
+        for i, p in enumerate(pages):
+            yield PacketPage(
+                load=(lambda b=p["blob_id"], h=p["sha256"]: store.get(b, h)),
+                rotation=p["rotation"],
+                dpi=p["dpi"],
+                part2=p["doc_type"] == "substance_use",
+            )
+            last_of_document = (
+                i + 1 == len(pages) or pages[i + 1]["document_id"] != (p["document_id"])
+            )
+            if last_of_document and p["document_id"] in travelling:
+                yield PacketTextPage(travelling[p["document_id"]])
+
+    return write_packet(out, spec, packet_pages(), progress)
+
+
+def _with_amendments(
+    conn: Connection, spec: PacketSpec, pages: list[dict]
+) -> tuple[PacketSpec, dict[int, tuple[LetterLine, ...]]]:
+    """Amendments and statements of disagreement that go out right after their document
+    (45 CFR 164.526(c)(3), (d)(5)), and the index counting their pages."""
+    from clinicrecords.records.amendments import travelling_text
+
+    order = list(dict.fromkeys(p["document_id"] for p in pages))
+    texts = travelling_text(conn, order)
+    if not texts:
+        return spec, {}
+    travelling = {
+        doc: tuple(
+            LetterLine(t[3:], bold=True) if t.startswith("## ") else LetterLine(t) for t in lines
         )
-        for p in pages
-    )
-    return write_packet(out, spec, packet_pages, progress)
+        for doc, lines in texts.items()
+    }
+    index = list(spec.index)
+    for n, doc in enumerate(order):
+        if doc in travelling and n < len(index):
+            extra = len(text_pages(travelling[doc]))
+            e = index[n]
+            index[n] = IndexEntry(f"{e.label} + amendment/statement", e.doc_date, e.pages + extra)
+    return replace(spec, index=index), travelling
 
 
 def _packet_inputs(
