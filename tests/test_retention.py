@@ -4,6 +4,10 @@ certificate read back from its PDF, and a store that still verifies afterwards."
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pypdf
@@ -16,6 +20,7 @@ from clinicrecords.records import retention
 from clinicrecords.records.charts import open_chart, search_chart_text
 from clinicrecords.records.documents import PageInput, add_document, read_page
 from clinicrecords.registry.patients import PatientInput, register_patient
+from tests.conftest import PASSPHRASE, PASSWORD, USERS
 from tests.helpers import png_page
 
 ON = date(2026, 6, 1)
@@ -162,3 +167,62 @@ def test_age_of_majority_setting_moves_a_minors_record_into_the_due_list(admin_s
     assert doc not in {d.document_id for d in retention.due(admin_session, ON).documents}
     retention.set_policy(admin_session, "lab", 10, 0)
     assert doc in {d.document_id for d in retention.due(admin_session, ON).documents}
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def _cli(store_dir, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICRECORDS_")}
+    env.update(
+        CLINICRECORDS_PASSPHRASE=PASSPHRASE,
+        CLINICRECORDS_PASSWORD=PASSWORD,
+        CLINICRECORDS_USER=USERS["admin"],
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "clinicrecords", "--data-dir", str(store_dir), *args],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_cli_policy_due_hold_dispose_verify_and_amend(admin_session, store, store_dir, tmp_path):
+    p = _chart(admin_session, "Oldfile", date(1960, 1, 1))
+    old = _doc(admin_session, p.id, "lab", date(2012, 4, 2), "potassium")
+    _doc(admin_session, p.id, "consult", date(2019, 4, 2), "cardiology")
+    store.close()  # the command line opens the store itself
+
+    r = _cli(store_dir, "retention", "policy", "set", "consult", "--years", "5",
+             "--minor-years", "2")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+
+    r = _cli(store_dir, "retention", "due", "--json")
+    assert r.returncode == 0, r.stderr
+    due = json.loads(r.stdout)["documents"]
+    assert {d["type"] for d in due} == {"lab", "consult"}
+    first = next(d for d in due if d["document_id"] == old)
+    assert first["mrn"] == p.mrn and first["date"] == "2012-04-02"
+
+    assert _cli(store_dir, "retention", "hold", p.mrn, "--reason", "Doe v. Clinic").returncode == 0
+    r = _cli(store_dir, "retention", "dispose", "--certificate", str(tmp_path / "c.pdf"))
+    assert r.returncode != 0 and "No document is due" in r.stderr
+    assert p.mrn not in r.stderr and not (tmp_path / "c.pdf").exists()
+    assert _cli(store_dir, "retention", "release-hold", p.mrn).returncode == 0
+
+    r = _cli(store_dir, "retention", "dispose", "--certificate", str(tmp_path / "c.pdf"), "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert len(out["documents"]) == 2 and out["objects_removed"] == 2
+    text = pypdf.PdfReader(str(tmp_path / "c.pdf")).pages[0].extract_text()
+    assert "Certificate of Destruction" in text and "consult: 5 years" in text
+
+    r = _cli(store_dir, "verify", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    r = _cli(store_dir, "amend", "request", p.mrn, "--text", "wrong date", "--json")
+    assert r.returncode == 0, r.stderr
+    aid = json.loads(r.stdout)["amendment_id"]
+    r = _cli(store_dir, "amend", "decide", str(aid), "deny", "--reason", "accurate",
+             "--letter", str(tmp_path / "denial.pdf"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "accurate" in pypdf.PdfReader(str(tmp_path / "denial.pdf")).pages[0].extract_text()
