@@ -23,11 +23,12 @@ def insert(
     received_on: str,
     due_on: str,
     user_id: int | None,
+    at: str | None = None,
 ) -> int:
     cur = conn.execute(
         "INSERT INTO amendments (patient_id, document_id, request_text, received_on, due_on, "
         "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (patient_id, document_id, text, received_on, due_on, user_id, utc_now()),
+        (patient_id, document_id, text, received_on, due_on, user_id, at or utc_now()),
     )
     return int(cur.lastrowid)
 

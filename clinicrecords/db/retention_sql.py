@@ -31,10 +31,12 @@ def set_policy(
 # --- legal holds ---------------------------------------------------------------------------
 
 
-def add_hold(conn: Connection, patient_id: int, reason: str, user_id: int | None) -> int:
+def add_hold(
+    conn: Connection, patient_id: int, reason: str, user_id: int | None, at: str | None = None
+) -> int:
     cur = conn.execute(
         "INSERT INTO legal_holds (patient_id, reason, placed_by, placed_at) VALUES (?, ?, ?, ?)",
-        (patient_id, reason, user_id, utc_now()),
+        (patient_id, reason, user_id, at or utc_now()),
     )
     return int(cur.lastrowid)
 

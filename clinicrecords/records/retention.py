@@ -29,6 +29,7 @@ from clinicrecords.common.timeutil import today, utc_now
 from clinicrecords.db import documents_sql, retention_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db.connection import Connection
+from clinicrecords.db.pagestore import PageStore
 from clinicrecords.events import retention as retention_events
 
 DEFAULT_YEARS = 10  # a type without a policy of its own
@@ -287,16 +288,10 @@ def dispose(session: Session, certificate: Path, on: date | None = None) -> Disp
                 conn, session.user.id, METHOD, len(docs), pages, date_from, date_to
             )
             blobs: set[str] = set()
-            files: set[int] = set()
             for d in docs:
-                for _page_id, blob_id, file_id in retention_sql.document_blobs(conn, d.document_id):
-                    blobs.add(blob_id)
-                    if file_id is not None:
-                        files.add(file_id)
-                retention_sql.destroy_pages(conn, d.document_id)
                 day = d.doc_date.isoformat() if d.doc_date else None
-                retention_sql.add_tombstone(
-                    conn, d.document_id, d.patient_id, d.doc_type, day, day, d.pages, d.policy,
+                blobs |= destroy_document(
+                    conn, d.document_id, d.patient_id, d.doc_type, day, d.pages, d.policy,
                     cert_id, session.user.id, now,
                 )  # fmt: skip
                 retention_events.document_destroyed(
@@ -308,15 +303,7 @@ def dispose(session: Session, certificate: Path, on: date | None = None) -> Disp
                     "document.destroy", "document", d.document_id, conn=conn,
                     patient_id=d.patient_id, certificate=cert_id, pages=d.pages,
                 )  # fmt: skip
-            originals_kept = 0
-            for file_id in files:
-                if retention_sql.file_fully_destroyed(conn, file_id):
-                    blob = retention_sql.forget_file(conn, file_id)
-                    if blob:
-                        blobs.add(blob)
-                else:
-                    originals_kept += 1
-            unused = sorted(b for b in blobs if not retention_sql.blob_in_use(conn, b))
+            unused, originals_kept = unused_objects(conn, blobs)
             retention_sql.optimize_text_index(conn)
             by = session.user.full_name or session.user.username
             clinic = str(get_setting(conn, "clinic.name") or "")
@@ -335,15 +322,64 @@ def dispose(session: Session, certificate: Path, on: date | None = None) -> Disp
         if written:  # the commit failed: no certificate for a destruction that did not happen
             certificate.unlink(missing_ok=True)
         raise
+    removed = remove_objects(session.pages, unused)
+    _forget_thumbnails(session)
+    return DisposalResult(cert_id, docs, pages, removed, originals_kept, certificate)
+
+
+def destroy_document(
+    conn: Connection,
+    document_id: int,
+    patient_id: int,
+    doc_type: str,
+    day: str | None,
+    pages: int,
+    policy: str,
+    certificate_id: int | None,
+    user_id: int | None,
+    at: str,
+) -> set[str]:
+    """Forget a document's pages (bytes, words, text) and leave its tombstone, inside the
+    caller's transaction; returns the page-store objects its pages named (imported originals
+    are resolved by ``unused_objects``). The same on the PC that disposed and on every PC
+    that applies its ``document.destroyed``."""
+    blobs = {f"page:{b}" for _, b, _ in retention_sql.document_blobs(conn, document_id)}
+    blobs |= {
+        f"file:{f}" for _, _, f in retention_sql.document_blobs(conn, document_id) if f is not None
+    }
+    retention_sql.destroy_pages(conn, document_id)
+    retention_sql.add_tombstone(
+        conn, document_id, patient_id, doc_type, day, day, pages, policy, certificate_id,
+        user_id, at,
+    )  # fmt: skip
+    return blobs
+
+
+def unused_objects(conn: Connection, named: set[str]) -> tuple[list[str], int]:
+    """The page-store objects no page or original names any more (to unlink after the
+    commit), and how many imported originals stay because some of their pages are kept."""
+    blobs = {n[5:] for n in named if n.startswith("page:")}
+    kept = 0
+    for file_id in sorted({int(n[5:]) for n in named if n.startswith("file:")}):
+        if retention_sql.file_fully_destroyed(conn, file_id):
+            blob = retention_sql.forget_file(conn, file_id)
+            if blob:
+                blobs.add(blob)
+        else:
+            kept += 1
+    return sorted(b for b in blobs if not retention_sql.blob_in_use(conn, b)), kept
+
+
+def remove_objects(pages: PageStore, blob_ids: list[str]) -> int:
+    """Unlink page-store objects (after the commit that stopped naming them)."""
     removed = 0
-    for blob_id in unused:
+    for blob_id in blob_ids:
         try:
-            session.pages.path_for(blob_id).unlink()
+            pages.path_for(blob_id).unlink()
             removed += 1
         except FileNotFoundError:
             continue
-    _forget_thumbnails(session)
-    return DisposalResult(cert_id, docs, pages, removed, originals_kept, certificate)
+    return removed
 
 
 def _forget_thumbnails(session: Session) -> None:

@@ -31,7 +31,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
-from clinicrecords.sync import accounts, clinic_settings, documents
+from clinicrecords.sync import accounts, clinic_settings, documents, retention
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Applied:
 
     patients: set[int] = field(default_factory=set)
     conflicts: int = 0
+    destroyed_blobs: set[str] = field(default_factory=set)  # unlinked after the commit
 
 
 Projector = Callable[[Connection, SyncState, Event, Applied], None]
@@ -267,4 +268,5 @@ PROJECTORS: dict[str, Projector] = {
     **accounts.PROJECTORS,
     **clinic_settings.PROJECTORS,
     **documents.PROJECTORS,
+    **retention.PROJECTORS,
 }
