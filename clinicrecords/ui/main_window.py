@@ -220,6 +220,12 @@ class MainWindow(QMainWindow):
                 menu, "&Emergency access review…", lambda: open_audit(True), "Shift+F12",
                 "reviewAction",
             )  # fmt: skip
+            from clinicrecords.ui.admin.retention import RetentionDialog
+
+            self._action(
+                menu, "&Retention and disposal…", lambda: open_dialog("retention", RetentionDialog),
+                "Shift+F11", "retentionAction",
+            )  # fmt: skip
             self.reviews_label.linkActivated.connect(lambda _link: open_audit(True))
             if self.sync_status is not None and self.session.can("patient.merge"):
                 from clinicrecords.ui.admin.conflicts import ConflictsDialog
@@ -435,6 +441,7 @@ Administration (administrators)
   F11               Clinic settings (Ctrl+S saves)
   F12 / Shift+F12   Audit trail (Alt+V verify the chain) / Emergency access review (Alt+M)
   Shift+F9          Sync conflicts (clinic network): Alt+S / Alt+T keep server's / this PC's
+  Shift+F11         Retention and disposal: Alt+P set a period, Ctrl+Shift+D destroy what is due
 Chart lookup
   Down, Enter       Pick a result, open the chart      Ctrl+N  New patient
 Chart
@@ -443,6 +450,8 @@ Chart
   Home / End        First / last page    + / −  Zoom    W  Fit width    F  Fit page
   R / Shift+R       Rotate (view only)   Ctrl+Shift+F  Find in the chart's text
   Ctrl+M            Merge with another chart           Ctrl+Shift+P  Print cover sheets
+  Ctrl+Shift+H / L  Place / release a legal hold       Ctrl+Shift+A  Log an amendment request
+  Ctrl+Shift+Y / N  Accept / deny it  Ctrl+Shift+E  Extend  Ctrl+Shift+G  Patient's statement
 Scan & index
   Ctrl+O            Import files         Ctrl+Shift+S  Scan    Ctrl+Shift+W  Watch a folder
   Enter             Accept the suggestion and file     Tab  Next field
