@@ -78,7 +78,7 @@ def test_due_list_follows_policy_and_hold_stops_disposal(admin_session, session_
 
 
 def test_disposal_destroys_bytes_and_words_keeps_tombstone_and_verifies(
-    admin_session, store, tmp_path
+    admin_session, store, store_dir, tmp_path, cli_env, capsys
 ):
     p = _chart(admin_session, "Oldfile", date(1960, 1, 1))
     gone = _doc(admin_session, p.id, "lab", date(2012, 4, 2), "potassium xylophone")
@@ -143,6 +143,11 @@ def test_disposal_destroys_bytes_and_words_keeps_tombstone_and_verifies(
     report = verify_store(store)
     assert report.ok, report.problems
     assert not any("belong to no page" in n for n in report.notes)
+    from clinicrecords.cli import main
+
+    assert main(["--data-dir", str(store_dir), "chart", p.mrn, "--json"]) == 0
+    docs = {d["id"]: d for d in json.loads(capsys.readouterr().out)["documents"]}
+    assert docs[gone]["destroyed"].startswith("Destroyed on") and "destroyed" not in docs[kept]
     with pytest.raises(BadInput):  # a second run finds nothing left to destroy
         retention.dispose(admin_session, tmp_path / "again.pdf", ON)
 

@@ -39,7 +39,7 @@ def chart_json(view: ChartView) -> dict:
                 "doc_date": d.document.doc_date.isoformat() if d.document.doc_date else None,
                 "pages": len(d.pages),
                 "sensitive": d.document.sensitive,
-                "destroyed": d.destroyed or None,
+                **({"destroyed": d.destroyed} if d.destroyed else {}),  # a tombstone
             }
             for d in view.documents
         ],

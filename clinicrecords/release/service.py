@@ -507,21 +507,28 @@ def build_packet(
     )
     store = session.pages
 
-    def packet_pages() -> Iterator[PacketPage | PacketTextPage]:
-        for i, p in enumerate(pages):
-            yield PacketPage(
-                load=(lambda b=p["blob_id"], h=p["sha256"]: store.get(b, h)),
-                rotation=p["rotation"],
-                dpi=p["dpi"],
-                part2=p["doc_type"] == "substance_use",
-            )
-            last_of_document = (
-                i + 1 == len(pages) or pages[i + 1]["document_id"] != (p["document_id"])
-            )
-            if last_of_document and p["document_id"] in travelling:
-                yield PacketTextPage(travelling[p["document_id"]])
+    packet_pages = (
+        PacketPage(
+            load=(lambda b=p["blob_id"], h=p["sha256"]: store.get(b, h)),
+            rotation=p["rotation"],
+            dpi=p["dpi"],
+            part2=p["doc_type"] == "substance_use",
+        )
+        for p in pages
+    )
+    return write_packet(out, spec, _enclose_after(packet_pages, pages, travelling), progress)
 
-    return write_packet(out, spec, packet_pages(), progress)
+
+def _enclose_after(
+    packet_pages: Iterable[PacketPage], pages: list[dict], travelling: dict
+) -> Iterator[PacketPage | PacketTextPage]:
+    """The pages in order, each document's travelling text right after its last page."""
+    for i, page in enumerate(packet_pages):
+        yield page
+        doc = pages[i]["document_id"]
+        last_of_document = i + 1 == len(pages) or pages[i + 1]["document_id"] != doc
+        if last_of_document and doc in travelling:
+            yield PacketTextPage(travelling[doc])
 
 
 def _with_amendments(
