@@ -17,7 +17,7 @@ from clinicrecords.records import amendments
 from clinicrecords.records.documents import PageInput, add_document
 from clinicrecords.registry.patients import PatientInput, register_patient
 from clinicrecords.release import service as release_service
-from tests.helpers import png_page
+from tests.helpers import assert_qpdf_check, png_page
 
 
 def _chart(session):
@@ -105,6 +105,7 @@ def test_denial_letter_and_disagreement_travel_with_later_releases(
         release, a.id, "deny", "the note is accurate as recorded by the clinician", letter=letter
     )
     assert d.letter == letter and d.recipients == ()
+    assert_qpdf_check(letter)
     text = _pdf_text(letter.read_bytes())
     for expected in (
         "I never smoked",
@@ -130,6 +131,8 @@ def test_denial_letter_and_disagreement_travel_with_later_releases(
     req = _request(release, p, form)
     out = io.BytesIO()
     result = release_service.build_packet(release, req.id, out)
+    (tmp_path / "packet.pdf").write_bytes(out.getvalue())
+    assert_qpdf_check(tmp_path / "packet.pdf")
     reader = pypdf.PdfReader(io.BytesIO(out.getvalue()))
     assert len(reader.pages) == len(before.pages) + 1 == result.pages
     texts = [pg.extract_text() for pg in reader.pages]

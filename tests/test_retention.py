@@ -21,7 +21,7 @@ from clinicrecords.records.charts import open_chart, search_chart_text
 from clinicrecords.records.documents import PageInput, add_document, read_page
 from clinicrecords.registry.patients import PatientInput, register_patient
 from tests.conftest import PASSPHRASE, PASSWORD, USERS
-from tests.helpers import png_page
+from tests.helpers import assert_qpdf_check, png_page
 
 ON = date(2026, 6, 1)
 
@@ -120,6 +120,7 @@ def test_disposal_destroys_bytes_and_words_keeps_tombstone_and_verifies(
     assert "10 years" in stone["policy"] and stone["certificate_id"] == result.certificate_id
     assert audit == ["document.destroy", "retention.dispose"]
 
+    assert_qpdf_check(cert)
     text = "\n".join(pg.extract_text() for pg in pypdf.PdfReader(str(cert)).pages)
     for expected in (
         "Certificate of Destruction",
@@ -231,3 +232,27 @@ def test_cli_policy_due_hold_dispose_verify_and_amend(admin_session, store, stor
              "--letter", str(tmp_path / "denial.pdf"))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "accurate" in pypdf.PdfReader(str(tmp_path / "denial.pdf")).pages[0].extract_text()
+
+
+def test_destroyed_pages_leave_the_backup_folder_after_keep_more_backups(admin_session, tmp_path):
+    """The README's bound: a destroyed page's file stays in a backup folder while a kept
+    generation names it, and is gone ``keep`` backups after the disposal."""
+    from clinicrecords.admin.backup import backup
+
+    p = _chart(admin_session, "Oldfile", date(1960, 1, 1))
+    _doc(admin_session, p.id, "lab", date(2012, 4, 2), "potassium")
+    _doc(admin_session, p.id, "consult", date(2025, 4, 2), "kept")
+    with admin_session.db.read() as conn:
+        blob = conn.execute(
+            "SELECT p.blob_id FROM pages p JOIN documents d ON d.id = p.document_id "
+            "WHERE d.doc_type = 'lab'"
+        ).fetchone()[0]
+    dest = tmp_path / "backups"
+    backup(admin_session, dest, keep=2)
+    in_backup = lambda: any(f.name == blob for f in dest.rglob(blob))  # noqa: E731
+    assert in_backup()
+    retention.dispose(admin_session, tmp_path / "c.pdf", ON)
+    backup(admin_session, dest, keep=2)
+    assert in_backup()  # the older generation still names it
+    backup(admin_session, dest, keep=2)
+    assert not in_backup()  # two backups later (keep=2) it is gone from the folder
