@@ -176,7 +176,9 @@ class PagesPanel(QWidget):
         ]
         self.amendment_note.setText(
             "; ".join(carried) + ": the packet encloses it after the document's pages (45 CFR "
-            "164.526)." if carried else ""
+            "164.526)."
+            if carried
+            else ""
         )
         self.amendment_note.setVisible(bool(carried))
         self.held_label.setText(
