@@ -72,7 +72,8 @@ def release_holds(
 def candidates(conn: Connection) -> list[dict]:
     """Documents not yet destroyed, with what the schedule needs: the chart's DOB and MRN,
     the date of service (or the filing date when it has none), and whether the chart is on
-    hold or a page of it is in a release not yet sent or closed."""
+    hold, a page of it is in a release not yet sent or closed, or its filing has not reached
+    the clinic server yet (the push would look for the page files disposal removes)."""
     cur = conn.execute(
         "SELECT d.id AS document_id, d.patient_id, d.doc_type, d.doc_date, "
         "substr(d.created_at, 1, 10) AS filed_on, p.mrn, p.dob, "
@@ -80,6 +81,9 @@ def candidates(conn: Connection) -> list[dict]:
         "        AND h.released_at IS NULL) AS on_hold, "
         "EXISTS (SELECT 1 FROM release_pages rp JOIN release_requests r ON r.id = rp.request_id "
         "        WHERE rp.document_id = d.id AND r.status IN ('new', 'in_progress')) AS in_release, "
+        "EXISTS (SELECT 1 FROM sync_ids s JOIN sync_outbox o ON o.type = 'document.filed' "
+        "        AND o.pushed_at IS NULL AND json_extract(o.payload, '$.uid') = s.uid "
+        "        WHERE s.entity = 'document' AND s.local_id = d.id) AS unshared, "
         "(SELECT count(*) FROM pages g WHERE g.document_id = d.id "
         "        AND g.blob_id != '') AS pages "
         "FROM documents d JOIN patients p ON p.id = d.patient_id "

@@ -77,6 +77,7 @@ class DueList:
     documents: tuple[DueDocument, ...]
     held: int  # due, but the chart is under a legal hold
     in_release: int  # due, but in a release not yet sent
+    unshared: int = 0  # due, but its filing has not been pushed to the clinic server yet
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def keep_until(service: date, dob: date, years: int, minor_years: int, majority:
 def _schedule(conn: Connection, on: date) -> DueList:
     majority = int(get_setting(conn, "retention.age_of_majority"))
     own = retention_sql.policies(conn)
-    due, held, in_release = [], 0, 0
+    due, held, in_release, unshared = [], 0, 0, 0
     for r in retention_sql.candidates(conn):
         years, minor = own.get(r["doc_type"], (DEFAULT_YEARS, DEFAULT_MINOR_YEARS))
         service = date.fromisoformat(r["doc_date"]) if r["doc_date"] else None
@@ -176,6 +177,9 @@ def _schedule(conn: Connection, on: date) -> DueList:
         if r["in_release"]:
             in_release += 1
             continue
+        if r["unshared"]:
+            unshared += 1
+            continue
         policy = Policy(r["doc_type"], "", years, minor, r["doc_type"] in own)
         due.append(
             DueDocument(
@@ -183,7 +187,7 @@ def _schedule(conn: Connection, on: date) -> DueList:
                 int(r["pages"]), policy.describe(majority),
             )
         )  # fmt: skip
-    return DueList(tuple(due), held, in_release)
+    return DueList(tuple(due), held, in_release, unshared)
 
 
 def due(session: Session, on: date | None = None) -> DueList:

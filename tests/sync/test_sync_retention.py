@@ -29,6 +29,9 @@ def test_hold_disposal_and_amendments_reach_every_pc(clinic, tmp_path) -> None:
         ws1.session, chart.id, "lab", date(2010, 1, 5),
         [PageInput(png_page("old"), ocr_text="quetzalcoatl potassium")],
     )  # fmt: skip
+    # not pushed yet: disposal would remove page files the push still has to upload
+    unsent = retention.due(ws1.session, ON)
+    assert unsent.documents == () and unsent.unshared == 1
     retention.place_hold(ws1.session, chart.id, "Doe v. Clinic")
     clinic.sync_all()
 
