@@ -152,13 +152,15 @@ def run_due(args: argparse.Namespace, ctx: CommandContext) -> int:
     ]
     lines.append(
         f"{len(r.documents)} document(s) due; {r.held} more under a legal hold; "
-        f"{r.in_release} in a release not yet sent."
+        f"{r.in_release} in a release not yet sent; {r.unshared} not yet sent to the clinic "
+        "server."
     )
     ctx.emit(
         {
             "documents": [_due_json(d) for d in r.documents],
             "held": r.held,
             "in_release": r.in_release,
+            "unshared": r.unshared,
         },
         "\n".join(lines),
     )

@@ -153,7 +153,8 @@ class RetentionDialog(BusyTasks, QDialog):
         self.due_model.set_rows(list(due.documents))
         self.due_summary.setText(
             f"{len(due.documents)} document(s) due; {due.held} more wait under a legal hold; "
-            f"{due.in_release} are in a release not yet sent."
+            f"{due.in_release} are in a release not yet sent; {due.unshared} wait for the next "
+            "sync."
         )
         self._update_buttons()
 
