@@ -74,18 +74,21 @@ def candidates(conn: Connection) -> list[dict]:
     the date of service (or the filing date when it has none), and whether the chart is on
     hold, a page of it is in a release not yet sent or closed, or its filing has not reached
     the clinic server yet (the push would look for the page files disposal removes)."""
+    # Uncorrelated IN (...) sets: SQLite builds each once, so the query stays one pass over
+    # the documents however many releases and holds there are.
     cur = conn.execute(
         "SELECT d.id AS document_id, d.patient_id, d.doc_type, d.doc_date, "
         "substr(d.created_at, 1, 10) AS filed_on, p.mrn, p.dob, "
-        "EXISTS (SELECT 1 FROM legal_holds h WHERE h.patient_id = d.patient_id "
-        "        AND h.released_at IS NULL) AS on_hold, "
-        "EXISTS (SELECT 1 FROM release_pages rp JOIN release_requests r ON r.id = rp.request_id "
-        "        WHERE rp.document_id = d.id AND r.status IN ('new', 'in_progress')) AS in_release, "
-        "EXISTS (SELECT 1 FROM sync_ids s JOIN sync_outbox o ON o.type = 'document.filed' "
-        "        AND o.pushed_at IS NULL AND json_extract(o.payload, '$.uid') = s.uid "
-        "        WHERE s.entity = 'document' AND s.local_id = d.id) AS unshared, "
-        "(SELECT count(*) FROM pages g WHERE g.document_id = d.id "
-        "        AND g.blob_id != '') AS pages "
+        "d.patient_id IN (SELECT h.patient_id FROM legal_holds h "
+        "        WHERE h.released_at IS NULL) AS on_hold, "
+        "d.id IN (SELECT rp.document_id FROM release_pages rp "
+        "        JOIN release_requests r ON r.id = rp.request_id "
+        "        WHERE r.status IN ('new', 'in_progress')) AS in_release, "
+        "d.id IN (SELECT s.local_id FROM sync_ids s JOIN sync_outbox o "
+        "        ON o.type = 'document.filed' AND o.pushed_at IS NULL "
+        "        AND json_extract(o.payload, '$.uid') = s.uid "
+        "        WHERE s.entity = 'document') AS unshared, "
+        "(SELECT count(*) FROM pages g WHERE g.document_id = d.id AND g.blob_id != '') AS pages "
         "FROM documents d JOIN patients p ON p.id = d.patient_id "
         "WHERE d.id NOT IN (SELECT document_id FROM document_disposals) "
         "ORDER BY coalesce(d.doc_date, d.created_at), d.id"
