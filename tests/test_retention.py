@@ -151,6 +151,10 @@ def test_disposal_destroys_bytes_and_words_keeps_tombstone_and_verifies(
     assert docs[gone]["destroyed"].startswith("Destroyed on") and "destroyed" not in docs[kept]
     with pytest.raises(BadInput):  # a second run finds nothing left to destroy
         retention.dispose(admin_session, tmp_path / "again.pdf", ON)
+    from clinicrecords.records import amendments
+
+    with pytest.raises(BadInput, match="destroyed"):
+        amendments.request_amendment(admin_session, p.id, "fix it", gone)
 
 
 def test_a_page_shared_with_a_kept_document_keeps_its_bytes(admin_session, store, tmp_path):

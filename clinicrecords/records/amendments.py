@@ -24,7 +24,7 @@ from clinicrecords.common.errors import BadInput, NotFound, cannot_write
 from clinicrecords.common.fileio import write_atomically
 from clinicrecords.common.resources import resource_file
 from clinicrecords.common.timeutil import today
-from clinicrecords.db import amendments_sql, documents_sql
+from clinicrecords.db import amendments_sql, documents_sql, retention_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db.connection import Connection
 from clinicrecords.events import retention as events
@@ -149,6 +149,8 @@ def request_amendment(
             patient_id
         ):
             raise BadInput("That document is not in this chart.")
+        if document_id is not None and retention_sql.is_destroyed(conn, document_id):
+            raise BadInput("That document was destroyed under the retention schedule.")
         due = received + timedelta(days=DECIDE_DAYS)
         aid = amendments_sql.insert(
             conn, patient_id, document_id, text, received.isoformat(), due.isoformat(),
