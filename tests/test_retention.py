@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -91,7 +92,10 @@ def test_disposal_destroys_bytes_and_words_keeps_tombstone_and_verifies(
     assert search_chart_text(admin_session, p.id, "xylophone")
 
     cert = tmp_path / "certificate.pdf"
+    wal = Path(f"{store.db.path}-wal")
+    assert wal.stat().st_size > 0
     result = retention.dispose(admin_session, cert, ON)
+    assert wal.stat().st_size == 0  # older page versions holding the text left the journal
     assert [d.document_id for d in result.documents] == [gone]
     assert result.pages == 1 and result.objects_removed == 1
 

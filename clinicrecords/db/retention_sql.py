@@ -153,6 +153,19 @@ def blob_in_use(conn: Connection, blob_id: str) -> bool:
     )
 
 
+def secure_delete(conn: Connection, on: bool) -> None:
+    """While on, SQLite overwrites the content it frees with zeros (destroyed OCR text does
+    not linger in free pages of the database file)."""
+    conn.execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}")
+
+
+def checkpoint_truncate(conn: Connection) -> bool:
+    """Copy the journal (WAL) into the database and empty it, so older page versions that
+    held destroyed text leave the journal file; False when a reader kept it from finishing."""
+    row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return row is not None and int(row[0]) == 0
+
+
 def optimize_text_index(conn: Connection) -> None:
     """Rewrite the full-text index so removed words leave no trace in old index segments."""
     conn.execute("INSERT INTO page_text (page_text) VALUES ('optimize')")

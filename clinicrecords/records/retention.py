@@ -16,6 +16,7 @@ chart under a legal hold, or a document in a release not yet sent, is never disp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +29,7 @@ from clinicrecords.common.fileio import write_atomically
 from clinicrecords.common.timeutil import today, utc_now
 from clinicrecords.db import documents_sql, retention_sql
 from clinicrecords.db import patients as patients_sql
-from clinicrecords.db.connection import Connection
+from clinicrecords.db.connection import Connection, DatabaseError
 from clinicrecords.db.pagestore import PageStore
 from clinicrecords.events import retention as retention_events
 
@@ -278,6 +279,8 @@ def dispose(session: Session, certificate: Path, on: date | None = None) -> Disp
     on = on or today()
     certificate = Path(certificate)
     written = False
+    own = session.db.connection()  # the connection write() uses on this thread
+    retention_sql.secure_delete(own, True)
     try:
         with session.db.write() as conn:
             schedule = _schedule(conn, on)
@@ -326,6 +329,10 @@ def dispose(session: Session, certificate: Path, on: date | None = None) -> Disp
         if written:  # the commit failed: no certificate for a destruction that did not happen
             certificate.unlink(missing_ok=True)
         raise
+    finally:
+        retention_sql.secure_delete(own, False)
+    with contextlib.suppress(DatabaseError):  # best effort: a busy reader only delays it
+        retention_sql.checkpoint_truncate(own)
     removed = remove_objects(session.pages, unused)
     _forget_thumbnails(session)
     return DisposalResult(cert_id, docs, pages, removed, originals_kept, certificate)
