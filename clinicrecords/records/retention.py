@@ -37,8 +37,9 @@ DEFAULT_YEARS = 10  # a type without a policy of its own
 DEFAULT_MINOR_YEARS = 3
 METHOD = (
     "Page images deleted from the encrypted page store (AES-256-GCM objects unlinked); "
-    "OCR text and words removed from the database and its full-text index; title, author "
-    "and facility cleared. A tombstone keeps the document number, chart, type and dates."
+    "OCR text and words removed from the database and its full-text index (freed space "
+    "overwritten, journal emptied); title, author and facility cleared. A tombstone keeps "
+    "the document number, chart, type and dates."
 )
 STATE_LAW_NOTE = (
     "State law (and payer contracts) decide how long records must be kept; set each period "
