@@ -200,16 +200,21 @@ def _cli(store_dir, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_cli_policy_due_hold_dispose_verify_and_amend(admin_session, store, store_dir, tmp_path):
+def test_cli_policy_due_hold_dispose_verify_and_amend(
+    admin_session, store, store_dir, tmp_path, cli_env, capsys
+):
+    """The JSON commands scripts rely on run as real subprocesses; the others in-process
+    (``cli.main``, the same code) to keep the test short."""
+    from clinicrecords.cli import main
+
+    def cli(*args: str) -> int:
+        return main(["--data-dir", str(store_dir), *args])
+
     p = _chart(admin_session, "Oldfile", date(1960, 1, 1))
     old = _doc(admin_session, p.id, "lab", date(2012, 4, 2), "potassium")
     _doc(admin_session, p.id, "consult", date(2019, 4, 2), "cardiology")
-    store.close()  # the command line opens the store itself
 
-    r = _cli(store_dir, "retention", "policy", "set", "consult", "--years", "5",
-             "--minor-years", "2")  # fmt: skip
-    assert r.returncode == 0, r.stderr
-
+    assert cli("retention", "policy", "set", "consult", "--years", "5", "--minor-years", "2") == 0
     r = _cli(store_dir, "retention", "due", "--json")
     assert r.returncode == 0, r.stderr
     due = json.loads(r.stdout)["documents"]
@@ -217,11 +222,13 @@ def test_cli_policy_due_hold_dispose_verify_and_amend(admin_session, store, stor
     first = next(d for d in due if d["document_id"] == old)
     assert first["mrn"] == p.mrn and first["date"] == "2012-04-02"
 
-    assert _cli(store_dir, "retention", "hold", p.mrn, "--reason", "Doe v. Clinic").returncode == 0
-    r = _cli(store_dir, "retention", "dispose", "--certificate", str(tmp_path / "c.pdf"))
-    assert r.returncode != 0 and "No document is due" in r.stderr
-    assert p.mrn not in r.stderr and not (tmp_path / "c.pdf").exists()
-    assert _cli(store_dir, "retention", "release-hold", p.mrn).returncode == 0
+    assert cli("retention", "hold", p.mrn, "--reason", "Doe v. Clinic") == 0
+    capsys.readouterr()
+    assert cli("retention", "dispose", "--certificate", str(tmp_path / "c.pdf")) != 0
+    err = capsys.readouterr().err
+    assert "No document is due" in err and p.mrn not in err
+    assert not (tmp_path / "c.pdf").exists()
+    assert cli("retention", "release-hold", p.mrn) == 0
 
     r = _cli(store_dir, "retention", "dispose", "--certificate", str(tmp_path / "c.pdf"), "--json")
     assert r.returncode == 0, r.stderr
@@ -236,10 +243,10 @@ def test_cli_policy_due_hold_dispose_verify_and_amend(admin_session, store, stor
     r = _cli(store_dir, "amend", "request", p.mrn, "--text", "wrong date", "--json")
     assert r.returncode == 0, r.stderr
     aid = json.loads(r.stdout)["amendment_id"]
-    r = _cli(store_dir, "amend", "decide", str(aid), "deny", "--reason", "accurate",
-             "--letter", str(tmp_path / "denial.pdf"))  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    assert "accurate" in pypdf.PdfReader(str(tmp_path / "denial.pdf")).pages[0].extract_text()
+    letter = tmp_path / "denial.pdf"
+    assert cli("amend", "decide", str(aid), "deny", "--reason", "accurate", "--letter",
+               str(letter)) == 0  # fmt: skip
+    assert "accurate" in pypdf.PdfReader(str(letter)).pages[0].extract_text()
 
 
 def test_destroyed_pages_leave_the_backup_folder_after_keep_more_backups(admin_session, tmp_path):
