@@ -141,16 +141,19 @@ def forget_file(conn: Connection, file_id: int) -> str | None:
     return str(row[0])
 
 
-def blob_in_use(conn: Connection, blob_id: str) -> bool:
-    """Another page or imported file still names these bytes (identical scans share one)."""
-    return (
-        conn.execute("SELECT 1 FROM pages WHERE blob_id = ? LIMIT 1", (blob_id,)).fetchone()
-        is not None
-        or conn.execute(
-            "SELECT 1 FROM imported_files WHERE blob_id = ? LIMIT 1", (blob_id,)
-        ).fetchone()
-        is not None
-    )
+def blobs_in_use(conn: Connection, blob_ids: list[str]) -> set[str]:
+    """Those of ``blob_ids`` another page or imported file still names (identical scans share
+    one object). In chunks: ``blob_id`` has no index, so each chunk is one pass over pages."""
+    used: set[str] = set()
+    for i in range(0, len(blob_ids), 500):
+        chunk = blob_ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        for table in ("pages", "imported_files"):
+            cur = conn.execute(
+                f"SELECT DISTINCT blob_id FROM {table} WHERE blob_id IN ({marks})", chunk
+            )
+            used.update(r[0] for r in cur)
+    return used
 
 
 def secure_delete(conn: Connection, on: bool) -> None:

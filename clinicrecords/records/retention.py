@@ -379,7 +379,8 @@ def unused_objects(conn: Connection, named: set[str]) -> tuple[list[str], int]:
                 blobs.add(blob)
         else:
             kept += 1
-    return sorted(b for b in blobs if not retention_sql.blob_in_use(conn, b)), kept
+    used = retention_sql.blobs_in_use(conn, sorted(blobs))
+    return sorted(blobs - used), kept
 
 
 def remove_objects(pages: PageStore, blob_ids: list[str]) -> int:
