@@ -16,7 +16,7 @@ from clinicrecords.commands import CommandContext, add_common
 from clinicrecords.common import devlog
 from clinicrecords.common.errors import ClinicError, explain
 
-AREAS = ("admin", "patients", "charts", "documents", "scan", "release", "sync")
+AREAS = ("admin", "patients", "charts", "documents", "scan", "release", "sync", "retention")
 UNEXPECTED_EXIT = 70
 
 

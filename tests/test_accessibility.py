@@ -101,6 +101,7 @@ def _dialog_cases(admin_session: Session, tmp_path) -> list:
     from clinicrecords.ui.admin.conflicts import ConflictsDialog
     from clinicrecords.ui.admin.disclosures import DisclosureReviewDialog
     from clinicrecords.ui.admin.operations import StatusDialog
+    from clinicrecords.ui.admin.retention import RetentionDialog
     from clinicrecords.ui.admin.settings import SettingsDialog
     from clinicrecords.ui.admin.users import ResetPasswordDialog, UsersDialog
     from clinicrecords.ui.chart.merge_dialog import MergeDialog
@@ -123,6 +124,7 @@ def _dialog_cases(admin_session: Session, tmp_path) -> list:
         lambda: AuditDialog(admin_session),
         lambda: ConflictsDialog(admin_session),
         lambda: DisclosureReviewDialog(admin_session),
+        lambda: RetentionDialog(admin_session),
         lambda: NewRequestDialog(admin_session, 30),
         lambda: ReasonDialog("Deny the request", "Why is it denied?"),
     ]

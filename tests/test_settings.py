@@ -247,6 +247,24 @@ def _blockers(c: Clinic) -> list[str]:
     return release_service.send_blockers(c.release, req.id)
 
 
+def _minor_due(c: Clinic) -> bool:
+    """Whether a child's lab page from age 4 is due for destruction (kept 0 years after the
+    age of majority, 1 year after service): 18 keeps it until 2028, 14 lets it go."""
+    from clinicrecords.records import retention
+
+    found = lookup.search_patients(c.admin, "Minora")
+    if found:
+        mrn = found[0].patient.mrn
+    else:
+        p = register_patient(
+            c.admin, PatientInput(family="Minora", given="Lu", dob=date(2010, 3, 1))
+        )
+        add_document(c.admin, p.id, "lab", date(2014, 4, 2), [PageInput(png_page("child"))])
+        retention.set_policy(c.admin, "lab", 1, 0)
+        mrn = p.mrn
+    return any(d.mrn == mrn for d in retention.due(c.admin, date(2026, 6, 1)).documents)
+
+
 # key -> (a value other than the default, what the program does: run before and after)
 BEHAVIOUR: dict[str, tuple[Any, Callable[[Clinic], Any]]] = {
     "clinic.name": ("Harbour Lane Practice", lambda c: "Harbour Lane" in _packet_front(c)),
@@ -265,6 +283,7 @@ BEHAVIOUR: dict[str, tuple[Any, Callable[[Clinic], Any]]] = {
         ),
     ),
     "release.require_authorization_always": (True, _blockers),
+    "retention.age_of_majority": (14, _minor_due),
     "scan.remove_originals": (True, _remove_originals),
     "scan.watch_folder": ("<tmp>", _watched_folder),
 }

@@ -106,7 +106,7 @@ def test_move_edit_void_by_keyboard_and_admin_undo(qtbot, admin_session) -> None
 
         # The administrator's Corrections tab shows the old value of the document shown.
         _select(qtbot, view, "lab")
-        qtbot.keyClick(view.doc_tree, Qt.Key_H, Qt.ControlModifier | Qt.ShiftModifier)
+        qtbot.keyClick(view.doc_tree, Qt.Key_O, Qt.ControlModifier | Qt.ShiftModifier)
         assert view.tabs.currentWidget() is fixes.tab and fixes.history_table.hasFocus()
         qtbot.waitUntil(lambda: fixes.history_model.rowCount() == 1, timeout=5000)
         assert "''" in fixes.history_model.index(0, 4).data()  # the author was blank

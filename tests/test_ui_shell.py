@@ -203,3 +203,16 @@ def test_no_two_actions_share_a_shortcut(qtbot, window) -> None:
                 clashes.append(f"{key}: {seen[key]} / {action.text()}")
             seen[key] = action.text()
     assert clashes == []
+
+
+def test_no_two_chart_keys_collide(qtbot, window) -> None:
+    """The chart's own keys (corrections, holds and amendments, viewer) are each bound once."""
+    from PySide6.QtGui import QShortcut
+
+    view = window.chart_page.chart_view
+    keys: dict[str, int] = {}
+    for sc in view.findChildren(QShortcut):
+        for key in {seq.toString() for seq in [sc.key(), *sc.keys()] if not seq.isEmpty()}:
+            keys[key] = keys.get(key, 0) + 1
+    clashes = {k: n for k, n in keys.items() if n > 1}
+    assert clashes == {}

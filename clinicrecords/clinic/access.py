@@ -33,6 +33,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "release.read": frozenset({RELEASE, ADMIN}),
     "release.create": frozenset({RELEASE, ADMIN}),
     "release.send": frozenset({RELEASE, ADMIN}),
+    # records lifecycle: retention and disposal, legal holds, amendments (164.526)
+    "retention.manage": frozenset({ADMIN}),
+    "retention.hold": frozenset({RELEASE, ADMIN}),
+    "amendment.request": ALL,
+    "amendment.decide": frozenset({RELEASE, ADMIN}),
     # administration
     "user.manage": frozenset({ADMIN}),
     "settings.edit": frozenset({ADMIN}),

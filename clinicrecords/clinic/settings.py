@@ -62,6 +62,15 @@ SETTINGS: dict[str, Setting] = {
             "Require a signed authorization for every release",
         ),
         Setting(
+            "retention.age_of_majority",
+            int,
+            18,
+            "Age of majority for record retention (state law decides)",
+            (),
+            14,
+            25,
+        ),
+        Setting(
             "scan.remove_originals", bool, False, "Remove imported files after they are stored"
         ),
         Setting(

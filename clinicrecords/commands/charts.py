@@ -40,6 +40,7 @@ def chart_json(view: ChartView) -> dict:
                 "doc_date": d.document.doc_date.isoformat() if d.document.doc_date else None,
                 "pages": len(d.pages),
                 "sensitive": d.document.sensitive,
+                **({"destroyed": d.destroyed} if d.destroyed else {}),  # a tombstone
             }
             for d in view.documents
         ],
@@ -55,6 +56,8 @@ def run_chart(args: argparse.Namespace, ctx: CommandContext) -> int:
         for d in g.documents:
             when = d.document.doc_date.isoformat() if d.document.doc_date else "no date"
             lines.append(f"  #{d.id}  {when}  {len(d.pages)} page(s)  {d.document.title}")
+            if d.destroyed:
+                lines.append(f"      {d.destroyed}")
     if not view.groups:
         lines.append("No documents.")
     ctx.emit(chart_json(view), "\n".join(lines))

@@ -138,12 +138,15 @@ def doc_type_exists(conn: Connection, code: str) -> bool:
 
 
 def all_page_blobs(conn: Connection) -> list[tuple[int, str, str]]:
-    return [(r[0], r[1], r[2]) for r in conn.execute("SELECT id, blob_id, sha256 FROM pages")]
+    """Every page holding bytes (a page destroyed under the retention schedule holds none)."""
+    cur = conn.execute("SELECT id, blob_id, sha256 FROM pages WHERE blob_id != ''")
+    return [(r[0], r[1], r[2]) for r in cur]
 
 
 def all_file_blobs(conn: Connection) -> list[tuple[int, str, str]]:
     return [
-        (r[0], r[1], r[2]) for r in conn.execute("SELECT id, blob_id, sha256 FROM imported_files")
+        (r[0], r[1], r[2])
+        for r in conn.execute("SELECT id, blob_id, sha256 FROM imported_files WHERE blob_id != ''")
     ]
 
 

@@ -13,7 +13,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from PIL import Image, ImageOps
@@ -22,7 +22,7 @@ from clinicrecords.clinic import page_access
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.domain import Document, PageRef, Patient
 from clinicrecords.common.errors import BadInput, NotFound
-from clinicrecords.db import charts_sql, documents_sql
+from clinicrecords.db import charts_sql, documents_sql, retention_sql
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.records import documents
 
@@ -39,6 +39,7 @@ class ChartDocument:
     type_label: str
     pages: tuple[PageRef, ...]
     restricted: bool  # sensitive and this session may not see its pages
+    destroyed: str = ""  # "Destroyed on … under policy …" once the retention schedule ran
 
     @property
     def id(self) -> int:
@@ -117,8 +118,9 @@ def open_chart(session: Session, patient_id: int) -> ChartView:
             for p in (patients_sql.get(conn, i) for i in charts_sql.merged_into(conn, patient.id))
             if p is not None
         )
+        stones = retention_sql.tombstones(conn, patient.id)
     can_sensitive = session.can(page_access.SENSITIVE_PERMISSION)  # page_access's rule
-    groups = _group(doc_rows, page_rows, can_sensitive)
+    groups = _mark_destroyed(_group(doc_rows, page_rows, can_sensitive), stones)
     releases, note = release_history(session, [patient.id, *(p.id for p in merged_from)])
     view = ChartView(patient, groups, releases, note, merged_from, opened_as, can_sensitive)
     session.audit(
@@ -176,6 +178,28 @@ def _group(
         )  # newest first; undated last
         out.append(DocumentGroup(code, labels[code][0], labels[code][1], tuple(docs)))
     return tuple(out)
+
+
+def destroyed_sentence(stone: dict) -> str:
+    """What the chart says in place of a destroyed document's pages."""
+    return f"Destroyed on {stone['disposed_at'][:10]} under policy {stone['policy']}"
+
+
+def _mark_destroyed(
+    groups: tuple[DocumentGroup, ...], stones: dict[int, dict]
+) -> tuple[DocumentGroup, ...]:
+    if not stones:
+        return groups
+    return tuple(
+        replace(
+            g,
+            documents=tuple(
+                replace(d, destroyed=destroyed_sentence(stones[d.id])) if d.id in stones else d
+                for d in g.documents
+            ),
+        )
+        for g in groups
+    )
 
 
 # --- release history -------------------------------------------------------------------

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from string import Template
-from typing import Any, BinaryIO
-
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from typing import BinaryIO
 
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import get_setting
-from clinicrecords.common import pdftext
+from clinicrecords.common import pdfdoc
 from clinicrecords.common.errors import BadInput
 from clinicrecords.common.timeutil import today
 from clinicrecords.records.corrections import REVIEW_PERMISSION, get_disclosure_review
@@ -85,25 +80,9 @@ def write_letter(session: Session, review_id: int, out: BinaryIO | Path) -> None
     session.require(REVIEW_PERMISSION)
     values = letter_values(session, review_id)
     lines = render(template_text(TEMPLATE, getattr(session.store, "data_dir", None)), values)
-    pdftext.register_fonts()
-    styles = getSampleStyleSheet()
-    body = styles["BodyText"].clone("letter", fontName=pdftext.SANS, leading=14)
-    bold = body.clone(
-        "letterBold", fontName=pdftext.SANS_BOLD, fontSize=body.fontSize + 1.5, leading=16
+    story = pdfdoc.letter_story(
+        [("## " + text if bold else text) if text.strip() else "" for text, bold in lines],
+        pdfdoc.styles()["body"],
     )
-    story: list[Any] = []
-    for text, is_bold in lines:
-        if not text.strip():
-            story.append(Spacer(1, 8))
-        else:
-            story.append(Paragraph(pdftext.markup(text, is_bold), bold if is_bold else body))
-    doc = SimpleDocTemplate(
-        str(out) if isinstance(out, Path) else out,
-        pagesize=LETTER,
-        title="Health information sent in error",
-        leftMargin=inch,
-        rightMargin=inch,
-    )
-    with pdftext.subsetting():
-        doc.build(story)
+    pdfdoc.build(story, out, title="Health information sent in error", margin=1.0)
     session.audit("disclosure_review.letter", "disclosure_review", review_id)

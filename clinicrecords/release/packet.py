@@ -60,6 +60,15 @@ class PacketPage:
 
 
 @dataclass(frozen=True, slots=True)
+class PacketTextPage:
+    """Text enclosed right after a document's pages: an amendment to it, or the patient's
+    statement of disagreement (45 CFR 164.526), which must travel with every release of it.
+    Laid out on as many pages as it needs (``text_pages``), each Bates-numbered."""
+
+    lines: tuple[LetterLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PacketSpec:
     bates_prefix: str
     letterhead: Letterhead
@@ -140,6 +149,27 @@ def _letter_pages(spec: PacketSpec) -> list[list[_Text]]:
         y -= 10
         for line in spec.notice:
             put(line, 9.0, 11.5)
+    return pages
+
+
+def text_pages(lines: Iterable[LetterLine]) -> list[list[_Text]]:
+    """An enclosed text (``PacketTextPage``) laid out on Letter pages above the footer."""
+    width, height = LETTER
+    usable = width - 2 * MARGIN
+    bottom = FOOTER_BAND + 36
+    pages: list[list[_Text]] = [[]]
+    y = height - MARGIN
+    for line in lines:
+        font = BOLD if line.bold else FONT
+        if not line.text.strip():
+            y -= 10
+            continue
+        for part in wrap(line.text, 10.5, usable, font) or [""]:
+            if y < bottom:
+                pages.append([])
+                y = height - MARGIN
+            pages[-1].append(_Text(MARGIN, y, part, font, 10.5))
+            y -= 14
     return pages
 
 
@@ -267,7 +297,7 @@ def _image_placement(img_w: int, img_h: int, dpi: int, rotation: int) -> tuple[f
 def write_packet(
     out: BinaryIO,
     spec: PacketSpec,
-    pages: Iterable[PacketPage],
+    pages: Iterable[PacketPage | PacketTextPage],
     progress: Callable[[int], None] | None = None,
 ) -> PacketResult:
     """Write the whole packet to `out`, one page at a time; returns the page count.
@@ -284,7 +314,15 @@ def write_packet(
         content = _text_ops(writer, items) + _stamps(writer, spec, number, *LETTER, part2=False)
         writer.add_page(*LETTER, content)
     front = number
-    for done, page in enumerate(pages, start=1):
+    done = 0
+    for page in pages:
+        if isinstance(page, PacketTextPage):
+            for items in text_pages(page.lines):
+                number += 1
+                content = _text_ops(writer, items)
+                writer.add_page(*LETTER, content + _stamps(writer, spec, number, *LETTER, False))
+            continue
+        done += 1
         image = image_xobject(page.load())
         ref = writer.add_image(image)
         img_w, img_h = image.width, image.height

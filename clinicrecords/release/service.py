@@ -8,7 +8,7 @@ themselves are in `rules.py`; SQL is in `clinicrecords/db/release.py`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import BinaryIO
@@ -25,6 +25,7 @@ from clinicrecords.db.patients import get as get_patient_row
 from clinicrecords.db.patients import id_by_mrn
 from clinicrecords.events import releases as release_events
 from clinicrecords.release import letters, rules
+from clinicrecords.release.letters import LetterLine
 from clinicrecords.release.model import ReleaseRequest, SelectedPage
 from clinicrecords.release.packet import (
     IndexEntry,
@@ -32,6 +33,8 @@ from clinicrecords.release.packet import (
     PacketPage,
     PacketResult,
     PacketSpec,
+    PacketTextPage,
+    text_pages,
     write_packet,
 )
 
@@ -522,6 +525,7 @@ def build_packet(
         if req is None:
             raise NotFound("There is no release request with that number.")
         spec, pages, count = _packet_inputs(conn, session, req)
+        spec, travelling = _with_amendments(conn, spec, pages)
         draft = req["status"] != "sent" and bool(_blockers(conn, request_id, today()))
     if draft:
         # A packet that could not be sent today is marked on every page, so a printout
@@ -539,6 +543,7 @@ def build_packet(
         draft=draft,
     )
     store = session.pages
+
     packet_pages = (
         PacketPage(
             load=(lambda b=p["blob_id"], h=p["sha256"]: store.get(b, h)),
@@ -548,7 +553,45 @@ def build_packet(
         )
         for p in pages
     )
-    return write_packet(out, spec, packet_pages, progress)
+    return write_packet(out, spec, _enclose_after(packet_pages, pages, travelling), progress)
+
+
+def _enclose_after(
+    packet_pages: Iterable[PacketPage], pages: list[dict], travelling: dict
+) -> Iterator[PacketPage | PacketTextPage]:
+    """The pages in order, each document's travelling text right after its last page."""
+    for i, page in enumerate(packet_pages):
+        yield page
+        doc = pages[i]["document_id"]
+        last_of_document = i + 1 == len(pages) or pages[i + 1]["document_id"] != doc
+        if last_of_document and doc in travelling:
+            yield PacketTextPage(travelling[doc])
+
+
+def _with_amendments(
+    conn: Connection, spec: PacketSpec, pages: list[dict]
+) -> tuple[PacketSpec, dict[int, tuple[LetterLine, ...]]]:
+    """Amendments and statements of disagreement that go out right after their document
+    (45 CFR 164.526(c)(3), (d)(5)), and the index counting their pages."""
+    from clinicrecords.records.amendments import travelling_text
+
+    order = list(dict.fromkeys(p["document_id"] for p in pages))
+    texts = travelling_text(conn, order)
+    if not texts:
+        return spec, {}
+    travelling = {
+        doc: tuple(
+            LetterLine(t[3:], bold=True) if t.startswith("## ") else LetterLine(t) for t in lines
+        )
+        for doc, lines in texts.items()
+    }
+    index = list(spec.index)
+    for n, doc in enumerate(order):
+        if doc in travelling and n < len(index):
+            extra = len(text_pages(travelling[doc]))
+            e = index[n]
+            index[n] = IndexEntry(f"{e.label} + amendment/statement", e.doc_date, e.pages + extra)
+    return replace(spec, index=index), travelling
 
 
 def _packet_inputs(

@@ -259,6 +259,10 @@ def pull(
                 audit_chain.applied_here(conn, batch)
             if opened:
                 sync_sql.advance(conn, opened[-1][0].seq, lamport)
+        if applied.destroyed_blobs:  # pages destroyed under the retention schedule elsewhere
+            from clinicrecords.records.retention import remove_objects
+
+            remove_objects(store.pages, sorted(applied.destroyed_blobs))
         _refresh_lookup(store, applied.patients)
         applied_all.patients |= applied.patients
         applied_all.conflicts += applied.conflicts

@@ -38,6 +38,7 @@ from clinicrecords.sync import (
     documents,
     merges,
     releases,
+    retention,
 )
 from clinicrecords.sync import corrections as document_corrections
 
@@ -48,6 +49,7 @@ class Applied:
 
     patients: set[int] = field(default_factory=set)
     conflicts: int = 0
+    destroyed_blobs: set[str] = field(default_factory=set)  # unlinked after the commit
 
 
 Projector = Callable[[Connection, SyncState, Event, Applied], None]
@@ -279,4 +281,5 @@ PROJECTORS: dict[str, Projector] = {
     **merges.PROJECTORS,
     **releases.PROJECTORS,
     **audit_chain.PROJECTORS,
+    **retention.PROJECTORS,
 }

@@ -225,6 +225,12 @@ class MainWindow(QMainWindow):
                 menu, "&Emergency access review…", lambda: open_audit(True), "Shift+F12",
                 "reviewAction",
             )  # fmt: skip
+            from clinicrecords.ui.admin.retention import RetentionDialog
+
+            self._action(
+                menu, "&Retention and disposal…", lambda: open_dialog("retention", RetentionDialog),
+                "Ctrl+Shift+F11", "retentionAction",
+            )  # fmt: skip
             self.reviews_label.linkActivated.connect(lambda _link: open_audit(True))
             if self.session.can("disclosure.review"):
                 from clinicrecords.ui.admin.disclosures import DisclosureReviewDialog
@@ -478,6 +484,7 @@ Administration (administrators)
   F12 / Shift+F12   Audit trail (Alt+V verify the chain) / Emergency access review (Alt+M)
   Shift+F9          Sync conflicts (clinic network): Alt+S / Alt+T keep server's / this PC's
   Ctrl+F11          Possible wrong-party disclosures: Alt+O outcome, Alt+L letter
+  Ctrl+Shift+F11    Retention and disposal: Alt+P set a period, Ctrl+Shift+D destroy what is due
 Chart lookup
   Down, Enter       Pick a result, open the chart      Ctrl+N  New patient
 Chart
@@ -487,7 +494,9 @@ Chart
   R / Shift+R       Rotate (view only)   Ctrl+Shift+F  Find in the chart's text
   Ctrl+M            Merge with another chart           Ctrl+Shift+P  Print cover sheets
   Ctrl+Shift+M      Move the document to another chart Ctrl+E  Correct type, date, author
-  Ctrl+Del          Void the document (kept)  Ctrl+Shift+H  Corrections: old values, undo
+  Ctrl+Del          Void the document (kept)  Ctrl+Shift+O  Corrections: old values, undo
+  Ctrl+Shift+H / L  Place / release a legal hold       Ctrl+Shift+A  Log an amendment request
+  Ctrl+Shift+Y / N  Accept / deny it  Ctrl+Shift+E  Extend  Ctrl+Shift+G  Patient's statement
 Scan & index
   Ctrl+O            Import files         Ctrl+Shift+S  Scan    Ctrl+Shift+W  Watch a folder
   Enter             Accept the suggestion and file     Tab  Next field

@@ -27,6 +27,7 @@ from clinicrecords.records import corrections as corr
 from clinicrecords.records.disclosure_letter import write_letter
 from clinicrecords.ui.admin.users import button, local_time, make_table, message_label, shortcut
 from clinicrecords.ui.models import RowsModel
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.workers import BusyTasks
 
 
@@ -86,7 +87,7 @@ class DisclosureReviewDialog(BusyTasks, QDialog):
             "letters/wrong_party_disclosure.txt."
         )
         hint.setWordWrap(True)
-        hint.setStyleSheet("color: #555;")
+        hint.setStyleSheet(f"color: {tone('muted')};")
         self.status = message_label("statusLabel")
         self.error = message_label("errorLabel", error=True)
         close = QDialogButtonBox(QDialogButtonBox.Close)
@@ -120,7 +121,9 @@ class DisclosureReviewDialog(BusyTasks, QDialog):
         if rows:
             self.table.selectRow(0)
         else:
-            self.status.setText("No possible wrong-party disclosures to review.")
+            # after an assessment, keep saying it was recorded: the empty list is the news after
+            done = self.status.text() if self.status.text().endswith("recorded.") else ""
+            self.status.setText(f"{done} No possible wrong-party disclosures to review.".strip())
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -1,6 +1,6 @@
 """The chart's corrections of a filed document, by keyboard: move (Ctrl+Shift+M), edit
 (Ctrl+E), void (Ctrl+Del), each in a dialog with a reason; for an administrator a
-"Corrections" tab (Ctrl+Shift+H) with the document's history (old values) and the chart's voided documents,
+"Corrections" tab (Ctrl+Shift+O) with the document's history (old values) and the chart's voided documents,
 where a void or a move is undone (Ctrl+Z in that tab).
 
 Kept apart from ``view.py`` so the chart screen gains these actions without growing further;
@@ -39,11 +39,12 @@ from clinicrecords.registry.patients import patient_by_mrn
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 from clinicrecords.ui.workers import run_in_background
 
 MOVE_KEYS, EDIT_KEYS, VOID_KEYS = "Ctrl+Shift+M", "Ctrl+E", "Ctrl+Del"
-HISTORY_KEYS = "Ctrl+Shift+H"  # administrators
+HISTORY_KEYS = "Ctrl+Shift+O"  # administrators
 
 
 # --- the work (worker thread) ----------------------------------------------------------------
@@ -164,7 +165,7 @@ class CorrectionDialog(QDialog):
         self.error = plain_label()
         self.error.setObjectName("correctionError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(f"color: {tone('error')};")
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         ok = self.buttons.button(QDialogButtonBox.Ok)
@@ -372,7 +373,7 @@ class ChartCorrections:
         sc.activated.connect(self.show_history)
 
     def show_history(self) -> None:
-        """Ctrl+Shift+H: the Corrections tab, keyboard in its history list."""
+        """Ctrl+Shift+O: the Corrections tab, keyboard in its history list."""
         self.view.tabs.setCurrentWidget(self.tab)
         self.history_table.setFocus()
 

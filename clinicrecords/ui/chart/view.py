@@ -3,7 +3,8 @@ page viewer, search inside the chart's text, release history and merges.
 
 Keys: Esc back to the search box (the owner does it); Enter on a document or thumbnail moves
 to the page; Ctrl+PageDown / Ctrl+PageUp next / previous page from anywhere in the chart;
-Ctrl+Shift+F the chart's text search; Ctrl+M merge another chart into this one.
+Ctrl+Shift+F the chart's text search; Ctrl+M merge another chart into this one; the
+"Holds && amendments" tab's keys are in ``lifecycle.py``.
 """
 
 from __future__ import annotations
@@ -322,6 +323,10 @@ class ChartView(QWidget):
         self.tabs.addTab(text_tab, "Find in text")
         self.tabs.addTab(rel_tab, "Releases")
         self.tabs.addTab(merge_tab, "Merges")
+        from clinicrecords.ui.chart.lifecycle import LifecyclePanel
+
+        self.lifecycle = LifecyclePanel(session, bus, self)
+        self.tabs.addTab(self.lifecycle, "Holds && amendments")
 
         left = QSplitter(Qt.Vertical)
         left.setObjectName("chartLeft")
@@ -447,6 +452,8 @@ class ChartView(QWidget):
                     text += f"  {extra}"
                 if d.restricted:
                     text += "  [restricted]"
+                if d.destroyed:
+                    text += "  [destroyed]"
                 item = QStandardItem(text)
                 item.setData(d.id, DOC_ROLE)
                 item.setToolTip(
@@ -475,6 +482,7 @@ class ChartView(QWidget):
         self.release_note.setText("" if chart.releases else chart.release_note)
         self.release_table.setVisible(bool(chart.releases))
         self._load_merges()
+        self.lifecycle.set_chart(p.id)
         kept = self._doc_item(keep_doc) if keep_doc is not None else None
         if kept is not None:
             first_doc_index = kept
@@ -549,6 +557,9 @@ class ChartView(QWidget):
         self.thumb_model.set_pages(list(d.pages), d.restricted)
         caption = f"{d.type_label}, {_when(d.document.doc_date)}"
         self.viewer.set_pages(list(d.pages), d.restricted, caption, page_index)
+        self.lifecycle.document_id = d.id
+        if d.destroyed:  # a tombstone: say what happened instead of showing no pages
+            self.viewer.clear(f"{caption}: {d.destroyed}.")
         item = self._doc_item(d.id)
         if item is not None and self.doc_tree.currentIndex() != item:
             self.doc_tree.setCurrentIndex(item)

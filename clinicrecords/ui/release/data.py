@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from threading import Event
@@ -57,6 +57,8 @@ class RequestDetail:
     authorization: rules.Authorization | None
     documents: list[Document]  # the chart's documents, for picking the signed form
     suggested_form: int | None
+    # document id -> "amendment" / "statement of disagreement": it goes out after the document
+    carrying: dict[int, str] = field(default_factory=dict)
 
 
 def _names(session: Session) -> Callable[[int], Patient | None]:
@@ -82,15 +84,19 @@ def load_log(session: Session) -> LogData:
 
 
 def load_detail(session: Session, request_id: int) -> RequestDetail:
+    from clinicrecords.records.amendments import carrying_documents
+
     request = service.get_request(session, request_id)
+    selection = service.get_selection(session, request_id)
     return RequestDetail(
         request=request,
         patient=patients.get_patient(session, request.patient_id),
-        selection=service.get_selection(session, request_id),
+        selection=selection,
         blockers=service.send_blockers(session, request_id),
         authorization=service.get_authorization(session, request_id),
         documents=documents.list_documents(session, request.patient_id),
         suggested_form=service.suggest_authorization_document(session, request.patient_id),
+        carrying=carrying_documents(session, sorted({s.document_id for s in selection})),
     )
 
 

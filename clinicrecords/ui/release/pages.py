@@ -32,6 +32,7 @@ from clinicrecords.ui.plaintext import plain_label, rich_label
 from clinicrecords.ui.release import data as release_data
 from clinicrecords.ui.release.data import RequestDetail
 from clinicrecords.ui.release.models import HeldBackFilter, SelectionModel
+from clinicrecords.ui.style import tone
 from clinicrecords.ui.tables import read_only_table
 
 PAGE_WIDTHS = (
@@ -127,6 +128,10 @@ class PagesPanel(QWidget):
         self.held_table.setWordWrap(True)
         self.held_label = rich_label()
         self.held_label.setObjectName("heldBackLabel")
+        self.amendment_note = plain_label()  # documents carrying an amendment or a statement
+        self.amendment_note.setObjectName("amendmentNote")
+        self.amendment_note.setWordWrap(True)
+        self.amendment_note.setStyleSheet(f"color: {tone('warn')};")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -136,6 +141,7 @@ class PagesPanel(QWidget):
         note_row.addWidget(self.selection_summary)
         note_row.addWidget(self.exclude_note, 1)
         layout.addLayout(note_row)
+        layout.addWidget(self.amendment_note)
         layout.addWidget(self.held_label)
         layout.addWidget(self.held_table)
         for a, b in (
@@ -163,6 +169,19 @@ class PagesPanel(QWidget):
         self.model.set_rows(detail.selection, is_open)
         held = len(detail.selection) - r.pages_out
         self.selection_summary.setText(f"{r.pages_out} pages go out, {held} held back.")
+        going = {s.document_id: s for s in detail.selection if s.included}
+        carried = [
+            f"{going[d].doc_label} {going[d].doc_date or 'undated'} carries {kind}"
+            for d, kind in sorted(detail.carrying.items())
+            if d in going
+        ]
+        self.amendment_note.setText(
+            "; ".join(carried) + ": the packet encloses it after the document's pages (45 CFR "
+            "164.526)."
+            if carried
+            else ""
+        )
+        self.amendment_note.setVisible(bool(carried))
         self.held_label.setText(
             f"<b>Held back ({held})</b> and why:" if held else "Nothing is held back."
         )
