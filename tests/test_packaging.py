@@ -10,6 +10,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 _PROBE = """
@@ -76,3 +78,26 @@ def test_a_built_wheel_finds_its_resources_without_a_checkout(tmp_path: Path) ->
     )
     on_disk = sorted(ROOT.glob("clinicrecords/db/migrations/[0-9][0-9][0-9][0-9]_*.sql"))
     assert found["migrations"] == list(range(1, len(on_disk) + 1))
+
+
+@pytest.mark.slow
+def test_the_desktop_says_when_its_sign_in_window_is_up_and_leaves(store_dir: Path) -> None:
+    """CLINICRECORDS_EXIT_WHEN_READY (the smoke checks' and bench/bundle.py's cold start): the
+    real start-up opens the store and shows the sign-in window, reports it, and ends with 0."""
+    from tests.conftest import PASSPHRASE
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICRECORDS_")}
+    env.update(
+        CLINICRECORDS_PASSPHRASE=PASSPHRASE,
+        CLINICRECORDS_EXIT_WHEN_READY="1",
+        QT_QPA_PLATFORM="offscreen",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "clinicrecords", "--data-dir", str(store_dir), "gui"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "clinicrecords: ready LoginDialog"
