@@ -26,7 +26,11 @@ DIST = ROOT / "dist"
 
 
 def folder_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+    """Bytes on disk / 1e6; PyInstaller links shared libraries by symlink: counted once."""
+    return (
+        sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+        / 1e6
+    )
 
 
 def launch(exe: Path, data: Path, home: Path) -> float:

@@ -31,6 +31,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_a_built_wheel_finds_its_resources_without_a_checkout(tmp_path: Path) -> None:
     # Built from a clean copy of the sources: a checkout's leftover build/ folder would hide a
     # build step that no longer copies the resources.
