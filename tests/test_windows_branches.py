@@ -129,6 +129,7 @@ def _system_tessdata() -> Path:
     return Path(first[first.index('"') + 1 : first.rindex('"')])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
 @pytest.mark.skipif(sys.platform == "win32", reason="symlinks stand in for the installed copy")
 def test_the_frozen_program_uses_the_tesseract_installed_beside_it(
@@ -165,3 +166,49 @@ def test_the_frozen_program_uses_the_tesseract_installed_beside_it(
         (app / "tesseract" / "tessdata" / name).symlink_to(_system_tessdata() / name)
     words = engine.header_pass(page).text
     assert "Albermarle" in words
+
+
+def _sharing_violations(monkeypatch: pytest.MonkeyPatch, count: int) -> list[int]:
+    """os.replace fails ``count`` times as Windows does while another process reads the file
+    (Linux never refuses a rename for an open file, so only this error is simulated)."""
+    calls: list[int] = []
+    real_replace = os.replace
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) <= count:
+            raise PermissionError(13, "The process cannot access the file")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(oscompat.os, "replace", replace)
+    monkeypatch.setattr(oscompat, "SHARING_WAIT_S", 0.001)
+    return calls
+
+
+def test_windows_outlasts_a_moments_sharing_violation(
+    windows: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _sharing_violations(monkeypatch, 3)
+    target = tmp_path / "audit-head"
+    fileio.write_atomically(target, b"new")
+    assert target.read_bytes() == b"new" and len(calls) == 4
+    assert [p.name for p in tmp_path.iterdir()] == ["audit-head"]  # no temp file left
+
+
+def test_a_lasting_sharing_violation_is_reported_on_windows(
+    windows: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _sharing_violations(monkeypatch, 10_000)
+    with pytest.raises(PermissionError):
+        fileio.write_atomically(tmp_path / "audit-head", b"new")
+    assert len(calls) == oscompat.SHARING_RETRIES
+
+
+def test_posix_reports_a_permission_error_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oscompat, "WINDOWS", False)
+    calls = _sharing_violations(monkeypatch, 1)
+    with pytest.raises(PermissionError):
+        fileio.write_atomically(tmp_path / "audit-head", b"new")
+    assert len(calls) == 1

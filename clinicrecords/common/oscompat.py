@@ -15,6 +15,10 @@ time, so a test on Linux can select the Windows branch (``monkeypatch.setattr(os
   would flash a console window on Windows; ``CREATE_NO_WINDOW`` prevents it.
 - ``scratch_root``: scanner pages wait in RAM (``/dev/shm``) where it exists; Windows has none
   and uses the per-user temporary folder (inside the user's profile, not shared).
+- ``replace`` / ``retry_on_sharing``: on Windows a file another process has open (a scheduled
+  backup reading ``audit-head``, an antivirus scanning a file just written) refuses a rename or
+  an open with PermissionError for a moment; POSIX has no such thing, so there the error is
+  real and raised at once.
 """
 
 from __future__ import annotations
@@ -22,9 +26,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 WINDOWS = sys.platform == "win32"
+# A sharing violation lasts as long as the other process's read: retry for up to a second.
+SHARING_RETRIES = 20
+SHARING_WAIT_S = 0.05
+
+T = TypeVar("T")
 
 
 def fsync_dir(folder: Path) -> None:
@@ -76,3 +88,23 @@ def scratch_root() -> str | None:
 def executable_name(name: str) -> str:
     """``tesseract`` → ``tesseract.exe`` on Windows."""
     return f"{name}.exe" if WINDOWS else name
+
+
+def retry_on_sharing(action: Callable[[], T]) -> T:
+    """Run ``action``; on Windows, retry it while another process's handle makes it fail with
+    PermissionError (up to ``SHARING_RETRIES`` times), then let the error through."""
+    if not WINDOWS:
+        return action()
+    for attempt in range(SHARING_RETRIES):
+        try:
+            return action()
+        except PermissionError:
+            if attempt == SHARING_RETRIES - 1:
+                raise
+            time.sleep(SHARING_WAIT_S)
+    raise AssertionError("unreachable")
+
+
+def replace(src: Path, dst: Path) -> None:
+    """``os.replace`` that outlasts a moment's sharing violation on Windows."""
+    retry_on_sharing(lambda: os.replace(src, dst))
