@@ -47,6 +47,8 @@ WizardStyle=modern
 CloseApplications=yes
 RestartApplications=no
 MinVersion=10.0
+; The install folder goes on the machine's PATH ([Registry]): tell running programs.
+ChangesEnvironment=yes
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
