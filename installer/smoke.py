@@ -1,8 +1,8 @@
 """Smoke check of a built program (the bundle, the installed .deb or the Windows install), run
 with an almost empty environment from a folder with no project files:
 demo clinic → verify → OCR of a synthetic scan (words and the patient suggestion) → ingest →
-backup → restore into an empty folder → verify there → the desktop's sign-in window
-(offscreen, ``CLINICRECORDS_EXIT_WHEN_READY``).
+backup (→ backup drill, status --json, where this version has them) → restore into an empty
+folder → verify there → the desktop's sign-in window (offscreen, ``CLINICRECORDS_EXIT_WHEN_READY``).
 
     python installer/smoke.py dist/ClinicRecords/clinicrecords      (Linux)
     python installer\\smoke.py "C:\\Program Files\\ClinicRecords\\clinicrecords.exe"
@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,12 @@ class Smoke:
         self.run("ingest", str(scan), "--json")
         backups = self.work / "backups"
         self.run("backup", str(backups))
+        # Commands other parts of issue 12 add (backup drill, status): checked once they exist.
+        if "drill" in self.run("backup", "--help").stdout:
+            self.run("backup", "drill", str(backups), "--json")
+        if re.search(r"^\s+status\s", self.run("--help").stdout, re.MULTILINE):
+            status = json.loads(self.run("status", "--json").stdout)
+            assert "last_backup" in status, sorted(status)
         restored = self.work / "restored"
         self.run("restore", str(backups), data=restored)
         self.run("verify", data=restored)
