@@ -41,10 +41,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-# SANE's 'test' backend: a virtual scanner, used by the tests (harmless on a clinic PC).
-if [ -f /etc/sane.d/dll.conf ] && ! grep -qx 'test' /etc/sane.d/dll.conf; then
-  echo test | $SUDO tee -a /etc/sane.d/dll.conf >/dev/null
-fi
+# SANE's virtual 'test' scanner is for the tests only, and they enable it for themselves
+# (SANE_CONFIG_DIR in tests/conftest.py): never system-wide. A PC set up by an earlier version
+# of this script has it in /etc/sane.d/dll.conf; a clinic PC (demo, install) loses it here.
+if [ "$mode" != "test" ]; then bash installer/sane-hygiene.sh; fi
 
 PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

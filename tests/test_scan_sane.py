@@ -1,7 +1,7 @@
 """SANE scanning through the real ``scanimage`` and SANE's ``test`` backend.
 
-CI (and a dev box) enables the test backend once:
-    grep -qx test /etc/sane.d/dll.conf || echo test >> /etc/sane.d/dll.conf
+The test backend is enabled for the tests only (SANE_CONFIG_DIR in tests/conftest.py), never in
+the system's /etc/sane.d/dll.conf (installer/setup.sh).
 """
 
 from __future__ import annotations
@@ -29,10 +29,7 @@ def test_device() -> ScannerDevice:
     devices = sane.list_devices()  # one listing per module: network backends take ~3 s
     found = [d for d in devices if d.name.startswith("test:")]
     if not found:
-        pytest.fail(
-            "SANE's test backend is not enabled: run "
-            "`grep -qx test /etc/sane.d/dll.conf || echo test >> /etc/sane.d/dll.conf`"
-        )
+        pytest.fail("SANE's test backend is missing (tests/conftest.py sets SANE_CONFIG_DIR)")
     return found[0]
 
 

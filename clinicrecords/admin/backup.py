@@ -36,6 +36,7 @@ from pathlib import Path
 from clinicrecords.clinic import audit, audit_chains, keys
 from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.store import DB_NAME, PAGES_DIR, Store
+from clinicrecords.common import oscompat
 from clinicrecords.common.errors import (
     BadInput,
     ClinicError,
@@ -517,12 +518,7 @@ def _folder_lock(folder: Path, exclusive: bool) -> Iterator[None]:
     and no restore from a folder while a backup prunes it. The kernel drops the lock when the
     process dies, so a killed backup never leaves the folder locked."""
     try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; one scheduled backup is the norm there
-        yield
-        return
-    try:
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
     except OSError:
         if exclusive:
             raise
@@ -530,7 +526,7 @@ def _folder_lock(folder: Path, exclusive: bool) -> Iterator[None]:
         return
     try:
         try:
-            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            oscompat.lock_file(fd, exclusive)  # flock, or msvcrt.locking on Windows
         except BlockingIOError:
             raise BadInput(
                 "A backup into that folder is running; wait for it to finish and try again."

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clinicrecords.common import oscompat
 from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db import audit_sql, settings_sql
 from clinicrecords.db.connection import Connection
@@ -252,7 +253,7 @@ def write_head_file(folder: Path, key: bytes, store_id: str, head: Head, durable
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        oscompat.replace(tmp, path)  # a reader in another process: retried on Windows
         if durable:
             fsync_dir(folder)
     except BaseException:
@@ -267,7 +268,7 @@ class HeadFileDamaged(ValueError):
 def read_head_file(folder: Path, key: bytes, store_id: str) -> Head | None:
     """The recorded head, None if there is no record; HeadFileDamaged if it does not check."""
     try:
-        doc = json.loads((folder / HEAD_FILE).read_text("utf-8"))
+        doc = json.loads(oscompat.retry_on_sharing(lambda: (folder / HEAD_FILE).read_text("utf-8")))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:

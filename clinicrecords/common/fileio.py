@@ -14,6 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
+from clinicrecords.common import oscompat
 from clinicrecords.common.errors import DiskFull
 
 
@@ -26,7 +27,7 @@ def write_atomically(path: Path, payload: bytes) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        oscompat.replace(tmp, path)
         fsync_dir(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -38,10 +39,5 @@ def write_atomically(path: Path, payload: bytes) -> None:
 
 
 def fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Durable rename or new file in ``folder`` (skipped on Windows: see common/oscompat.py)."""
+    oscompat.fsync_dir(folder)

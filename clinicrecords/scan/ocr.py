@@ -27,14 +27,17 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from clinicrecords.common import oscompat
 from clinicrecords.common.errors import ClinicError
 from clinicrecords.scan import limits
 from clinicrecords.scan.types import Box, OcrResult, Word
@@ -67,18 +70,35 @@ class OcrCancelled(ClinicError):
     """The page's OCR was cancelled before it finished."""
 
 
+def bundled_tesseract_dir() -> Path | None:
+    """``tesseract/`` beside the installed program (the Windows installer puts Tesseract and
+    its eng + osd data there), when this is a frozen bundle that has one."""
+    if not getattr(sys, "frozen", False):
+        return None
+    folder = Path(sys.executable).resolve().parent / "tesseract"
+    return folder if (folder / oscompat.executable_name("tesseract")).is_file() else None
+
+
 def tesseract_path() -> str | None:
-    """The tesseract binary, or None. ``CLINICRECORDS_TESSERACT`` overrides PATH (Windows)."""
+    """The tesseract binary, or None: ``CLINICRECORDS_TESSERACT``, else the copy bundled with
+    the program (Windows installer), else PATH (Debian's package on Linux)."""
     override = os.environ.get("CLINICRECORDS_TESSERACT")
     if override:
         return override if os.path.exists(override) else None
+    bundled = bundled_tesseract_dir()
+    if bundled is not None:
+        return str(bundled / oscompat.executable_name("tesseract"))
     return shutil.which("tesseract")
 
 
 def tesseract_env() -> dict[str, str]:
-    """Environment for every Tesseract process: one OpenMP thread (the pool is the parallelism)."""
+    """Environment for every Tesseract process: one OpenMP thread (the pool is the parallelism);
+    the bundled copy reads the language data shipped beside it, not another install's."""
     env = dict(os.environ)
     env["OMP_THREAD_LIMIT"] = "1"
+    bundled = bundled_tesseract_dir()
+    if bundled is not None and not os.environ.get("CLINICRECORDS_TESSERACT"):
+        env["TESSDATA_PREFIX"] = str(bundled / "tessdata")
     return env
 
 
@@ -262,7 +282,7 @@ def run_tesseract(
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     env=tesseract_env(),
-                    creationflags=getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0),
+                    creationflags=oscompat.quiet_subprocess_flags(),
                 )
             except OSError as exc:
                 raise OcrUnavailable(

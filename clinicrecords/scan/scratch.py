@@ -8,7 +8,6 @@ a scan starts.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -16,15 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from clinicrecords.common import oscompat
+
 PREFIX = "cr-scan-"
 STALE_SECONDS = 3600
 
 
 def scratch_root() -> str | None:
-    shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK):
-        return shm
-    return None  # the system temporary folder
+    """RAM where the machine has it (not on Windows), else the system temporary folder."""
+    return oscompat.scratch_root()
 
 
 def _remove_stale(root: str | None) -> None:

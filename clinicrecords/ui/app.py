@@ -134,10 +134,13 @@ def run(data_dir: Path) -> int:
     from clinicrecords.ui.gc_guard import UiThreadGarbageCollector
 
     collector = UiThreadGarbageCollector(app)  # noqa: F841 - lives as long as the app
+    from clinicrecords.ui import readiness
+
+    probe = readiness.watch(app) if readiness.requested() else None  # noqa: F841
     controller = AppController(data_dir)
     try:
         if not controller.open_store():
-            return 1
+            return 0 if app.property("clinicrecords_ready") else 1
     except ClinicError as exc:
         QMessageBox.critical(None, "ClinicRecords", exc.message)
         return exc.exit_code
