@@ -50,7 +50,7 @@ from clinicrecords.synthetic.formats import (
 from clinicrecords.synthetic.patients import REFERENCE_DATE, SyntheticPatient, generate_patients
 from clinicrecords.synthetic.render import FONTS, PageSpec, Style, layout, rasterise, to_pdf
 
-MAIL_VERSION = 1  # bump when a page's pixels change for a seed (bench caches key on it)
+MAIL_VERSION = 2  # bump when a page's pixels change for a seed (bench caches key on it)
 DPI = 200
 QUALITY_WEIGHTS = {
     "scan": 30,
@@ -166,29 +166,36 @@ def register(name: str, weight: float = 1.0) -> Callable[[MailGenerator], MailGe
 # Building blocks shared by the classes
 
 
-def _no_dates(text: str) -> bool:
-    return not date_shapes(text)
-
-
 def body_of(doc_type: str, ctx: Ctx) -> list[tuple]:
-    """The body of a stock document of ``doc_type`` with every date taken out, so that the
-    class decides exactly which dates the page carries."""
+    """The body of a stock document of ``doc_type`` with every date but the document's own
+    taken out (a consult letter's "I saw the patient on <date>" stays), so that the class
+    decides exactly which dates the page carries."""
+    return stock(doc_type, ctx)[1]
+
+
+def stock(doc_type: str, ctx: Ctx) -> tuple[str, list[tuple]]:
+    """(title, body blocks) of a stock document, dated blocks filtered as in ``body_of``."""
+    own = format_date(ctx.doc_date, ctx.date_style)
+
+    def ok(text: str) -> bool:
+        return not date_shapes(text.replace(own, ""))
+
+    content = BUILDERS[doc_type](ctx)
     out: list[tuple] = []
-    for block in BUILDERS[doc_type](ctx).blocks:
+    for block in content.blocks:
         kind = block[0]
         if kind == "kv":
-            pairs = [
-                (k, v) for k, v in block[1] if _no_dates(f"{k} {v}") and "date" not in k.lower()
-            ]
+            # A labelled date is the class's to print: "Collected: <report date>" would lie.
+            pairs = [(k, v) for k, v in block[1] if not date_shapes(f"{k} {v}")]
             if pairs:
                 out.append(("kv", pairs))
         elif kind == "table":
-            rows = [r for r in block[2] if _no_dates(" ".join(map(str, r)))]
+            rows = [r for r in block[2] if ok(" ".join(map(str, r)))]
             if rows:
                 out.append(("table", block[1], rows))
-        elif kind in ("h", "p") and _no_dates(block[1]):
+        elif kind in ("h", "p") and ok(block[1]):
             out.append(block)
-    return out
+    return content.title, out
 
 
 @dataclass
@@ -480,8 +487,9 @@ def letter_page(mc: MailCtx) -> MailDoc:
         if lay == "dateline"
         else f"Date: {d(pt, written)}"
     )
-    c = Content("", letter=True)
-    c.blocks.extend(body_of(doc_type, pt.ctx))
+    title, body = stock(doc_type, pt.ctx)
+    c = Content(title if rng.random() < 0.6 else "", letter=True)
+    c.blocks.extend(body)
     if rng.random() < 0.5:
         nxt = written + timedelta(days=rng.randrange(20, 90))
         c.blocks.append(("p", f"Your next appointment is on {d(pt, nxt)}."))
