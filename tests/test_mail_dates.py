@@ -6,7 +6,7 @@ boxes (fast); one slow test renders and OCRs a page for real.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -149,3 +149,29 @@ def test_fax_header_alone_is_offered_low(registry) -> None:
     got = top(text, registry)
     assert got.value == "2023-01-10"
     assert got.score < 0.5
+
+
+@pytest.mark.slow
+def test_rendered_lab_page_with_stamp_and_fax_header_read_by_tesseract() -> None:
+    """A real page: rendered, stamped, read by Tesseract, then suggested."""
+    from clinicrecords.scan.ocr import OcrEngine
+    from clinicrecords.synthetic.mail import MailCtx, lab_page, received_stamp, render_doc
+    from clinicrecords.synthetic.patients import generate_patients
+
+    pts = generate_patients(50, seed=3)
+    ctx = MailCtx(__import__("random").Random(2), pts, 3, 0)
+    doc = lab_page(ctx)
+    # The hardest layout: labels in a header row above their dates (collected != reported).
+    while doc.layout != "columns" or len(set(doc.content.blocks[0][2][0][:3])) < 3:
+        doc = lab_page(ctx)
+    sent = doc.doc_date + timedelta(days=6)
+    doc.spec.fax_line = f"{sent.strftime('%b %d %Y')} 10:32  VALLEY LABS  P. 001/001"
+    doc.spec.print_line = f"Printed {sent.month}/{sent.day}/{sent.year} 09:12"
+    doc.stamps = [received_stamp(ctx.rng, doc.doc_date + timedelta(days=8))]
+    img, _ = render_doc(doc)
+    ocr = OcrEngine(1).full_pass(img)
+    p = next(p for p in pts if p.mrn == doc.patient_mrn)
+    reg = PatientIndex([Patient(1, p.mrn, p.family, p.given, p.dob, "U", middle=p.middle)])
+    s = suggest(ocr, reg, today=TODAY)
+    assert s.doc_date[0].value == doc.doc_date.isoformat()
+    assert s.doc_date[0].evidence[0].text.startswith("collection date")
