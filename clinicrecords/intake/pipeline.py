@@ -27,6 +27,7 @@ from clinicrecords.common.errors import ClinicError
 from clinicrecords.intake.classifier import classifier_for
 from clinicrecords.intake.codec import text_of
 from clinicrecords.intake.cover_sheets import cover_sheet_suggestions
+from clinicrecords.intake.date_labels import label_weights
 from clinicrecords.registry import lookup
 from clinicrecords.scan import cleanup
 from clinicrecords.scan.ocr import OcrEngine, OcrUnavailable, header_region
@@ -85,6 +86,7 @@ class PagePipeline:
         self.registry = lookup.index_for(session.store)
         self.classifier = classifier_for(session)
         self.date_order = date_order_for(session)
+        self.date_labels = label_weights(session)
 
     # -- the steps, in order ---------------------------------------------------------------
     def clean(self, img: Image.Image) -> PageState:
@@ -122,7 +124,9 @@ class PagePipeline:
         page.header = header
 
     def suggest_from(self, ocr: OcrResult) -> Suggestions:
-        return suggest(ocr, self.registry, self.classifier, self.date_order)
+        return suggest(
+            ocr, self.registry, self.classifier, self.date_order, date_labels=self.date_labels
+        )
 
     def first_pass(self, img: Image.Image) -> PageState:
         """clean -> cover sheet -> header OCR -> suggestions: enough to file the page by."""

@@ -25,6 +25,7 @@ keystroke when a DMY letter arrives at an MDY clinic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from clinicrecords.scan.identifiers import DateCandidate, boxes, words_text
@@ -66,6 +67,11 @@ def reason(cand: DateCandidate) -> str:
     return "date on the page"
 
 
+def reason_of(ev: Evidence) -> str:
+    """The reason part of a date's evidence text ("collection date: 03/04/2025")."""
+    return ev.text.partition(": ")[0]
+
+
 def _base(cand: DateCandidate) -> float:
     label = cand.label
     if cand.stamp_like and label in ("", "generic"):
@@ -81,8 +87,13 @@ def suggest_dates(
     patient_dob: date | None,
     today: date,
     limit: int = 5,
+    label_weights: Mapping[str, float] | None = None,
 ) -> tuple[ScoredValue, ...]:
-    """Candidate document dates, best first, scores in 0..1."""
+    """Candidate document dates, best first, scores in 0..1.
+
+    `label_weights` (reason -> adjustment) is what this clinic's filed documents taught
+    (`intake/date_labels.py`): a label its clerks keep choosing over the default ranking."""
+    learned = label_weights or {}
     birth_values = {d.value for d in dates if d.label == "dob"}
     birth_values |= {d.alt for d in dates if d.label == "dob" and d.alt is not None}
     if patient_dob is not None:
@@ -110,7 +121,7 @@ def suggest_dates(
     for cand in dates:
         if cand.label == "dob":
             continue
-        base = _base(cand)
+        base = _base(cand) + learned.get(reason(cand), 0.0)
         if cand.alt is not None:
             # The swapped reading only as a second choice to a plausible stated one: when
             # the stated reading is a DOB or a future appointment, so is the text.
