@@ -55,13 +55,14 @@ MIN_YEAR = 1900
 
 
 def reason(cand: DateCandidate) -> str:
-    """Why this date, in the clerk's words: its label as printed, or what it looks like."""
-    if cand.label_words and cand.label != "stamp":
+    """Why this date, in the clerk's words: its label as printed ("collection date",
+    "received", "printed"), or what it looks like."""
+    if cand.label_words:
         return words_text(cand.label_words).lower().strip(" :.-#")
-    if cand.label == "stamp" or cand.stamp_like:
-        if cand.label_words:
-            return "received stamp"
-        return "date stamp" if cand.stamp_like else "fax or print stamp"
+    if cand.label == "stamp":
+        return "fax header" if cand.stamp_like is False else "date stamp"
+    if cand.stamp_like:
+        return "date stamp"
     if cand.alone and cand.line < TOP_LINES:
         return "letter date line"
     return "date on the page"
