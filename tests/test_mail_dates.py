@@ -101,6 +101,13 @@ def test_discharge_summary_takes_the_discharge_date(registry, admit: str, out: s
     assert "discharge" in got.evidence[0].text
 
 
+def test_an_ambiguous_discharge_date_still_beats_an_unambiguous_admission_date(registry) -> None:
+    # "10/4/24" could be 4 October or 10 April; "9/28/24" cannot be swapped.
+    text = f"{IDENT}\nAdmit Date: 9/28/24\nDischarge Date: 10/4/24\nSigned: 10/9/24"
+    got = top(text, registry)
+    assert got.value == "2024-10-04"
+
+
 def test_letter_date_line_beats_appointment_print_footer_and_stamp(registry) -> None:
     text = (
         "Northgate Heart and Vascular\n12 Main St, Lowell, MA 01852\n"

@@ -44,7 +44,9 @@ LABEL_SCORE = {
 }
 ALONE_BONUS = 0.2  # a date standing alone on its line near the top: a letter's date
 LATEST_BONUS = 0.03  # of equally labelled dates, the latest (immunisation tables, notes)
-AMBIGUOUS_FACTOR = 0.92  # the stated-order reading of a date that could be swapped
+# The stated-order reading of a date that could be swapped ("10/4/24") loses only a little:
+# a factor (it was 0.92) let an unambiguous admission date outrank an ambiguous discharge date.
+AMBIGUOUS_PENALTY = 0.015
 SWAPPED_FACTOR = 0.35  # the swapped reading
 REPEAT_BONUS = 0.04  # the same date again elsewhere on the page (up to 2 more times): a
 # report date printed thrice still stays below a date of service
@@ -127,7 +129,7 @@ def suggest_dates(
             # The swapped reading only as a second choice to a plausible stated one: when
             # the stated reading is a DOB or a future appointment, so is the text.
             if plausible(cand.value):
-                offer(cand.value, base * AMBIGUOUS_FACTOR, cand)
+                offer(cand.value, base - AMBIGUOUS_PENALTY, cand)
                 offer(cand.alt, base * SWAPPED_FACTOR, cand)
         else:
             offer(cand.value, base, cand)
