@@ -61,6 +61,13 @@ def test_lab_column_header_above_the_dates_labels_them(registry) -> None:
     assert got.evidence[0].text.startswith("collection date")
 
 
+def test_a_column_header_wrapped_onto_two_lines_still_labels_its_dates(registry) -> None:
+    text = f"{IDENT}\nCollection  Received  Report Date\nDate\n8/10/21     8/11/21   8/11/21\n"
+    got = top(text, registry)
+    assert got.value == "2021-08-10"
+    assert got.evidence[0].text.startswith("collection date")
+
+
 def test_imaging_exam_date_beats_report_and_prior_study(registry) -> None:
     text = (
         "Harborview Imaging Associates\nRADIOLOGY REPORT\n"

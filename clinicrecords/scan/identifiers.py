@@ -290,9 +290,12 @@ def _height(words: tuple[Word, ...]) -> float:
     return max(1.0, sorted(w.box.height for w in words)[len(words) // 2])
 
 
-def label_above(lines: list[Line], date_words: tuple[Word, ...]) -> tuple[str, tuple[Word, ...]]:
+def label_above(
+    lines: list[Line], date_words: tuple[Word, ...], _wrapped: bool = False
+) -> tuple[str, tuple[Word, ...]]:
     """The label printed just above a date that has none beside it: a table's column header
-    ("Collection Date" over its column) or a stamp's first line ("RECEIVED")."""
+    ("Collection Date" over its column, or wrapped onto two lines) or a stamp's first line
+    ("RECEIVED")."""
     if not date_words:
         return "", ()
     left, right = _span_x(date_words)
@@ -319,7 +322,14 @@ def label_above(lines: list[Line], date_words: tuple[Word, ...]) -> tuple[str, t
             key = (round(gap / height), -(m.end() - m.start()), _LABEL_PRIORITY[kind], kind, ws)
             if best is None or key[:4] < best[:4]:
                 best = key
-    return (best[3], best[4]) if best else ("", ())
+    if best is None:
+        return "", ()
+    if best[3] == "generic" and not _wrapped:
+        # A header cell wrapped onto two lines: "Collection" above "Date".
+        kind, words = label_above(lines, best[4], _wrapped=True)
+        if kind not in ("", "generic"):
+            return kind, words + best[4]
+    return best[3], best[4]
 
 
 def find_dates(
