@@ -123,6 +123,7 @@ def mail_main(args) -> int:
             self.registry = PatientIndex([])
             self.classifier = classifier
             self.date_order = "MDY"
+            self.date_labels: dict[str, float] = {}
 
     pipe = BenchPipeline()
     cache = Path(args.cache) if args.cache else None
