@@ -189,3 +189,43 @@ def test_rendered_lab_page_with_stamp_and_fax_header_read_by_tesseract() -> None
     s = suggest(ocr, reg, today=TODAY)
     assert s.doc_date[0].value == doc.doc_date.isoformat()
     assert s.doc_date[0].evidence[0].text.startswith("collection date")
+
+
+@pytest.mark.slow
+def test_a_page_whose_only_date_is_a_rotated_stamp_gets_it_from_the_sparse_pass(
+    admin_session,
+) -> None:
+    """Layout analysis skips a rubber stamp a few degrees off; the pipeline reads the page
+    again for sparse text only when it found no date at all."""
+    from PIL import Image, ImageDraw
+
+    from clinicrecords.intake.pipeline import PagePipeline
+    from clinicrecords.registry.patients import PatientInput, register_patient
+    from clinicrecords.synthetic.degrade import _font
+    from clinicrecords.synthetic.mail import Stamp, draw_stamp
+
+    register_patient(
+        admin_session,
+        PatientInput(family="Okafor", given="Ana", dob=date(1961, 2, 3), sex="F", mrn="00012344"),
+    )
+    page = Image.new("L", (1700, 2200), 255)
+    draw = ImageDraw.Draw(page)
+    lines = [
+        "Westfield Family Medicine",
+        "MEDICATION LIST",
+        "Patient: OKAFOR, ANA   DOB: 02/03/1961",
+        "Lisinopril 10 mg tablet by mouth once daily",
+        "Metformin 500 mg tablet by mouth twice daily",
+    ]
+    for k, text in enumerate(lines):
+        draw.text((150, 120 + 70 * k), text, 0, _font(34))
+    stamp = Stamp(("RECEIVED", "NOV 03 2024"), angle=7.0, ink=110, where=(0.72, 0.15))
+    page = draw_stamp(page, stamp)
+    page.info["dpi"] = (200, 200)
+    whole, found = PagePipeline(admin_session).full_text(page, [])
+    assert found.doc_date and found.doc_date[0].value == "2024-11-03"
+    assert found.doc_date[0].score < 0.5
+    assert "RECEIVED" in whole.text
+    box = found.doc_date[0].evidence[0].boxes[-1]  # the date, mapped back onto the page
+    assert abs(box.left + box.width / 2 - 0.72 * 1700) < 150
+    assert abs(box.top + box.height / 2 - 0.15 * 2200) < 100

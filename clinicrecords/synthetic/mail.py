@@ -136,7 +136,10 @@ class MailCtx:
     def service_date(self, p: SyntheticPatient) -> date:
         """A date of care within the last few years and after the patient's birth."""
         start = max(p.dob + timedelta(days=30), REFERENCE_DATE - timedelta(days=365 * 4))
-        span = max(1, (REFERENCE_DATE - timedelta(days=45) - start).days)
+        end = REFERENCE_DATE - timedelta(days=45)
+        if start >= end:  # a newborn: any day since the birth
+            start, end = p.dob + timedelta(days=1), REFERENCE_DATE
+        span = max(1, (end - start).days)
         return start + timedelta(days=self.rng.randrange(span))
 
     def date_style(self) -> str:
