@@ -123,8 +123,12 @@ class MailCtx:
     index: int
 
     def patient(self) -> SyntheticPatient:
-        """A chart on file, adults and children alike."""
-        return self.patients[self.rng.randrange(len(self.patients))]
+        """A chart on file, adults and children alike (not born in the last two months: a
+        page dated on the day of birth could not be told from the DOB)."""
+        while True:
+            p = self.patients[self.rng.randrange(len(self.patients))]
+            if p.dob < REFERENCE_DATE - timedelta(days=60):
+                return p
 
     def stranger(self) -> SyntheticPatient:
         """Someone not on file (a patient of another practice): MRNs far from ours."""
