@@ -229,3 +229,31 @@ def test_a_page_whose_only_date_is_a_rotated_stamp_gets_it_from_the_sparse_pass(
     box = found.doc_date[0].evidence[0].boxes[-1]  # the date, mapped back onto the page
     assert abs(box.left + box.width / 2 - 0.72 * 1700) < 150
     assert abs(box.top + box.height / 2 - 0.15 * 2200) < 100
+
+
+@pytest.mark.slow
+def test_a_sideways_page_osd_cannot_judge_is_read_the_other_ways_up(
+    admin_session, monkeypatch
+) -> None:
+    """Issue 10, page quality: OSD gives up on some crooked photos and photocopies; the
+    header is then read the other three ways up and the best way kept."""
+    from PIL import Image, ImageDraw
+
+    from clinicrecords.intake.pipeline import PagePipeline, PageState, poor_header
+    from clinicrecords.scan import cleanup
+    from clinicrecords.synthetic.degrade import _font
+
+    page = Image.new("L", (1700, 2200), 255)
+    draw = ImageDraw.Draw(page)
+    for k, text in enumerate(
+        ["Hill Medical Group", "Patient: OKAFOR, ANA   DOB: 02/03/1961", "Date: 10/30/2024"]
+    ):
+        draw.text((150, 120 + 70 * k), text, 0, _font(34))
+    sideways = page.rotate(90, expand=True)
+    sideways.info["dpi"] = (200, 200)
+    monkeypatch.setattr(cleanup, "orientation", lambda img: cleanup.Orientation(0, 0.0))
+    state = PageState(sideways, bilevel=False)
+    PagePipeline(admin_session).read_header(state)
+    assert not poor_header(state.header)
+    assert "OKAFOR" in state.header.text
+    assert state.image.size == (1700, 2200)  # the page kept upright

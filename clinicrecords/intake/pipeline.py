@@ -52,11 +52,14 @@ STAMP_TURNS = (0.0, -6.0, 6.0)  # degrees: a stamp is pressed up to ~10 degrees 
 _STAMP_WORD = re.compile(r"\breceived\b|\brec'?d\b", re.I)
 
 
-def poor_header(ocr: OcrResult) -> bool:
-    good = sum(
+def _good_words(ocr: OcrResult) -> int:
+    return sum(
         1 for w in ocr.words if w.conf >= GOOD_WORD_CONF and sum(c.isalnum() for c in w.text) >= 3
     )
-    return good < GOOD_HEADER_WORDS
+
+
+def poor_header(ocr: OcrResult) -> bool:
+    return _good_words(ocr) < GOOD_HEADER_WORDS
 
 
 def date_order_for(session: Session) -> str:
@@ -124,12 +127,30 @@ class PagePipeline:
                 if found.confidence >= cleanup.MIN_ORIENTATION_CONFIDENCE and found.rotate:
                     page.image = cleanup.rotate_clockwise(page.image, found.rotate)
                     header = self.engine.header_pass(page.image)
+            if poor_header(header):
+                header = self.try_other_ways_up(page, header)
         except OcrUnavailable:
             raise
         except ClinicError as exc:
             page.error = exc
             return
         page.header = header
+
+    def try_other_ways_up(self, page: PageState, header: OcrResult) -> OcrResult:
+        """OSD could not tell which way up a page is (a crooked phone photo, a sideways
+        photocopy: measured on the mail corpus), and its header still reads badly: read the
+        header the other three ways up and keep the way with the most good words. Only such
+        pages pay (up to three header passes)."""
+        best, best_img = header, page.image
+        for turn in (90, 270, 180):
+            img = cleanup.rotate_clockwise(page.image, turn)
+            found = self.engine.header_pass(img)
+            if _good_words(found) > _good_words(best):
+                best, best_img = found, img
+            if not poor_header(best):
+                break
+        page.image = best_img
+        return best
 
     def suggest_from(self, ocr: OcrResult) -> Suggestions:
         return suggest(
