@@ -68,6 +68,14 @@ def test_a_column_header_wrapped_onto_two_lines_still_labels_its_dates(registry)
     assert got.evidence[0].text.startswith("collection date")
 
 
+def test_a_wrapped_header_whose_halves_mean_nothing_alone_still_labels(registry) -> None:
+    # "Discharge" over "Date": neither half is a discharge label, together they are.
+    text = f"{IDENT}\nAdmit Date  Discharge.   Unit\n            Date\n7 Oct 2024  11 Oct 2024   4 West\nSigned: 10/16/2024"
+    got = top(text, registry)
+    assert got.value == "2024-10-11"
+    assert got.evidence[0].text.startswith("discharge")
+
+
 def test_imaging_exam_date_beats_report_and_prior_study(registry) -> None:
     text = (
         "Harborview Imaging Associates\nRADIOLOGY REPORT\n"

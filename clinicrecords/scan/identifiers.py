@@ -325,11 +325,47 @@ def label_above(
     if best is None:
         return "", ()
     if best[3] == "generic" and not _wrapped:
-        # A header cell wrapped onto two lines: "Collection" above "Date".
+        # A header cell wrapped onto two lines: "Collection" (or "Discharge") above "Date".
         kind, words = label_above(lines, best[4], _wrapped=True)
         if kind not in ("", "generic"):
             return kind, words + best[4]
+        above = _words_above(lines, best[4])
+        if above:
+            joined = " ".join(w.text.strip(".,:;") for w in (*above, *best[4]))
+            kind = _kind_of(joined)
+            if kind not in ("", "generic"):
+                return kind, above + best[4]
     return best[3], best[4]
+
+
+def _words_above(lines: list[Line], words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """The words of the nearest line just above `words` that stand over them."""
+    left, right = _span_x(words)
+    top = min(w.box.top for w in words)
+    height = _height(words)
+    best: tuple[float, tuple[Word, ...]] | None = None
+    for line in lines:
+        bottom = max(w.box.top + w.box.height for w in line.words)
+        gap = top - bottom
+        if gap < -0.3 * height or gap > ABOVE_GAP_HEIGHTS * height:
+            continue
+        over = tuple(
+            w for w in line.words if min(w.box.left + w.box.width, right) > max(w.box.left, left)
+        )
+        if over and (best is None or gap < best[0]):
+            best = (gap, over)
+    return best[1] if best else ()
+
+
+def _kind_of(text: str) -> str:
+    """The kind of the longest label in `text` ("Discharge Date" -> "discharge")."""
+    best: tuple[int, int, str] | None = None
+    for kind, rx in LABELS.items():
+        for m in rx.finditer(text):
+            key = (-(m.end() - m.start()), _LABEL_PRIORITY[kind], kind)
+            if best is None or key < best:
+                best = key
+    return best[2] if best else ""
 
 
 def find_dates(
