@@ -121,3 +121,21 @@ def test_third_party_skewed_scan() -> None:
     with load_pages(SAMPLES / "typewriter.png") as loaded:
         (photo,) = list(loaded.iter_pages())
     assert not cleanup.is_probably_blank(cleanup.normalize(photo))
+
+
+def test_standard_fax_pixels_are_made_square_so_ocr_reads_the_text() -> None:
+    # Issue 10 (page quality): a 204 x 98 dpi fax squashes text to half height.
+    from PIL import ImageDraw
+
+    from clinicrecords.scan.ocr import OcrEngine
+    from clinicrecords.synthetic.degrade import _font, fax_lowres
+
+    page = Image.new("L", (1400, 200), 255)
+    ImageDraw.Draw(page).text((40, 80), "Collection Date 03/14/2025 Hemoglobin", 0, _font(28))
+    fax = fax_lowres(page, __import__("random").Random(3), dpi=200)
+    assert fax.info["dpi"] == (204.0, 98.0)
+    out = cleanup.normalize(fax)
+    assert out.info["dpi"][0] == out.info["dpi"][1] == 204.0
+    assert abs(out.height - fax.height * 204 / 98) <= 1
+    text = OcrEngine(1).ocr_page(out, psm=6).text
+    assert "03/14/2025" in text and "Collection" in text

@@ -53,7 +53,7 @@ def test_fax_stamp_loses_to_the_service_date(registry: PatientIndex) -> None:
         "Collected: 10/01/2024 07:13\nReported: 10/02/2024\nPrinted 11/19/2024 09:00"
     )
     got = dates(text, registry)
-    assert got[0] == "2024-10-02"
+    assert got[0] == "2024-10-01"  # the collection date: the date of service
     assert "2024-11-20" not in got[:3]
 
 
@@ -102,9 +102,10 @@ def test_letter_date_line_beats_dates_in_the_body(registry: PatientIndex) -> Non
     assert dates(text, registry)[0] == "2025-06-02"
 
 
-def test_report_date_beats_collection_date(registry: PatientIndex) -> None:
+def test_collection_date_beats_report_date(registry: PatientIndex) -> None:
+    # Issue 10: a lab's date of service is when the specimen was taken, not when it was read.
     text = "Collected: 1/15/25 06:25\nReported: 1/17/25"
-    assert dates(text, registry)[0] == "2025-01-17"
+    assert dates(text, registry)[:2] == ["2025-01-15", "2025-01-17"]
 
 
 def test_author_and_facility(registry: PatientIndex) -> None:

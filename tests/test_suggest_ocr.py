@@ -83,7 +83,7 @@ def test_real_ocr_lab_page(engine: OcrEngine) -> None:
     s = suggest(full, registry, today=TODAY)
     assert s.confident_patient is not None and s.confident_patient.patient_id == JOHN.id
     assert s.doc_type[0].value == "lab"
-    assert s.doc_date[0].value == "2024-10-02"
+    assert s.doc_date[0].value == "2024-10-01"  # collected: the date of service (issue 10)
     assert "2024-11-20" not in [v.value for v in s.doc_date[:2]]
     for ev in s.confident_patient.evidence:
         for box in ev.boxes:  # evidence is in page pixels, in the patient banner's band

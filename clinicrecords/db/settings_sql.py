@@ -24,6 +24,7 @@ INTERNAL_KEYS = frozenset(
         "audit.head",  # the audit chain's newest row (id, hash)
         "emergency.pending_review",  # emergency accesses an administrator has not reviewed
         "scan.doctype_classifier",  # the learned document-type classifier
+        "scan.date_labels",  # which date labels this clinic files by (intake/date_labels.py)
         "demo",  # the store was made by `demo`
         "store.commits",  # write transactions committed (the audit-head record compares it)
         "sync.keyfile_pending",  # a re-wrapped key file the clinic server has not received yet

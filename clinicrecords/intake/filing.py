@@ -13,6 +13,7 @@ from clinicrecords.db import patients as patients_sql
 from clinicrecords.events import documents as document_events
 from clinicrecords.intake.classifier import CLASSIFIER_KEY, learned, remember
 from clinicrecords.intake.codec import suggestions_from_json, text_of, words_from_json
+from clinicrecords.intake.date_labels import learn_date_label
 
 
 def file_document(
@@ -66,6 +67,7 @@ def file_document(
         patients_sql.touch(conn, patient_id)
         document_events.document_filed(conn, doc_id)  # the clinic hears of it in this commit
         suggested = suggestions_from_json(rows[0]["suggestion"])
+        learn_date_label(conn, suggested, doc_date)  # which label this clinic's dates carry
         top = suggested.confident_patient
         session.audit(
             "document.file",

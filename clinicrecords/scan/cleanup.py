@@ -81,6 +81,20 @@ def _scaled(img: Image.Image, factor: float) -> Image.Image:
     return img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
+def _square_pixels(img: Image.Image, dpi: object) -> Image.Image:
+    """A "standard" fax is 204 x 98 dpi: each pixel twice as tall as it is wide, so the text
+    is squashed to half height and Tesseract reads it badly. Stretch such pages to square
+    pixels at the horizontal resolution (grey, so the stretched strokes stay smooth)."""
+    try:
+        x, y = float(dpi[0]), float(dpi[1])  # type: ignore[index]
+    except (TypeError, ValueError, IndexError):
+        return img
+    if x <= 0 or y <= 0 or abs(x - y) / max(x, y) < 0.2:
+        return img
+    size = (img.width, max(1, round(img.height * x / y)))
+    return img.resize(size, Image.Resampling.BILINEAR)
+
+
 def normalize(img: Image.Image, *, max_dpi: float = limits.WORKING_DPI) -> Image.Image:
     """8-bit grayscale at no more than ``max_dpi``: the form every later step expects.
 
@@ -90,6 +104,7 @@ def normalize(img: Image.Image, *, max_dpi: float = limits.WORKING_DPI) -> Image
     """
     dpi = dpi_of(img)
     out = img.convert("L") if img.mode != "L" else img.copy()
+    out = _square_pixels(out, img.info.get("dpi"))
     if dpi and dpi > max_dpi * 1.05:
         out = _scaled(out, max_dpi / dpi)
         dpi = max_dpi

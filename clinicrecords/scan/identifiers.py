@@ -171,22 +171,34 @@ LABELS: dict[str, re.Pattern[str]] = {
     ),
     "stamp": re.compile(
         r"\bfax(ed)?\b|\bprinted\b|\bprint\s+date\b|\bsent\b|\btransmitted\b|\bpage\s+\d|"
-        r"\bp\.\s?\d|\bfrom\s*:|\bto\s*:|\brun\s+date\b|\brun\s+time\b",
+        r"\bp\.\s?\d|\bfrom\s*:|\bto\s*:|\brun\s+date\b|\brun\s+time\b|"
+        r"\breceived\b|\brec'?d\b",
         re.I,
     ),
+    # The date of the care itself: when the specimen was taken, the exam done, the patient
+    # seen, admitted or discharged (docdate ranks these first).
     "service": re.compile(
-        r"date\s+of\s+(service|visit|exam|examination|procedure|discharge|consult\w*|report|"
-        r"study|encounter|surgery|vaccination|immunization)|"
-        r"\b(service|visit|exam|study|encounter|procedure|discharge|report|result|letter|"
-        r"consult|vaccine|session|signature)\s+date\b|\bdos\b|\breported\b|\bresulted\b|"
-        r"\bsigned\b|\bdictated\b|\btranscribed\b|\badministered\b|\bdate\s+given\b|"
-        r"\bseen(\s+on)?\b|\bdischarged\b|\bperformed\b|\bdated\b|\bexamined\b",
+        r"date\s+of\s+(service|visit|exam|examination|procedure|study|encounter|surgery|"
+        r"vaccination|immunization|admission|collection)|"
+        r"\b(service|visit|exam|study|encounter|procedure|collection|specimen|vaccine|session|"
+        r"admission|admit)\s+date\b|\bdos\b|\bcollected\b|\bcollection\b|\bdrawn\b|"
+        r"\badministered\b|\bdate\s+given\b|\bseen(\s+on)?\b|\badmitted\b|\bperformed\b|"
+        r"\bexamined\b|\bvisit\b|\bencounter\b",
         re.I,
     ),
+    # The end of a stay: a discharge summary's date (just above the admission date).
+    "discharge": re.compile(r"date\s+of\s+discharge|\bdischarge\s+date\b|\bdischarged\b", re.I),
+    # The paper about the care: reported, resulted, verified, signed, dictated.
+    "report": re.compile(
+        r"date\s+of\s+(report|consult\w*|result)|"
+        r"\b(report|result|results|signature|consult|verified|final)\s+date\b|\breported\b|"
+        r"\bresulted\b|\bverified\b|\bsigned\b|\bdictated\b|\btranscribed\b|\bapproved\b",
+        re.I,
+    ),
+    "letter": re.compile(r"\bletter\s+date\b|\bdated\b", re.I),
     "event": re.compile(
-        r"date\s+of\s+(admission|referral|injury|onset)|"
-        r"\b(admission|admit|collection|specimen|test|order|referral|received|request)\s+date\b|"
-        r"\bcollected\b|\badmitted\b|\breceived\b|\bordered\b|\bvisit\b|\bencounter\b",
+        r"date\s+of\s+(referral|injury|onset)|"
+        r"\b(test|order|referral|request)\s+date\b|\bordered\b",
         re.I,
     ),
     "admin": re.compile(
@@ -200,23 +212,43 @@ LABELS: dict[str, re.Pattern[str]] = {
     "generic": re.compile(r"\bdate\b|\bdt\b", re.I),
 }
 # When two labels end at the same place ("Birth Date:"), the more specific one wins.
-_LABEL_PRIORITY = {"dob": 0, "stamp": 1, "service": 2, "event": 3, "admin": 4, "generic": 5}
+_LABEL_PRIORITY = {
+    "dob": 0,
+    "stamp": 1,
+    "discharge": 2,
+    "service": 3,
+    "report": 4,
+    "letter": 5,
+    "event": 6,
+    "admin": 7,
+    "generic": 8,
+}
 _TIME = re.compile(r"\b\d{1,2}:\d{2}(:\d{2})?\s*([ap]\.?m\.?)?\b", re.I)
 _FAX_LINE = re.compile(r"\bfax\b|\bfrom\s*:|\bp\.\s?\d+\s*/\s*\d+|\bpage\s+\d+\s+of\s+\d+", re.I)
 
 
-def label_before(text: str, start: int, floor: int = 0, window: int = 40) -> str:
-    """The label closest before `start` (after `floor`) on the line, or "" when none."""
+def label_match(
+    text: str, start: int, floor: int = 0, window: int = 40
+) -> tuple[str, int, int] | None:
+    """The label closest before `start` (after `floor`) on the line: (kind, start, end) in
+    `text`, or None. Of labels ending at the same place the longer one is the more specific
+    ("next visit" over "visit", "birth date" over "date"), then `_LABEL_PRIORITY` decides."""
     lo = max(floor, start - window)
     segment = text[lo:start]
-    best: tuple[int, int, str] | None = None  # (distance, priority, kind)
+    best: tuple[int, int, int, str, int, int] | None = None
     for kind, rx in LABELS.items():
         for m in rx.finditer(segment):
             dist = len(segment) - m.end()
-            key = (dist, _LABEL_PRIORITY[kind], kind)
+            key = (dist, -(m.end() - m.start()), _LABEL_PRIORITY[kind], kind, m.start(), m.end())
             if best is None or key < best:
                 best = key
-    return best[2] if best else ""
+    return (best[3], lo + best[4], lo + best[5]) if best else None
+
+
+def label_before(text: str, start: int, floor: int = 0, window: int = 40) -> str:
+    """The kind of the label closest before `start` (after `floor`), or "" when none."""
+    found = label_match(text, start, floor, window)
+    return found[0] if found else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,6 +266,106 @@ class DateCandidate:
     line: int
     span: tuple[int, int]
     alone: bool = False  # the date is the whole line: a letter's date line
+    label_words: tuple[Word, ...] = ()  # the label as printed (beside or above the date)
+    stamp_like: bool = False  # printed the way date stamps are ("MAR 04 2025")
+
+
+# A label further than this many line-heights left of its date labels something else (a
+# stamp pressed over a line of the form reads as one line with it).
+LABEL_GAP_HEIGHTS = 6.0
+# A column header (or a stamp's "RECEIVED") this many line-heights above a date labels it.
+ABOVE_GAP_HEIGHTS = 2.2
+_STAMP_DATE = re.compile(r"[A-Z]{3}\.?\s+\d{1,2}\s+\d{4}")
+# Above a date only these labels count: a letterhead's "Fax" line above a letter's date line
+# is not that date's label, a stamp's "RECEIVED" above its date is.
+_ABOVE_KINDS = ("dob", "discharge", "service", "report", "letter", "event", "admin", "generic")
+_RECEIVED = re.compile(r"\breceived\b|\brec'?d\b", re.I)
+
+
+def _span_x(words: tuple[Word, ...]) -> tuple[int, int]:
+    return min(w.box.left for w in words), max(w.box.left + w.box.width for w in words)
+
+
+def _height(words: tuple[Word, ...]) -> float:
+    return max(1.0, sorted(w.box.height for w in words)[len(words) // 2])
+
+
+def label_above(
+    lines: list[Line], date_words: tuple[Word, ...], _wrapped: bool = False
+) -> tuple[str, tuple[Word, ...]]:
+    """The label printed just above a date that has none beside it: a table's column header
+    ("Collection Date" over its column, or wrapped onto two lines) or a stamp's first line
+    ("RECEIVED")."""
+    if not date_words:
+        return "", ()
+    left, right = _span_x(date_words)
+    top = min(w.box.top for w in date_words)
+    height = _height(date_words)
+    best: tuple[float, int, int, str, tuple[Word, ...]] | None = None
+    for line in lines:
+        bottom = max(w.box.top + w.box.height for w in line.words)
+        gap = top - bottom
+        if gap < -0.3 * height or gap > ABOVE_GAP_HEIGHTS * height:
+            continue
+        if any(w in date_words for w in line.words):
+            continue
+        found = [(k, m) for k in _ABOVE_KINDS for m in LABELS[k].finditer(line.text)]
+        found += [("stamp", m) for m in _RECEIVED.finditer(line.text)]
+        for kind, m in found:
+            ws = line.words_in(*m.span())
+            if not ws:
+                continue
+            lo, hi = _span_x(ws)
+            overlap = min(hi, right) - max(lo, left)
+            if overlap <= 0:
+                continue
+            key = (round(gap / height), -(m.end() - m.start()), _LABEL_PRIORITY[kind], kind, ws)
+            if best is None or key[:4] < best[:4]:
+                best = key
+    if best is None:
+        return "", ()
+    if best[3] == "generic" and not _wrapped:
+        # A header cell wrapped onto two lines: "Collection" (or "Discharge") above "Date".
+        kind, words = label_above(lines, best[4], _wrapped=True)
+        if kind not in ("", "generic"):
+            return kind, words + best[4]
+        above = _words_above(lines, best[4])
+        if above:
+            joined = " ".join(w.text.strip(".,:;") for w in (*above, *best[4]))
+            kind = _kind_of(joined)
+            if kind not in ("", "generic"):
+                return kind, above + best[4]
+    return best[3], best[4]
+
+
+def _words_above(lines: list[Line], words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """The words of the nearest line just above `words` that stand over them."""
+    left, right = _span_x(words)
+    top = min(w.box.top for w in words)
+    height = _height(words)
+    best: tuple[float, tuple[Word, ...]] | None = None
+    for line in lines:
+        bottom = max(w.box.top + w.box.height for w in line.words)
+        gap = top - bottom
+        if gap < -0.3 * height or gap > ABOVE_GAP_HEIGHTS * height:
+            continue
+        over = tuple(
+            w for w in line.words if min(w.box.left + w.box.width, right) > max(w.box.left, left)
+        )
+        if over and (best is None or gap < best[0]):
+            best = (gap, over)
+    return best[1] if best else ()
+
+
+def _kind_of(text: str) -> str:
+    """The kind of the longest label in `text` ("Discharge Date" -> "discharge")."""
+    best: tuple[int, int, str] | None = None
+    for kind, rx in LABELS.items():
+        for m in rx.finditer(text):
+            key = (-(m.end() - m.start()), _LABEL_PRIORITY[kind], kind)
+            if best is None or key < best:
+                best = key
+    return best[2] if best else ""
 
 
 def find_dates(
@@ -244,6 +376,7 @@ def find_dates(
     Read by the one date reader (`clinicrecords.common.dates`), not past only: a page prints
     appointments and expiry dates (`docdate` drops those as document dates). A bare 8-digit
     run counts only after a date-of-birth label, where it is not an account or phone number.
+    A date with no label beside it takes the one printed just above it (`label_above`).
     """
     today = today or date.today()
     out: list[DateCandidate] = []
@@ -259,15 +392,36 @@ def find_dates(
         stamp_line = bool(_FAX_LINE.search(line.text)) and bool(_TIME.search(line.digits))
         floor = 0
         for s, e, primary, alt in found:
-            label = label_before(line.text, s, floor)
+            words = line.words_in(s, e)
+            stamp_like = bool(_STAMP_DATE.fullmatch(line.text[s:e].strip(" ,.")))
+            match = label_match(line.text, s, floor)
+            label, label_words = "", ()
+            if match is not None:
+                label, label_words = match[0], line.words_in(match[1], match[2])
+                if label_words and words and label != "dob":
+                    gap = words[0].box.left - max(w.box.left + w.box.width for w in label_words)
+                    if gap > LABEL_GAP_HEIGHTS * _height(words):
+                        label, label_words = "", ()  # far off: a stamp over a form line
             if stamp_line and label != "dob":
                 label = "stamp"
             elif label in ("", "generic") and _TIME.match(line.digits, e + 1):
                 # "11/20/2026 10:32 AM" with no other label is a machine stamp, not a visit.
                 label = "stamp"
+            elif label == "" and not line.text[floor:s].strip():
+                label, label_words = label_above(lines, words)
             alone = not line.text[:s].strip() and not line.text[e:].strip(" .,")
             out.append(
-                DateCandidate(primary, alt, label, line.words_in(s, e), line.index, (s, e), alone)
+                DateCandidate(
+                    primary,
+                    alt,
+                    label,
+                    words,
+                    line.index,
+                    (s, e),
+                    alone,
+                    label_words,
+                    stamp_like,
+                )
             )
             floor = e
     return out

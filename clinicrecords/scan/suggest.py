@@ -13,6 +13,7 @@ Nothing here logs: OCR text and identifiers are patient data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from clinicrecords.scan.docdate import suggest_dates
@@ -42,11 +43,13 @@ def suggest(
     classifier: DocTypeClassifier | None = None,
     date_order: str = "MDY",
     today: date | None = None,
+    date_labels: Mapping[str, float] | None = None,
 ) -> Suggestions:
     """Everything the indexing screen proposes for a page, each list best first.
 
     `date_order` is the clinic's "MDY" (US) or "DMY"; it only decides dates whose day and
-    month could be swapped. `today` bounds plausible dates (tests pin it).
+    month could be swapped. `today` bounds plausible dates (tests pin it). `date_labels`:
+    the clinic's learned date-label adjustments (`docdate.suggest_dates`).
     """
     if date_order not in ("MDY", "DMY"):
         raise ValueError("date_order must be 'MDY' or 'DMY'")
@@ -58,7 +61,7 @@ def suggest(
     patients = match_patients(ids, registry)
     top = patients[0] if patients else None
     dob = date.fromisoformat(top.dob) if top and top.score >= DOB_TRUST else None
-    doc_date = suggest_dates(ids.dates, dob, today)
+    doc_date = suggest_dates(ids.dates, dob, today, label_weights=date_labels)
 
     classifier = classifier or _keywords_only()
     text = ocr.text or "\n".join(line.text for line in lines)

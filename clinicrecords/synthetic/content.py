@@ -122,7 +122,9 @@ def _value(rng: random.Random, low: float, high: float, dec: int) -> tuple[str, 
 
 def lab(ctx: Ctx) -> Content:
     rng = ctx.rng
-    collected = ctx.doc_date - timedelta(days=rng.choice((0, 0, 1, 1, 2)))
+    # The collection date is the lab's date of service (issue 10); the report follows it.
+    collected = ctx.doc_date
+    reported = ctx.doc_date + timedelta(days=rng.choice((0, 0, 1, 1, 2)))
     c = Content(rng.choice(("LABORATORY REPORT", "Final Report", "CLINICAL LABORATORY RESULTS")))
     c.blocks.append(
         (
@@ -132,7 +134,7 @@ def lab(ctx: Ctx) -> Content:
                     "Collected",
                     _d(ctx, collected) + f" {rng.randrange(6, 12):02d}:{rng.randrange(60):02d}",
                 ),
-                ("Reported", _d(ctx, ctx.doc_date)),
+                ("Reported", _d(ctx, reported)),
                 ("Ordering Provider", ctx.recipient),
                 ("Specimen", rng.choice(("Serum", "Whole blood", "Plasma", "Urine"))),
                 ("Status", "FINAL"),

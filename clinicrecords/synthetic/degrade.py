@@ -183,3 +183,129 @@ def blank_page(
             y += int(font.size * 1.6) if hasattr(font, "size") else 24
     img.info["dpi"] = (dpi, dpi)
     return img
+
+
+# ---------------------------------------------------------------------------------------------
+# Mail-quality profiles (issue 10, class 5): what arrives besides office scans and clean faxes.
+
+MAIL_QUALITIES = ("scan", "photo", "photocopy", "turned", "fax_lowres", "speckle")
+
+
+def _grey(img: Image.Image) -> np.ndarray:
+    return np.asarray(img.convert("L"), dtype=np.float32)
+
+
+def _from(a: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
+
+
+def _perspective_coeffs(src: list[tuple[float, float]], dst: list[tuple[float, float]]) -> list:
+    """Coefficients for ``Image.transform(PERSPECTIVE)`` mapping output corners ``dst`` to
+    input corners ``src`` (PIL asks for the inverse map)."""
+    rows = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    a = np.array(rows, dtype=np.float64)
+    b = np.array([c for pt in src for c in pt], dtype=np.float64)
+    return np.linalg.solve(a, b).tolist()
+
+
+def phone_photo(img: Image.Image, rng: random.Random, dpi: int = 200) -> Image.Image:
+    """A page photographed with a phone: tilted (perspective), a shadow across it, the desk
+    showing at the edges, 150 dpi, saved as a low-quality JPEG."""
+    src = img.convert("L")
+    w, h = src.size
+    j = 0.045
+
+    def jit(x: float, y: float) -> tuple[float, float]:
+        return (x + rng.uniform(-j, j) * w, y + rng.uniform(-j, j) * h)
+
+    # The page's corners land somewhere inside the photo; the rest is desk.
+    dst = [jit(0.03 * w, 0.03 * h), jit(0.97 * w, 0.03 * h), jit(0.97 * w, 0.97 * h)]
+    dst.append(jit(0.03 * w, 0.97 * h))
+    src_pts = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
+    coeffs = _perspective_coeffs(src_pts, dst)
+    desk = rng.randrange(60, 120)
+    out = src.transform(
+        (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=desk
+    )
+    a = _grey(out)
+    # A soft shadow from one side or corner (the hand or the phone over the page).
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = rng.choice(((0, 0), (w, 0), (0, h), (w, h), (w / 2, 0), (0, h / 2)))
+    dist = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) / max(w, h)
+    shadow = np.clip(1.0 - dist / rng.uniform(0.5, 0.9), 0, 1) * rng.uniform(45, 85)
+    a = a * rng.uniform(0.85, 0.95) + rng.uniform(0, 10) - shadow
+    a = _noise(a, rng, rng.uniform(3, 7))
+    out = _from(a).filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 0.9)))
+    out = out.resize((round(w * 150 / dpi), round(h * 150 / dpi)), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    out.save(buf, "JPEG", quality=rng.randrange(30, 60))
+    out = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    out.info["dpi"] = (150.0, 150.0)
+    return out
+
+
+def photocopy(img: Image.Image, rng: random.Random, dpi: int = 200) -> Image.Image:
+    """A copy of a copy: grey ink on grey paper (low contrast), a faint toner streak."""
+    a = _grey(_skew(img.convert("L"), rng.uniform(-1.2, 1.2)))
+    paper = rng.uniform(205, 230)
+    ink = rng.uniform(95, 140)
+    a = ink + (a / 255.0) * (paper - ink)
+    w = a.shape[1]
+    x = rng.randrange(w // 8, w - w // 8)
+    a[:, x : x + rng.randrange(3, 12)] -= rng.uniform(10, 25)
+    a = _noise(a, rng, rng.uniform(4, 8))
+    out = _from(a).filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 0.9)))
+    out.info["dpi"] = (float(dpi), float(dpi))
+    return out
+
+
+def turned(img: Image.Image, rng: random.Random, dpi: int = 200) -> Image.Image:
+    """Fed sideways or upside down (90, 180 or 270 degrees) and a few degrees crooked."""
+    out = _skew(img.convert("L"), rng.uniform(-4.0, 4.0))
+    out = out.rotate(rng.choice((90, 180, 270)), expand=True)
+    a = _noise(_grey(out) * 0.95 + 6, rng, rng.uniform(3, 6))
+    out = _from(a)
+    out.info["dpi"] = (float(dpi), float(dpi))
+    return out
+
+
+def fax_lowres(img: Image.Image, rng: random.Random, dpi: int = 200) -> Image.Image:
+    """A "standard" fax: 204 x 98 dpi (half the vertical lines of a fine fax), bilevel."""
+    src = _skew(img.convert("L"), rng.uniform(-1.0, 1.0))
+    w, h = src.size
+    out = src.resize((round(w * 204 / dpi), round(h * 98 / dpi)), Image.Resampling.BILINEAR)
+    a = _noise(_grey(out), rng, rng.uniform(8, 18))
+    a = np.where(a > rng.uniform(140, 180), 255.0, 0.0)
+    a = _speckle(a, rng, rng.uniform(0.0003, 0.001), 0.0)
+    out = Image.fromarray(a.astype(np.uint8), "L").convert("1", dither=Image.Dither.NONE)
+    out.info["dpi"] = (204.0, 98.0)
+    return out
+
+
+def speckled(img: Image.Image, rng: random.Random, dpi: int = 200) -> Image.Image:
+    """A dirty glass or a noisy line: dark specks all over a slightly crooked scan."""
+    a = _grey(_skew(img.convert("L"), rng.uniform(-2.0, 2.0)))
+    a = _noise(a, rng, rng.uniform(4, 8))
+    a = _speckle(a, rng, rng.uniform(0.002, 0.005), rng.uniform(0, 60))
+    out = _from(a)
+    out.info["dpi"] = (float(dpi), float(dpi))
+    return out
+
+
+def mail_quality(img: Image.Image, rng: random.Random, quality: str, dpi: int = 200) -> Image.Image:
+    """``img`` as it arrives in one of ``MAIL_QUALITIES`` ("scan": an ordinary office scan)."""
+    if quality == "scan":
+        return degrade(img, rng, "office", dpi=dpi)
+    fn = {
+        "photo": phone_photo,
+        "photocopy": photocopy,
+        "turned": turned,
+        "fax_lowres": fax_lowres,
+        "speckle": speckled,
+    }.get(quality)
+    if fn is None:
+        raise ValueError(f"unknown mail quality {quality!r}; expected one of {MAIL_QUALITIES}")
+    return fn(img, rng, dpi)

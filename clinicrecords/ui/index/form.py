@@ -38,6 +38,13 @@ class Candidate:
     why: str  # "MRN + DOB", "lookup", ...
 
 
+def _date_reason(s: Suggestions) -> str:
+    """The suggested date's reason in words, from its evidence ("collection date: ...")."""
+    if not s.doc_date or not s.doc_date[0].evidence:
+        return ""
+    return "Why this date: " + s.doc_date[0].evidence[0].text.partition(": ")[0]
+
+
 class IndexForm(QWidget):
     file_requested = Signal()
     changed = Signal()
@@ -72,6 +79,8 @@ class IndexForm(QWidget):
         self.doc_date = QLineEdit()
         self.doc_date.setObjectName("dateField")
         self.doc_date.setPlaceholderText("YYYY-MM-DD or MM/DD/YYYY")
+        self.date_reason = plain_label()  # why that date: "collection date", "letter date line"
+        self.date_reason.setObjectName("dateReason")
         self.author = QLineEdit()
         self.author.setObjectName("authorField")
         self.facility = QLineEdit()
@@ -89,6 +98,7 @@ class IndexForm(QWidget):
         form.addRow("", self.table)
         form.addRow("&Type", self.doc_type)
         form.addRow("&Date", self.doc_date)
+        form.addRow("", self.date_reason)
         form.addRow("&Author", self.author)
         form.addRow("&Facility", self.facility)
         layout = QVBoxLayout(self)
@@ -128,6 +138,7 @@ class IndexForm(QWidget):
             self.error.setText("")
             for w in (self.patient, self.doc_date, self.author, self.facility):
                 w.clear()
+            self.date_reason.setText("")
         finally:
             self._filling = False
 
@@ -166,6 +177,7 @@ class IndexForm(QWidget):
                 self.table.setCurrentIndex(self.candidates.index(-1, -1))
             self._set_type(s.doc_type[0].value if s.doc_type else "other")
             self.doc_date.setText(s.doc_date[0].value if s.doc_date else "")
+            self.date_reason.setText(_date_reason(s))
             self.author.setText(s.author[0].value if s.author else "")
             self.facility.setText(s.facility[0].value if s.facility else "")
             if saved:
