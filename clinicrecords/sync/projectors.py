@@ -31,7 +31,7 @@ from clinicrecords.db.connection import Connection
 from clinicrecords.db.sync_sql import SyncState
 from clinicrecords.events import types as ev
 from clinicrecords.events.types import Event
-from clinicrecords.sync import accounts, clinic_settings, documents
+from clinicrecords.sync import accounts, clinic_settings, documents, previous_names
 
 
 @dataclass
@@ -267,4 +267,5 @@ PROJECTORS: dict[str, Projector] = {
     **accounts.PROJECTORS,
     **clinic_settings.PROJECTORS,
     **documents.PROJECTORS,
+    **previous_names.PROJECTORS,
 }
