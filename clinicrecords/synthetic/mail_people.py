@@ -158,6 +158,8 @@ def crowded_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
         "child_not_on_file",
         "two_people_tie",
         "continuation",
+        "two_column_box",
+        "mother_inline",
     )
     out: list[MailPage] = []
     for i in range(count):
@@ -278,6 +280,31 @@ def crowded_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
             ]
             out.append(MailPage("crowded", layout, "\n".join(text), parent.mrn, False,
                                 (parent, child), must_review=True))  # fmt: skip
+        elif layout == "two_column_box":
+            # A boxed demographics block in two columns: the guarantor's details under theirs.
+            gap = " " * 8
+            text = [
+                fac,
+                "REGISTRATION",
+                f"Patient Name: {child.given} {child.family}{gap}"
+                f"Guarantor Name: {parent.given} {parent.family}",
+                f"DOB: {_d(rng, child.dob)}{gap}DOB: {_d(rng, parent.dob)}",
+                f"Phone: {phone}{gap}Relationship: Mother",
+                f"Date: {when}",
+            ]
+            out.append(MailPage("crowded", layout, "\n".join(text), child.mrn, True,
+                                (parent, child), expect_reason="patient block"))  # fmt: skip
+        elif layout == "mother_inline":
+            text = [
+                fac,
+                f"Date of visit: {when}",
+                f"Mother: {parent.given} {parent.family} (DOB {_d(rng, parent.dob)})",
+                f"Pt name: {_name(rng, child)}",
+                f"DOB: {_d(rng, child.dob)}",
+                *_body(rng),
+            ]
+            out.append(MailPage("crowded", layout, "\n".join(text), child.mrn, True,
+                                (parent, child), expect_reason="patient block"))  # fmt: skip
         else:  # continuation: page 2 of someone's report, no identifiers at all
             text = ["Page 2 of 2", *_body(rng), *_body(rng), "Electronically signed."]
             out.append(MailPage("crowded", layout, "\n".join(text), None, False,
@@ -293,7 +320,14 @@ def previous_name_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
     """Old documents carrying a maiden name or a former legal name."""
     rng = random.Random(seed * 7919 + 3)
     charts = _Charts("previous_name", rng)
-    layouts = ("maiden_lab", "maiden_letter", "legal_name", "maiden_and_mrn", "maiden_phone_only")
+    layouts = (
+        "maiden_lab",
+        "maiden_letter",
+        "legal_name",
+        "maiden_and_mrn",
+        "maiden_phone_only",
+        "maiden_collides",
+    )
     out: list[MailPage] = []
     for i in range(count):
         layout = layouts[i % len(layouts)]
@@ -314,6 +348,8 @@ def previous_name_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
         )
         # Her father: on file under the maiden name, another DOB (a page must not go to him).
         father = charts.make(maiden, _given(rng, "M"), _dob(rng, 1920, 1960), sex="M")
+        # Someone else whose *current* name is her maiden name (another DOB, another phone).
+        namesake = charts.make(maiden, given, _dob(rng, 1945, 1995), sex="F", phone=_phone(rng))
         old = Patient(0, "", maiden, old_given, woman.dob, middle="")
         note = "maiden name" if kind == "maiden" else "previous name"
         dob = f"{rng.choice(DOB_LABELS)} {_d(rng, woman.dob)}"
@@ -329,11 +365,17 @@ def previous_name_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
         elif layout == "maiden_and_mrn":
             text = [fac, f"Patient: {_name(rng, old)}", f"MRN: {woman.mrn}",
                     f"Exam date: {when}", "Chest x-ray: clear."]  # fmt: skip
-        else:  # maiden name + phone: two identifiers, neither a DOB
+        elif layout == "maiden_phone_only":  # maiden name + phone: no DOB
             text = [fac, f"Patient: {old.given} {old.family}", f"Phone: {phone}",
                     f"Date: {when}", *_body(rng)]  # fmt: skip
+        else:  # her maiden name is a namesake's current name: the DOB decides
+            text = [fac, "DISCHARGE SUMMARY", f"Patient: {_name(rng, old)}", dob,
+                    f"Discharged: {when}", *_body(rng)]  # fmt: skip
+        charts_on_file = (
+            (woman, father, namesake) if layout == "maiden_collides" else (woman, father)
+        )
         out.append(MailPage("previous_name", layout, "\n".join(text), woman.mrn, True,
-                            (woman, father), expect_reason=note))  # fmt: skip
+                            charts_on_file, expect_reason=note))  # fmt: skip
     return out
 
 
@@ -354,6 +396,8 @@ def look_alike_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
         "jr_sr_neither",
         "same_name_other_dob",
         "stranger_same_name",
+        "jr_sr_suffix_sr",
+        "twin_initial",
     )
     out: list[MailPage] = []
     for i in range(count):
@@ -370,7 +414,12 @@ def look_alike_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
             dob = _dob(rng, 1990, 2018)
             a = charts.make(family, pair[0], dob, **shared)
             b = charts.make(family, pair[1], dob, **shared)
-            if layout == "twin_shared_only":
+            if layout == "twin_initial":  # "A. OKAFOR": both twins' initial may be the same
+                text = [fac, f"Patient: {a.given[0]}. {family}", f"{dob_label} {_d(rng, dob)}",
+                        f"Date: {when}", *_body(rng)]  # fmt: skip
+                out.append(MailPage("look_alike", layout, "\n".join(text), a.mrn, False,
+                                    (a, b), must_review=True))  # fmt: skip
+            elif layout == "twin_shared_only":
                 text = [fac, f"Patient: {family.upper()}", f"{dob_label} {_d(rng, dob)}",
                         f"Phone: {phone}", f"Date: {when}", *_body(rng)]  # fmt: skip
                 out.append(MailPage("look_alike", layout, "\n".join(text), a.mrn, False,
@@ -392,11 +441,12 @@ def look_alike_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
                         f"Phone: {phone}", f"Date: {when}", *_body(rng)]  # fmt: skip
                 out.append(MailPage("look_alike", layout, "\n".join(text), target.mrn, True,
                                     (sr, jr)))  # fmt: skip
-            elif layout == "jr_sr_suffix":
-                target = jr
-                text = [fac, f"Patient: {given} {family} Jr.", f"Phone: {phone}",
+            elif layout in ("jr_sr_suffix", "jr_sr_suffix_sr"):
+                # The father's chart has no suffix (clinics rarely type "Sr"); the son's has.
+                target, said = (jr, "Jr.") if layout == "jr_sr_suffix" else (sr, "Sr.")
+                text = [fac, f"Patient: {given} {family} {said}", f"Phone: {phone}",
                         f"Address: {street}", f"Date: {when}", *_body(rng)]  # fmt: skip
-                out.append(MailPage("look_alike", layout, "\n".join(text), jr.mrn, True,
+                out.append(MailPage("look_alike", layout, "\n".join(text), target.mrn, True,
                                     (sr, jr)))  # fmt: skip
             else:
                 text = [fac, f"Patient: {given} {family}", f"Phone: {phone}",
