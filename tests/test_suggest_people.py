@@ -112,6 +112,37 @@ def test_patient_not_on_file_is_not_filed_to_the_guarantor(registry) -> None:
     assert confident(s) is None
 
 
+def _columns(rows: list[tuple[str, str]]) -> str:
+    width = max(len(a) for a, _ in rows) + 6
+    return "\n".join(["REGISTRATION", *(a.ljust(width) + b for a, b in rows)])
+
+
+def test_two_column_box_splits_the_patient_from_the_guarantor(registry) -> None:
+    rows = [
+        ("Patient Name: Milo Castellano", "Guarantor Name: Renata Castellano"),
+        ("DOB: 07/21/2016", "DOB: 02/09/1984"),
+        ("Phone: (555) 404-2121", "Relationship: Mother"),
+    ]
+    s = run(registry, _columns(rows))
+    assert confident(s) == CHILD.id
+    assert s.patient[0].reason == "name + DOB + phone in the patient block"
+
+
+def test_two_column_box_with_the_patient_not_on_file_files_nobody(registry) -> None:
+    # The household phone sits in the patient's column and the mother is on file: her DOB
+    # under her own label and a patient name clearly not hers keep her below confident.
+    rows = [
+        ("Patient Name: Luna Castellano", "Guarantor Name: Renata Castellano"),
+        ("DOB: 03/03/2024", "DOB: 02/09/1984"),
+        ("Phone: (555) 404-2121", "Relationship: Mother"),
+    ]
+    assert confident(run(registry, _columns(rows))) is None
+    merged = "\n".join(  # the same block read by OCR as single lines, columns lost
+        ["Patient Name: Luna Castellano", "DOB: 02/09/1984", "Phone: (555) 404-2121"]
+    )
+    assert confident(run(registry, merged)) is None
+
+
 def test_two_people_in_no_slot_is_a_tie_for_review_with_both_shown(registry) -> None:
     s = run(
         registry,

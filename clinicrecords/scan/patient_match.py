@@ -23,6 +23,7 @@ check digit, and even then a number only counts for a chart when it is that char
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -33,7 +34,14 @@ from rapidfuzz.process import extract
 from clinicrecords.common.dates import is_near
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.mrn import is_valid_mrn
-from clinicrecords.scan.identifiers import Line, PageIdentifiers, boxes, letters_of, words_text
+from clinicrecords.scan.identifiers import (
+    Line,
+    PageIdentifiers,
+    _split,
+    boxes,
+    letters_of,
+    words_text,
+)
 from clinicrecords.scan.slots import OTHER, PATIENT, word_roles
 from clinicrecords.scan.types import Evidence, PatientSuggestion, Suggestions, Word
 from clinicrecords.search.nicknames import are_equivalent
@@ -336,10 +344,26 @@ def _judge_suffixes(judgements: dict[int, _Judgement], page: _PageWords) -> None
 
 
 def _judge_name_conflict(j: _Judgement, ids: PageIdentifiers) -> None:
-    """A page that names its patient ("Patient: Jane Doe") contradicts a chart it never names."""
-    if "name" in j.strong or "name" in j.partial:
+    """A page that names its patient ("Patient: Jane Doe") contradicts a chart it never names,
+    and a chart of the same family whose first name is clearly another ("Patient: Luna
+    Castellano" for Renata Castellano, a twin, a parent sharing the family name)."""
+    if "name" in j.strong:
         return
-    if any(n.labelled for n in ids.names):
+    labelled = [n for n in ids.names if n.labelled]
+    if not labelled:
+        return
+    if "name" not in j.partial:
+        j.conflicts.append("name")
+        return
+    families = {"".join(name_tokens(j.patient.family)), *(
+        "".join(name_tokens(n.family)) for n in j.patient.previous_names
+    )}  # fmt: skip
+    given = _without_suffix(name_tokens(j.patient.given))
+    first = given[0] if given else ""
+    readings = [n for n in labelled if n.family.replace(" ", "") in families]
+    if readings and all(
+        _clearly_different(n.given.split()[0] if n.given else "", first) for n in readings
+    ):
         j.conflicts.append("name")
 
 
@@ -437,22 +461,31 @@ def _only_their_role(ids: PageIdentifiers, roles: dict[tuple[int, int], str]) ->
     physician, cc:): their name, DOB and phone say nothing about the patient."""
     if not roles:
         return ids
-    other = {
-        id(line.words[pos])
-        for (li, pos), role in roles.items()
-        if role == OTHER
-        for line in (ids.lines[li],)
-    }
+    other = {id(ids.lines[li].words[pos]) for (li, pos), role in roles.items() if role == OTHER}
 
     def mine(words: tuple[Word, ...]) -> bool:
         return not any(id(w) in other for w in words)
 
+    names = []
+    for n in ids.names:
+        if mine(n.words):
+            names.append(n)
+            continue
+        # "Patient Name: Luna Castellano  Guarantor Name: …" reads "Luna Castellano
+        # Guarantor" as one name: keep the words before the other person's label.
+        keep = list(itertools.takewhile(lambda w: id(w) not in other, n.words))
+        if len(keep) >= 2:
+            names.extend(
+                c
+                for c in _split(keep, ids.lines[n.line], n.labelled)
+                if (c.family, c.given) not in {(x.family, x.given) for x in names}
+            )
     return PageIdentifiers(
         ids.lines,
         [d for d in ids.dates if mine(d.words)],
         [p for p in ids.phones if mine(p.words)],
         [n for n in ids.numbers if mine(n.words)],
-        [n for n in ids.names if mine(n.words)],
+        names,
     )
 
 

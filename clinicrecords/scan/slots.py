@@ -92,23 +92,28 @@ def word_roles(lines: list[Line]) -> dict[tuple[int, int], str]:
     roles: dict[tuple[int, int], str] = {}
     section, reach = "", 0  # role carried down from a heading or a line-starting label
     heading = False  # the section is a heading's: short lines (an address) belong to it too
+    columns: list[tuple[int, str]] = []  # (left edge, role) of a two-column block's labels
     for line in lines:
         text = line.text
         if _PATIENT_HEADING.match(text):
-            section, reach, heading = PATIENT, HEADING_REACH, True
+            section, reach, heading, columns = PATIENT, HEADING_REACH, True, []
             continue
         if _OTHER_HEADING.match(text):
-            section, reach, heading = OTHER, HEADING_REACH, True
+            section, reach, heading, columns = OTHER, HEADING_REACH, True, []
             continue
         labels = _labels(text)
         detail = bool(_DETAIL_LINE.match(text)) or (heading and len(line.words) <= 6)
-        if labels and not text[: labels[0][0]].strip():
+        leading = bool(labels) and not text[: labels[0][0]].strip()
+        if leading:
             if not (heading and labels[0][2] == section):
                 section, reach, heading = labels[0][2], LABEL_REACH, False
-        elif labels or reach <= 0 or not detail or _LETTER_BODY.match(text):
-            section, reach, heading = "", 0, False
-        for pos, start in enumerate(line.starts):
+            columns = _columns(line, labels)
+        elif reach <= 0 or not detail or _LETTER_BODY.match(text):
+            section, reach, heading, columns = "", 0, False, []
+        for pos, (word, start) in enumerate(zip(line.words, line.starts, strict=True)):
             role = section
+            if columns and not leading:
+                role = _column_role(columns, word.box.left + word.box.height, role)
             for _, end, label_role in labels:
                 if end <= start:
                     role = label_role
@@ -116,3 +121,25 @@ def word_roles(lines: list[Line]) -> dict[tuple[int, int], str]:
                 roles[(line.index, pos)] = role
         reach -= 1
     return roles
+
+
+def _columns(line: Line, labels: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
+    """A line of labels for two people side by side ("Patient Name: …   Guarantor Name: …"):
+    where each column starts, so the detail lines under it ("DOB: …   DOB: …") are split."""
+    if len({role for _, _, role in labels}) < 2:
+        return []
+    out = []
+    for start, _, role in labels:
+        k = max(i for i, s in enumerate(line.starts) if s <= start)
+        out.append((line.words[k].box.left, role))
+    return out
+
+
+def _column_role(columns: list[tuple[int, str]], x: int, default: str) -> str:
+    """The role of the column a word starting at `x` stands in (a little slack for a word
+    printed slightly left of its label)."""
+    role = default
+    for left, column_role in columns:
+        if left <= x:
+            role = column_role
+    return role

@@ -282,16 +282,14 @@ def crowded_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
                                 (parent, child), must_review=True))  # fmt: skip
         elif layout == "two_column_box":
             # A boxed demographics block in two columns: the guarantor's details under theirs.
-            gap = " " * 8
-            text = [
-                fac,
-                "REGISTRATION",
-                f"Patient Name: {child.given} {child.family}{gap}"
-                f"Guarantor Name: {parent.given} {parent.family}",
-                f"DOB: {_d(rng, child.dob)}{gap}DOB: {_d(rng, parent.dob)}",
-                f"Phone: {phone}{gap}Relationship: Mother",
-                f"Date: {when}",
-            ]
+            rows = (
+                (f"Patient Name: {child.given} {child.family}",
+                 f"Guarantor Name: {parent.given} {parent.family}"),
+                (f"DOB: {_d(rng, child.dob)}", f"DOB: {_d(rng, parent.dob)}"),
+                (f"Phone: {phone}", "Relationship: Mother"),
+            )  # fmt: skip
+            width = max(len(a) for a, _ in rows) + 6
+            text = [fac, "REGISTRATION", *(a.ljust(width) + b for a, b in rows), f"Date: {when}"]
             out.append(MailPage("crowded", layout, "\n".join(text), child.mrn, True,
                                 (parent, child), expect_reason="patient block"))  # fmt: skip
         elif layout == "mother_inline":
