@@ -103,6 +103,14 @@ def test_referring_physician_and_cc_who_are_patients_are_not_the_patient(registr
     assert {p.patient_id for p in s.patient}.isdisjoint({DOCTOR.id})
 
 
+def test_cc_as_ocr_misreads_it_still_names_a_recipient(registry) -> None:
+    s = run(
+        registry,
+        "Re: Milo Castellano   DOB: 07/21/2016\nec: Renata Castellano  DOB: 02/09/1984",
+    )
+    assert confident(s) == CHILD.id
+
+
 def test_patient_not_on_file_is_not_filed_to_the_guarantor(registry) -> None:
     s = run(
         registry,

@@ -218,7 +218,7 @@ def _judge_name(j: _Judgement, page: _PageWords) -> None:
     ev = Evidence("name", words_text(words), boxes(words), note)
     j.name_quality = quality / 2.0 if level == "full" else quality
     j.name_note = note
-    j.in_patient_slot = any(page.roles.get((t.line, t.pos)) == PATIENT for t in toks)
+    j.in_patient_slot = all(page.roles.get((t.line, t.pos)) == PATIENT for t in toks)
     if level == "full" and quality >= 1.75:
         j.strong["name"] = ev
         j.middle = _middle_agreement(j.patient, page, gi, toks)

@@ -34,6 +34,7 @@ _PATIENT_LABEL = re.compile(
     r"(\s+(full\s+)?name|\s+information|\s+info|\s+demographics|\s+details)?\s*[:#-]",
     re.I,
 )
+# "cc" as OCR often reads it ("ec:", "ce:") is [ce][ce].
 _OTHER_WORDS = (
     r"guarantor|parent(\s*/\s*guardian)?|legal\s+guardian|guardian|mother|father|"
     r"spouse|emergency(\s+contact)?|contact\s+person|next\s+of\s+kin|nok|"
@@ -41,7 +42,7 @@ _OTHER_WORDS = (
     r"referring(\s+(physician|provider|doctor|md|clinician))?|referred\s+by|"
     r"ordering(\s+(physician|provider|doctor|md))?|attending(\s+(physician|md))?|"
     r"primary\s+care(\s+(physician|provider))?|pcp|physician|provider|requested\s+by|"
-    r"signed\s+by|cc|bcc|copy\s+to|copies\s+to|attn|attention|to|from|"
+    r"signed\s+by|[ce][ce]|bcc|copy\s+to|copies\s+to|attn|attention|to|from|"
     r"relationship|relative|caregiver|power\s+of\s+attorney|poa"
 )
 _OTHER_LABEL = re.compile(
