@@ -10,7 +10,7 @@ scenario's own charts, and scores the patient suggestion per class:
 - review: share of pages without a confident suggestion.
 
 Usage:  python bench/mail_people.py [--pages N] [--patients P] [--seed S] [--ocr]
-        [--profile office|fax|bad|clean] [--show-misses]
+        [--profile office|fax|bad|clean] [--cleanup] [--show-misses]
 ``--ocr`` renders each page, degrades it like a scan and reads it with Tesseract (the
 default builds the OCR word boxes from the printed text: fast, no OCR noise).
 The last line is machine-readable JSON.
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ocr", action="store_true")
     ap.add_argument("--profile", default="office")
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--cleanup", action="store_true", help="scan.cleanup.clean_page first")
     ap.add_argument("--show-misses", action="store_true")
     args = ap.parse_args(argv)
 
@@ -61,12 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         from clinicrecords.scan.ocr import OcrEngine
         from clinicrecords.synthetic.degrade import degrade
 
+        images = [
+            degrade(p.render(), random.Random(i), args.profile) for i, p in enumerate(everything)
+        ]
+        if args.cleanup:  # the pipeline's orientation, deskew and despeckle ("bad" needs it)
+            from clinicrecords.scan.cleanup import clean_page
+
+            images = [clean_page(img).image for img in images]
         started = time.perf_counter()
         with OcrEngine(args.workers) as engine:
-            futures = [
-                engine.submit_full(degrade(p.render(), random.Random(i), args.profile))
-                for i, p in enumerate(everything)
-            ]
+            futures = [engine.submit_full(img) for img in images]
             ocr = [f.result() for f in futures]
         print(f"ocr {time.perf_counter() - started:.1f} s for {len(everything)} pages")
         results = {id(p): r for p, r in zip(everything, ocr, strict=True)}
