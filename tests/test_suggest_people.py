@@ -285,3 +285,11 @@ def test_rendered_pages_read_by_tesseract() -> None:
         else:
             assert c is not None and c.mrn == page.patient_mrn, page.layout
             assert page.expect_reason in c.reason, page.layout
+
+
+def test_people_classes_are_registered_in_the_mail_corpus() -> None:
+    from clinicrecords.synthetic.mail import MAIL_CLASSES
+
+    assert {"crowded", "previous_name", "look_alike"} <= set(MAIL_CLASSES)
+    pages = MAIL_CLASSES["crowded"](1, 4)
+    assert all(isinstance(p, MailPage) for p in pages)
