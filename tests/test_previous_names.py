@@ -122,3 +122,15 @@ def test_cli_edit_aka_shown_in_chart_json(admin_session, store_dir, cli_env, cap
     assert get_patient(admin_session, p.id).phone == ""
     assert main([*base, "patients", "edit", p.mrn, "--drop-aka", "okonkwo"]) == 0
     assert [n.family for n in get_patient(admin_session, p.id).previous_names] == ["Delacroix"]
+
+
+def test_registering_again_under_the_maiden_name_shows_her_chart(admin_session) -> None:
+    from clinicrecords.registry.duplicates import likely_duplicates
+
+    p = _woman(admin_session)
+    again = PatientInput("Okonkwo", "Harriet", date(1961, 8, 14), "F")
+    assert all(c.patient.id != p.id for c in likely_duplicates(admin_session, again))
+    add_previous_name(admin_session, p.id, PreviousName("Okonkwo"))
+    found = likely_duplicates(admin_session, again)
+    assert found[0].patient.id == p.id
+    assert found[0].reasons == ("like its maiden name and the same date of birth",)
