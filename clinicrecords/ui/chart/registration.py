@@ -113,6 +113,7 @@ class RegistrationDialog(QDialog):
         self.aka = self._field(
             "Also known as", "akaEdit", "maiden names: FAMILY, Given; several with ; between"
         )
+        self.aka.setAccessibleName("Also known as: previous names")
         self.aka.setToolTip(
             "Names on older documents (a maiden name, a previous legal name): search and the "
             "scan suggestions find the chart by them too. More kinds: the chart's Also known as."

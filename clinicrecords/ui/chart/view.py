@@ -192,6 +192,7 @@ class ChartView(QWidget):
         self.sheet_button.clicked.connect(self.print_cover_sheets)
         self.aka_button = QPushButton("Also known as… (Ctrl+Shift+K)")
         self.aka_button.setObjectName("alsoKnownAsButton")
+        self.aka_button.setAccessibleName("Also known as: the chart's previous names")
         self.aka_button.setToolTip("Maiden names, previous legal names, aliases of this chart")
         self.aka_button.clicked.connect(self.edit_also_known_as)
         self.aka_button.setVisible(session.can("patient.edit"))
