@@ -103,6 +103,16 @@ def test_referring_physician_and_cc_who_are_patients_are_not_the_patient(registr
     assert {p.patient_id for p in s.patient}.isdisjoint({DOCTOR.id})
 
 
+def test_possessive_labels_and_hyphenated_words(registry) -> None:
+    s = run(
+        registry,
+        "Mother's name: Renata Castellano  DOB: 02/09/1984\n"
+        "Patient: Milo Castellano  DOB: 07/21/2016\nVaccines up-to-date Renata Castellano",
+    )
+    assert confident(s) == CHILD.id  # "up-to-date" names no recipient ("to-" is no label)
+    assert MOTHER.id not in {p.patient_id for p in s.patient if "name" in p.reason}
+
+
 def test_cc_as_ocr_misreads_it_still_names_a_recipient(registry) -> None:
     s = run(
         registry,

@@ -28,10 +28,13 @@ from clinicrecords.scan.identifiers import Line
 PATIENT = "patient"
 OTHER = "other"
 
+# What ends a label: a colon or "#", or a dash standing apart ("Re - Smith"), never the
+# hyphen inside a word ("re-evaluate", "up-to-date").
+_SEP = r"\s*(?::|#|-(?=\s))"
 # A label naming the patient's slot. "Name:" alone names no one: it takes its section's role.
 _PATIENT_LABEL = re.compile(
     r"\b(patient|pt|re|regarding|client|member|resident|student|child|minor)"
-    r"(\s+(full\s+)?name|\s+information|\s+info|\s+demographics|\s+details)?\s*[:#-]",
+    r"(\s+(full\s+)?name|\s+information|\s+info|\s+demographics|\s+details)?" + _SEP,
     re.I,
 )
 # "cc" as OCR often reads it ("ec:", "ce:") is [ce][ce].
@@ -46,7 +49,7 @@ _OTHER_WORDS = (
     r"relationship|relative|caregiver|power\s+of\s+attorney|poa"
 )
 _OTHER_LABEL = re.compile(
-    rf"\b({_OTHER_WORDS})(\s+(name|information|info|details|dob|phone))?\s*[:#-]", re.I
+    rf"\b({_OTHER_WORDS})('s)?(\s+(name|information|info|details|dob|phone))?" + _SEP, re.I
 )
 # "Dr. Alvarez" / "Dr Alvarez": a physician whatever the label.
 _DOCTOR = re.compile(r"\bdr\.?\s+(?=[A-Z])")
