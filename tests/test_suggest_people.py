@@ -113,6 +113,12 @@ def test_possessive_labels_and_hyphenated_words(registry) -> None:
     assert MOTHER.id not in {p.patient_id for p in s.patient if "name" in p.reason}
 
 
+def test_a_rule_read_as_ee_is_no_cc_heading(registry) -> None:
+    # A horizontal rule under a letterhead often comes out of OCR as "ee" on its own line.
+    s = run(registry, "Riverside Family Medicine\nee\nName: Milo Castellano\nDOB: 07/21/2016")
+    assert confident(s) == CHILD.id
+
+
 def test_cc_as_ocr_misreads_it_still_names_a_recipient(registry) -> None:
     s = run(
         registry,

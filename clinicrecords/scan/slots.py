@@ -58,8 +58,13 @@ _PATIENT_HEADING = re.compile(
     r"\s*:?\s*$",
     re.I,
 )
+# Headings of another person's block. Not the short label words ("cc", "to", "from"): an
+# OCR'd rule or smudge reads as "ee" or "to" on a line of its own.
 _OTHER_HEADING = re.compile(
-    rf"^\s*({_OTHER_WORDS}|insurance|parent\s*/\s*guardian)"
+    r"^\s*(guarantor|parent(\s*/\s*guardian)?|legal\s+guardian|guardian|mother|father|"
+    r"spouse|emergency(\s+contact)?|contact\s+person|next\s+of\s+kin|responsible\s+party|"
+    r"policy\s*holder|subscriber|insured|insurance|referring(\s+(physician|provider))?|"
+    r"primary\s+care(\s+(physician|provider))?|caregiver)"
     r"(\s+(information|info|details|contact|data|\(s\)))?s?\s*:?\s*$",
     re.I,
 )
