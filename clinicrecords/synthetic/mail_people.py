@@ -160,6 +160,9 @@ def crowded_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
         "continuation",
         "two_column_box",
         "mother_inline",
+        "parent_first",
+        "fax_cover",
+        "lab_ordering",
     )
     out: list[MailPage] = []
     for i in range(count):
@@ -303,6 +306,47 @@ def crowded_pages(seed: int = 0, count: int = 30) -> list[MailPage]:
             ]
             out.append(MailPage("crowded", layout, "\n".join(text), child.mrn, True,
                                 (parent, child), expect_reason="patient block"))  # fmt: skip
+        elif layout == "parent_first":
+            # The responsible party's block above the patient's, with the same phone.
+            text = [
+                fac,
+                "Responsible Party Information",
+                f"Name: {parent.family}, {parent.given}",
+                f"Date of Birth: {_d(rng, parent.dob)}",
+                f"Home phone: {phone}",
+                "Patient Demographics",
+                f"Name: {_name(rng, child)}",
+                f"Date of Birth: {_d(rng, child.dob)}",
+                f"Home phone: {phone}",
+                f"Date: {when}",
+            ]
+            out.append(MailPage("crowded", layout, "\n".join(text), child.mrn, True,
+                                (parent, child), expect_reason="patient block"))  # fmt: skip
+        elif layout == "fax_cover":
+            text = [
+                "FAX",
+                f"To: Dr. {doctor.given} {doctor.family}",
+                f"From: {fac}",
+                f"Re: {_name(rng, parent)}  DOB {_d(rng, parent.dob)}",
+                "Pages: 2 including cover",
+                *_body(rng),
+            ]
+            out.append(MailPage("crowded", layout, "\n".join(text), parent.mrn, True,
+                                (parent, child, doctor), expect_reason="patient block"))  # fmt: skip
+        elif layout == "lab_ordering":
+            # The ordering physician is a patient of the clinic too, with a DOB on file that
+            # the page never prints; the patient's block names the child.
+            text = [
+                fac,
+                "LABORATORY REPORT",
+                f"Ordering physician: {doctor.family}, {doctor.given} MD",
+                f"Patient: {_name(rng, child)}   Sex: {'F' if rng.random() < 0.5 else 'M'}",
+                f"DOB: {_d(rng, child.dob)}",
+                f"Collected: {when}",
+                "Hemoglobin 12.9 g/dL",
+            ]
+            out.append(MailPage("crowded", layout, "\n".join(text), child.mrn, True,
+                                (parent, child, doctor), expect_reason="patient block"))  # fmt: skip
         else:  # continuation: page 2 of someone's report, no identifiers at all
             text = ["Page 2 of 2", *_body(rng), *_body(rng), "Electronically signed."]
             out.append(MailPage("crowded", layout, "\n".join(text), None, False,
