@@ -105,6 +105,7 @@ def _dialog_cases(admin_session: Session, tmp_path) -> list:
     from clinicrecords.ui.admin.settings import SettingsDialog
     from clinicrecords.ui.admin.users import ResetPasswordDialog, UsersDialog
     from clinicrecords.ui.chart.merge_dialog import MergeDialog
+    from clinicrecords.ui.chart.previous_names import AlsoKnownAsDialog
     from clinicrecords.ui.chart.registration import RegistrationDialog
     from clinicrecords.ui.dialogs import LoginDialog, UnlockDialog
     from clinicrecords.ui.first_run import FirstRunWizard
@@ -118,6 +119,7 @@ def _dialog_cases(admin_session: Session, tmp_path) -> list:
         lambda: LoginDialog(admin_session.store),
         lambda: RegistrationDialog(admin_session),
         lambda: MergeDialog(admin_session, survivor),
+        lambda: AlsoKnownAsDialog(admin_session, survivor),
         lambda: UsersDialog(admin_session),
         lambda: ResetPasswordDialog("clerk"),
         lambda: SettingsDialog(admin_session),
@@ -216,3 +218,21 @@ def test_overdue_and_due_soon_say_it_in_words_not_only_in_colour(
     monkeypatch.setenv("CLINICRECORDS_HIGH_CONTRAST", "1")
     assert model.data(model.index(0, 0), Qt.BackgroundRole) is None  # the theme's colours
     assert "overdue" in model.data(model.index(0, 2), Qt.DisplayRole).lower()
+
+
+def test_no_screen_writes_a_colour_of_its_own() -> None:
+    """Colours live in ui/style.py by meaning (tone), so a high-contrast or dark theme reaches
+    every screen: a hex colour written in a screen's code is found here."""
+    import re
+    from pathlib import Path
+
+    ui = Path(accessibility.__file__).parent
+    pattern = re.compile(r"""(color|background)[^"'\n]*#[0-9a-fA-F]{3,6}\b|QColor\(\s*["']#""")
+    found = [
+        f"{path.relative_to(ui)}:{n}"
+        for path in sorted(ui.rglob("*.py"))
+        if path.name != "style.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert found == []

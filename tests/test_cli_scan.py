@@ -62,6 +62,7 @@ def test_suggest_prints_ranked_suggestions_and_leaves_the_store_unchanged(
     top = out["patient"][0]
     assert top["mrn"] == "00012344" and top["dob"] == "1967-03-14" and top["score"] >= 0.9
     assert {e["kind"] for e in top["evidence"]} >= {"dob"}
+    assert "name + DOB" in top["reason"]  # the reason in words, as the index screen shows it
     assert out["doc_type"][0]["code"] == "progress_note"
     assert out["doc_date"][0]["value"] == "2024-05-02"
     for key in ("patient", "doc_type", "doc_date"):

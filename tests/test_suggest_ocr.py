@@ -96,7 +96,12 @@ def test_real_ocr_lab_page(engine: OcrEngine) -> None:
 
 @needs_tesseract
 @pytest.mark.slow
-def test_real_ocr_faxed_twin_page_goes_to_review(engine: OcrEngine) -> None:
+def test_real_ocr_faxed_twin_page_told_apart_by_a_clearly_different_name(
+    engine: OcrEngine,
+) -> None:
+    """Issue 10: twins share family, DOB and phone; "Anna" is neither a typo nor a nickname
+    of "Ada", so the full name + DOB is confident (a page with only the shared identifiers
+    is not: tests/test_suggest_people.py)."""
     img = render(
         [
             ("Riverbend Pediatrics", 18),
@@ -109,7 +114,7 @@ def test_real_ocr_faxed_twin_page_goes_to_review(engine: OcrEngine) -> None:
     faxed = degrade(img, random.Random(3), "fax")
     s = suggest(engine.full_pass(faxed), PatientIndex([JOHN, ANNA, ADA]), today=TODAY)
     assert s.patient and s.patient[0].patient_id == ANNA.id
-    assert s.confident_patient is None
+    assert s.confident_patient is not None and s.confident_patient.patient_id == ANNA.id
     assert s.doc_type[0].value == "immunization"
     assert s.doc_date[0].value == "2023-05-14"
 

@@ -262,3 +262,26 @@ def test_filing_confirms_the_chart_and_ctrl_z_puts_the_pages_back(
     qtbot.keyClick(form.patient, Qt.Key_Return)
     qtbot.waitUntil(lambda: view.page_model.rowCount() == 1, timeout=10_000)
     assert len(list_documents(admin_session, quincy.id)) == 1
+
+
+def test_right_after_an_import_enter_files_the_first_suggested_document(
+    qtbot, admin_session, tmp_path, page_images
+) -> None:
+    """Issue 10: the import ends with the keyboard in the first document's form (not in the
+    batch list, where Enter did nothing), and the reason for the suggestion is in words."""
+    from PySide6.QtWidgets import QApplication
+
+    register_patient(admin_session, QUINCY)
+    path = tmp_path / "page0.png"
+    path.write_bytes(_png(page_images[0]))
+    view = _view(qtbot, admin_session)
+    view.batch_table.setFocus()  # where the clerk's click left it
+    view.import_paths([str(path)])
+    qtbot.waitUntil(lambda: view.form.selected() is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: view.form.patient.hasFocus(), timeout=5000)
+    why = view.form.confidence.text()
+    assert "Confident match (" in why and "name + DOB" in why
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.page_model.rowCount() == 0, timeout=10_000)
+    conn = admin_session.db.connection()
+    assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 1

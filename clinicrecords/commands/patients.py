@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clinicrecords.clinic import settings
 from clinicrecords.commands import CommandContext, add_common
-from clinicrecords.common.domain import Patient
+from clinicrecords.common.domain import PREVIOUS_NAME_KINDS, Patient
 from clinicrecords.common.errors import BadInput
 from clinicrecords.registry import lookup
 from clinicrecords.registry.patient_import import import_patients_csv, parse_mapping
@@ -18,6 +18,11 @@ from clinicrecords.registry.patients import (
     list_patients,
     patient_by_mrn,
     register_patient,
+)
+from clinicrecords.registry.previous_names import (
+    add_previous_name,
+    parse_previous_name,
+    remove_previous_name,
 )
 
 
@@ -66,6 +71,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name in ("family", "given", "middle", "dob", "sex", "phone", "address", "city", "state"):
         p.add_argument(f"--{name}", default=None, help="YYYY-MM-DD" if name == "dob" else None)
     p.add_argument("--zip", default=None)
+    p.add_argument(
+        "--aka",
+        action="append",
+        default=[],
+        metavar='"FAMILY, GIVEN"',
+        help="add a previous name (a family name alone keeps the given name); repeatable",
+    )
+    p.add_argument(
+        "--aka-kind",
+        choices=PREVIOUS_NAME_KINDS,
+        default="maiden",
+        help="what the --aka names are (default: maiden)",
+    )
+    p.add_argument(
+        "--drop-aka",
+        action="append",
+        default=[],
+        metavar='"FAMILY[, GIVEN]"',
+        help="remove a previous name typed in error; repeatable",
+    )
     p.set_defaults(handler=run_edit)
 
     p = add_common(sub.add_parser("search", help="find a chart: name, DOB, MRN or phone, any mix"))
@@ -90,6 +115,10 @@ def patient_json(p: Patient) -> dict:
         "zip": p.zip,
         "last_activity": p.last_activity,
         "aliases": list(p.aliases),
+        "previous_names": [
+            {"family": n.family, "given": n.given or p.given, "kind": n.kind}
+            for n in p.previous_names
+        ],
     }
 
 
@@ -149,10 +178,18 @@ def run_add(args: argparse.Namespace, ctx: CommandContext) -> int:
 def run_edit(args: argparse.Namespace, ctx: CommandContext) -> int:
     fields = ("family", "given", "middle", "dob", "sex", "phone", "address", "city", "state", "zip")
     changes = {f: getattr(args, f) for f in fields if getattr(args, f) is not None}
-    if not changes:
+    if not changes and not args.aka and not args.drop_aka:
         raise BadInput("Say what to change, e.g. --phone 555-0100.")
+    akas = [parse_previous_name(text, args.aka_kind) for text in args.aka]  # all checked first
     session = ctx.session()
-    p = change_fields(session, patient_by_mrn(session, args.mrn).id, changes)
+    p = patient_by_mrn(session, args.mrn)
+    if changes:
+        p = change_fields(session, p.id, changes)
+    for text in args.drop_aka:
+        family, _, given = text.partition(",")
+        p = remove_previous_name(session, p.id, family, given)
+    for name in akas:
+        p = add_previous_name(session, p.id, name)
     ctx.emit(patient_json(p), f"Saved {p.display_name}, MRN {p.mrn}.")
     return 0
 

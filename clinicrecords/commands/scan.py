@@ -91,6 +91,7 @@ def _evidence(ev: tuple[Evidence, ...]) -> list[dict[str, Any]]:
         {
             "kind": e.kind,
             "text": e.text,
+            "note": e.note,
             "boxes": [[b.left, b.top, b.width, b.height] for b in e.boxes],
         }
         for e in ev
@@ -104,6 +105,7 @@ def _patient(p: PatientSuggestion) -> dict[str, Any]:
         "name": p.name,
         "dob": p.dob,
         "score": round(p.score, 4),
+        "reason": p.reason,
         "evidence": _evidence(p.evidence),
     }
 
@@ -128,7 +130,10 @@ def _suggestion_text(s: Suggestions) -> str:
     top = s.patient[0] if s.patient else None
     if top:
         mark = "" if s.confident_patient else "  (not confident: review)"
-        lines.append(f"patient   {top.name}  DOB {top.dob}  MRN {top.mrn}  {top.score:.2f}{mark}")
+        why = f"  ({top.reason})" if top.reason else ""
+        lines.append(
+            f"patient   {top.name}  DOB {top.dob}  MRN {top.mrn}  {top.score:.2f}{why}{mark}"
+        )
     else:
         lines.append("patient   no match (review)")
     if s.doc_type:

@@ -9,6 +9,28 @@ ROLES = ("clerk", "release", "admin")
 SEXES = ("F", "M", "X", "U")
 
 
+PREVIOUS_NAME_KINDS = ("maiden", "previous", "alias")
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousName:
+    """A name the patient had or goes by: mail from before a marriage or a legal name change
+    carries it, so search and the scan suggestions count it as a name of the chart."""
+
+    family: str
+    given: str = ""  # empty: the given name is the chart's (a maiden name changes the family)
+    kind: str = "maiden"  # one of PREVIOUS_NAME_KINDS
+
+    @property
+    def label(self) -> str:
+        """How the evidence and the screens name it: "maiden name", "previous name", "alias"."""
+        return {"maiden": "maiden name", "previous": "previous name"}.get(self.kind, "alias")
+
+    def display(self, current_given: str = "") -> str:
+        """ "FAMILY, Given" with the chart's given name when this one kept it."""
+        return f"{self.family.upper()}, {self.given or current_given}".rstrip(", ")
+
+
 @dataclass(frozen=True, slots=True)
 class Patient:
     id: int
@@ -26,6 +48,7 @@ class Patient:
     merged_into: int | None = None
     last_activity: str | None = None
     aliases: tuple[str, ...] = ()  # former MRNs (merged charts) that still find this chart
+    previous_names: tuple[PreviousName, ...] = ()  # maiden / former legal names, aliases
 
     @property
     def display_name(self) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from clinicrecords.common.domain import Patient
+from clinicrecords.common.domain import Patient, PreviousName
 from clinicrecords.common.timeutil import utc_now
 from clinicrecords.db.connection import Connection
 
@@ -29,7 +29,9 @@ _SELECT = (
 )
 
 
-def _row_to_patient(row: Any, aliases: tuple[str, ...] = ()) -> Patient:
+def _row_to_patient(
+    row: Any, aliases: tuple[str, ...] = (), previous: tuple[PreviousName, ...] = ()
+) -> Patient:
     return Patient(
         id=row[0],
         mrn=row[1],
@@ -46,6 +48,7 @@ def _row_to_patient(row: Any, aliases: tuple[str, ...] = ()) -> Patient:
         merged_into=row[12],
         last_activity=row[13],
         aliases=aliases,
+        previous_names=previous,
     )
 
 
@@ -99,10 +102,44 @@ def _aliases(conn: Connection) -> dict[int, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+_PREVIOUS = "SELECT patient_id, family, given, kind FROM patient_previous_names"
+
+
+def _previous_names(conn: Connection) -> dict[int, tuple[PreviousName, ...]]:
+    out: dict[int, list[PreviousName]] = {}
+    for pid, family, given, kind in conn.execute(_PREVIOUS + " ORDER BY id"):
+        out.setdefault(pid, []).append(PreviousName(family, given, kind))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def previous_names_of(conn: Connection, patient_id: int) -> tuple[PreviousName, ...]:
+    return tuple(
+        PreviousName(r[1], r[2], r[3])
+        for r in conn.execute(_PREVIOUS + " WHERE patient_id = ? ORDER BY id", (patient_id,))
+    )
+
+
+def replace_previous_names(
+    conn: Connection, patient_id: int, names: Iterable[PreviousName]
+) -> None:
+    """The chart's whole list at once: edits, imports and the clinic network all set a list."""
+    conn.execute("DELETE FROM patient_previous_names WHERE patient_id = ?", (patient_id,))
+    now = utc_now()
+    conn.executemany(
+        "INSERT INTO patient_previous_names (patient_id, family, given, kind, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(patient_id, n.family, n.given, n.kind, now) for n in names],
+    )
+
+
 def load_patients(conn: Connection, include_merged: bool = True) -> list[Patient]:
     aliases = _aliases(conn)
+    previous = _previous_names(conn)
     where = "" if include_merged else " WHERE p.merged_into IS NULL"
-    return [_row_to_patient(r, aliases.get(r[0], ())) for r in conn.execute(_SELECT + where)]
+    return [
+        _row_to_patient(r, aliases.get(r[0], ()), previous.get(r[0], ()))
+        for r in conn.execute(_SELECT + where)
+    ]
 
 
 def get(conn: Connection, patient_id: int) -> Patient | None:
@@ -113,7 +150,7 @@ def get(conn: Connection, patient_id: int) -> Patient | None:
         r[0]
         for r in conn.execute("SELECT mrn FROM patient_aliases WHERE patient_id = ?", (patient_id,))
     )
-    return _row_to_patient(row, aliases)
+    return _row_to_patient(row, aliases, previous_names_of(conn, patient_id))
 
 
 def id_by_mrn(conn: Connection, mrn: str) -> int | None:

@@ -50,6 +50,10 @@ def patient_registered(conn: Connection, patient_id: int) -> None:
     )
     if is_provisional(patient.mrn, state.workstation_no):
         sync_sql.add_provisional(conn, uid, patient.mrn)
+    if patient.previous_names:  # a list of its own event (``events/previous_names.py``)
+        from clinicrecords.events.previous_names import previous_names_changed
+
+        previous_names_changed(conn, patient_id, (), patient.previous_names)
 
 
 def patient_fields_changed(conn: Connection, before: Patient, after: Patient) -> None:

@@ -9,6 +9,8 @@ In this slice:
 - ``patient.registered``    {uid, fields{...}, source, source_id, merged_into, aliases[]}
 - ``patient.field_changed`` {uid, field, old, new}  (``old`` finds concurrent edits)
 - ``patient.mrn_confirmed`` {uid, provisional, mrn}  (a provisional MRN replaced; kept as alias)
+- ``patient.previous_names_changed`` {uid, old, new}  (the "also known as" list, as JSON text;
+  ``previous_names.py``)
 - ``conflict.resolved``     {conflict, value, by}
 - ``user.added``, ``user.changed`` (``accounts.py``); ``setting.changed`` (``clinic_settings.py``)
 - ``document.filed`` (``documents.py``): a document with its pages; their page-store objects

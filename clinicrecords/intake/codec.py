@@ -25,7 +25,13 @@ def suggestions_to_json(s: Suggestions, **extra: Any) -> str:
 
 def _evidence(items: Sequence[dict]) -> tuple[Evidence, ...]:
     return tuple(
-        Evidence(e["kind"], e["text"], tuple(Box(**b) for b in e.get("boxes", ()))) for e in items
+        Evidence(
+            e["kind"],
+            e["text"],
+            tuple(Box(**b) for b in e.get("boxes", ())),
+            e.get("note", ""),
+        )
+        for e in items
     )
 
 
@@ -48,6 +54,7 @@ def suggestions_from_json(text: str | None) -> Suggestions:
                 p["dob"],
                 float(p["score"]),
                 _evidence(p.get("evidence", ())),
+                p.get("reason", ""),
             )
             for p in d.get("patient", ())
         ),

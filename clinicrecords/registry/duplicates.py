@@ -4,6 +4,7 @@ The registration form shows these before saving and the clerk chooses: open the 
 chart, or register anyway. Three kinds of evidence (any one is enough to be shown):
 
 * a similar name (typos, nicknames, accents, family and given swapped) and the same DOB;
+* a name like one of the chart's previous names (a maiden name) and the same DOB;
 * the same phone number;
 * the same street address and a similar name;
 
@@ -13,7 +14,7 @@ and, where the form carries an MRN, a chart that already has it (or had it, befo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jellyfish
 
@@ -31,6 +32,7 @@ NAME_POOL = 200
 MAX_CANDIDATES = 20
 
 SAME_DOB = "similar name and the same date of birth"
+PREVIOUS_NAME_DOB = "like its {label} and the same date of birth"
 SAME_PHONE = "the same phone number"
 SAME_ADDRESS = "the same address and a similar name"
 SAME_MRN = "the same MRN"
@@ -127,6 +129,13 @@ def likely_duplicates(session: Session, p: PatientInput) -> list[DuplicateCandid
         chart = index.get(pid)
         if chart is not None and name_similarity(p.family, p.given, chart) >= SIMILAR_NAME:
             add(pid, SAME_DOB)
+        elif chart is not None:
+            # Registered again under a maiden or former name: still the same person.
+            for n in chart.previous_names:
+                former = replace(chart, family=n.family, given=n.given or chart.given)
+                if name_similarity(p.family, p.given, former) >= SIMILAR_NAME:
+                    add(pid, PREVIOUS_NAME_DOB.format(label=n.label))
+                    break
     if len(normalize_phone(p.phone)) >= 7:
         for pid in index.by_phone(p.phone):
             add(pid, SAME_PHONE)

@@ -29,9 +29,11 @@ from charset_normalizer import from_bytes
 
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.dates import in_future, read_date
+from clinicrecords.common.domain import PreviousName
 from clinicrecords.common.errors import BadInput
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.registry.patients import PatientInput, insert_validated, validate
+from clinicrecords.registry.previous_names import check_previous_name, write_previous_names
 
 SYNTHEA_REQUIRED = {"Id", "BIRTHDATE", "FIRST", "LAST", "GENDER"}
 SYNTHEA_MAP = {
@@ -45,8 +47,9 @@ SYNTHEA_MAP = {
     "city": "CITY",
     "state": "STATE",
     "zip": "ZIP",
+    "maiden": "MAIDEN",  # a married woman's family name before marriage: a previous name
 }
-TARGETS = (*patients_sql.FIELDS, "source_id")
+TARGETS = (*patients_sql.FIELDS, "source_id", "maiden")
 MAX_REPORTED = 50
 MAX_FILE_BYTES = 256 * 1024 * 1024  # ~1 million patients; more is not a clinic's patient list
 _SYNTHEA_DIGITS = re.compile(r"\d+$")
@@ -154,7 +157,7 @@ def import_patients_csv(
             raise BadInput(f"The column mapping must name a column for '{needed}'.")
 
     result = ImportResult(encoding=encoding, delimiter=delimiter)
-    good: list[tuple[int, PatientInput, str]] = []
+    good: list[tuple[int, PatientInput, str, str]] = []
     seen: set[str] = set()
     while True:
         first_line = reader.line_num + 1
@@ -175,10 +178,13 @@ def import_patients_csv(
                     raise BadInput("the date of birth cannot be in the future")
                 raise BadInput("the date of birth is not a date")
             given, middle, family = cell.get("given", ""), cell.get("middle", ""), cell["family"]
+            maiden = cell.get("maiden", "")
             if source == "synthea":  # Synthea appends digits to names: "Jon123"
-                given, middle, family = (
-                    _SYNTHEA_DIGITS.sub("", v) for v in (given, middle, family)
+                given, middle, family, maiden = (
+                    _SYNTHEA_DIGITS.sub("", v) for v in (given, middle, family, maiden)
                 )
+            if maiden:
+                check_previous_name(PreviousName(maiden))
             p = validate(
                 PatientInput(
                     family=family,
@@ -207,7 +213,7 @@ def import_patients_csv(
             result.bad_rows.append(RowProblem(line, "this row repeats an earlier row of the file"))
             continue
         seen.add(key)
-        good.append((line, p, key))
+        good.append((line, p, key, maiden))
 
     result.bad_count = len(result.bad_rows)
     if result.bad_rows and not skip_bad:
@@ -219,14 +225,16 @@ def import_patients_csv(
         return result
 
     with session.db.write() as conn:
-        for _line, p, key in good:
+        for _line, p, key, maiden in good:
             if patients_sql.id_by_source(conn, source, key) is not None:
                 result.already_present += 1
                 continue
             if p.mrn and patients_sql.id_by_mrn(conn, p.mrn) is not None:
                 result.already_present += 1
                 continue
-            insert_validated(session, conn, p, source, key)
+            pid = insert_validated(session, conn, p, source, key)
+            if maiden and maiden.lower() != p.family.lower():
+                write_previous_names(conn, pid, [PreviousName(maiden, "", "maiden")])
             result.added += 1
         session.audit(
             "patient.import",

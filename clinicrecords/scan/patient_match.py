@@ -23,6 +23,7 @@ check digit, and even then a number only counts for a chart when it is that char
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -33,7 +34,15 @@ from rapidfuzz.process import extract
 from clinicrecords.common.dates import is_near
 from clinicrecords.common.domain import Patient
 from clinicrecords.common.mrn import is_valid_mrn
-from clinicrecords.scan.identifiers import Line, PageIdentifiers, boxes, letters_of, words_text
+from clinicrecords.scan.identifiers import (
+    Line,
+    PageIdentifiers,
+    _split,
+    boxes,
+    letters_of,
+    words_text,
+)
+from clinicrecords.scan.slots import OTHER, PATIENT, word_roles
 from clinicrecords.scan.types import Evidence, PatientSuggestion, Suggestions, Word
 from clinicrecords.search.nicknames import are_equivalent
 from clinicrecords.search.normalize import name_tokens, normalize_phone
@@ -59,6 +68,7 @@ PARTIAL_WEIGHT = {"mrn": 0.0, "name": 0.18, "dob": 0.15, "phone": 0.1}
 BELOW_CONFIDENT = 0.89
 MIDDLE_FACTOR = 0.08  # a middle initial that agrees or not: a tie-break, not an identifier
 FUZZY_CUTOFF = 0.8  # one wrong letter in a five-letter name
+TWIN_SIMILARITY = 0.75  # first names less alike than this are two people, not a misspelling
 MIN_SCORE = 0.2
 MAX_CANDIDATES = 80
 MAX_DATE_QUERIES = 8
@@ -83,6 +93,9 @@ class _Judgement:
     conflicts: list[str] = field(default_factory=list)
     name_quality: float = 1.0  # 0..1 likeness of the name match (exact = 1)
     middle: int = 0  # +1 middle name/initial agrees, -1 another initial printed, 0 none
+    name_note: str = ""  # "maiden name" when a previous name matched, not the chart's own
+    exact_given: str = ""  # the page's given name when it matched the chart's exactly
+    in_patient_slot: bool = False  # the name stands in the patient's slot ("Patient:")
 
     def has_other_than(self, kind: str) -> bool:
         return any(k != kind for k in self.strong) or any(k != kind for k in self.partial)
@@ -101,12 +114,15 @@ def _similar(page: str, chart: str) -> float:
 class _PageWords:
     """The page's words as name tokens, indexed so each chart costs one fuzzy scan."""
 
-    def __init__(self, lines: list[Line]) -> None:
+    def __init__(self, lines: list[Line], roles: dict[tuple[int, int], str] | None = None) -> None:
         self.tokens: list[_Token] = []
         self.by_text: dict[str, list[int]] = {}
         self.by_line: dict[int, list[int]] = {}
+        self.roles = roles or {}
         for line in lines:
             for pos, word in enumerate(line.words):
+                if self.roles.get((line.index, pos)) == OTHER:
+                    continue  # another person's slot: never evidence for a chart
                 text = letters_of(word.text)
                 if text:
                     self.by_text.setdefault(text, []).append(len(self.tokens))
@@ -158,12 +174,66 @@ def _near(a: list[_Token], b: list[_Token]) -> bool:
     return abs(ta.line - tb.line) <= 1
 
 
-def _judge_name(j: _Judgement, page: _PageWords) -> None:
-    fam_hits = page.find(name_tokens(j.patient.family))
-    if not fam_hits:
-        return
-    given = name_tokens(j.patient.given)
+SUFFIXES = frozenset(("jr", "sr", "ii", "iii", "iv"))
+
+
+def _without_suffix(parts: list[str]) -> list[str]:
+    return [t for t in parts if t not in SUFFIXES] or parts
+
+
+def chart_suffix(patient: Patient) -> str:
+    """ "jr", "sr", "ii"... when the chart carries one at the end of a name field, else ""."""
+    for value in (patient.family, patient.given, patient.middle):
+        tokens = name_tokens(value)
+        if len(tokens) > 1 and tokens[-1] in SUFFIXES:
+            return tokens[-1]
+    return ""
+
+
+def _name_variants(patient: Patient) -> list[tuple[list[str], str, str]]:
+    """(family parts, first given name, note) for the chart's name and each previous name."""
+    given = _without_suffix(name_tokens(patient.given))
     first = given[0] if given else ""
+    out = [(_without_suffix(name_tokens(patient.family)), first, "")]
+    for prev in patient.previous_names:
+        pg = name_tokens(prev.given) if prev.given else [first]
+        out.append((name_tokens(prev.family), pg[0] if pg else first, prev.label))
+    return out
+
+
+def _judge_name(j: _Judgement, page: _PageWords) -> None:
+    # (quality, level, tokens, index of the given-name token or -1, note, given)
+    best: tuple[float, str, list[_Token], int, str, str] | None = None
+    for family, first, note in _name_variants(j.patient):
+        found = _best_name(page, family, first)
+        if found is None:
+            continue
+        # The chart's own name wins a tie with a previous name (same words, no note).
+        if best is None or found[0] > best[0] + (0.001 if note else 0.0):
+            best = (*found, note, first)
+    if best is None:
+        return
+    quality, level, toks, gi, note, first = best
+    words = tuple(sorted((t.word for t in toks), key=lambda w: (w.line, w.box.left)))
+    ev = Evidence("name", words_text(words), boxes(words), note)
+    j.name_quality = quality / 2.0 if level == "full" else quality
+    j.name_note = note
+    j.in_patient_slot = all(page.roles.get((t.line, t.pos)) == PATIENT for t in toks)
+    if level == "full" and quality >= 1.75:
+        j.strong["name"] = ev
+        j.middle = _middle_agreement(j.patient, page, gi, toks)
+        if gi >= 0 and page.tokens[gi].text == first:
+            j.exact_given = first
+    else:
+        j.partial["name"] = ev
+
+
+def _best_name(
+    page: _PageWords, family: list[str], first: str
+) -> tuple[float, str, list[_Token], int] | None:
+    fam_hits = page.find(family)
+    if not fam_hits:
+        return None
     given_hits = {i: sim for sim, i in page.like(first)}
     # (quality, level, tokens, index of the given-name token or -1)
     best: tuple[float, str, list[_Token], int] | None = None
@@ -185,16 +255,7 @@ def _judge_name(j: _Judgement, page: _PageWords) -> None:
         for option in options:
             if best is None or option[0] > best[0]:
                 best = option
-    assert best is not None
-    quality, level, toks, gi = best
-    words = tuple(sorted((t.word for t in toks), key=lambda w: (w.line, w.box.left)))
-    ev = Evidence("name", words_text(words), boxes(words))
-    j.name_quality = quality / 2.0 if level == "full" else quality
-    if level == "full" and quality >= 1.75:
-        j.strong["name"] = ev
-        j.middle = _middle_agreement(j.patient, page, gi, toks)
-    else:
-        j.partial["name"] = ev
+    return best
 
 
 def _middle_agreement(patient: Patient, page: _PageWords, gi: int, used: list[_Token]) -> int:
@@ -249,11 +310,60 @@ def _judge_phone(j: _Judgement, ids: PageIdentifiers) -> None:
             return
 
 
+def _page_suffix(page: _PageWords, j: _Judgement) -> str:
+    """The suffix printed right after (or before a comma of) the chart's name on the page."""
+    ev = j.strong.get("name") or j.partial.get("name")
+    if ev is None:
+        return ""
+    last = {id(w) for w in ev.boxes}
+    for i, tok in enumerate(page.tokens):
+        if id(tok.word.box) in last and i + 1 < len(page.tokens):
+            nxt = page.tokens[i + 1]
+            if nxt.line == tok.line and nxt.pos == tok.pos + 1 and nxt.text in SUFFIXES:
+                return nxt.text
+    return ""
+
+
+def _judge_suffixes(judgements: dict[int, _Judgement], page: _PageWords) -> None:
+    """Jr/Sr share the whole name: a printed suffix contradicts the chart that has another
+    one, and the chart with none when a look-alike on the page has exactly that one."""
+    printed = {pid: _page_suffix(page, j) for pid, j in judgements.items()}
+    suffixes = {pid: chart_suffix(j.patient) for pid, j in judgements.items()}
+    for pid, j in judgements.items():
+        said = printed[pid]
+        if not said:
+            continue
+        own = suffixes[pid]
+        if (
+            own
+            and own != said
+            or not own
+            and any(o == said for opid, o in suffixes.items() if opid != pid)
+        ):
+            j.conflicts.append("suffix")
+
+
 def _judge_name_conflict(j: _Judgement, ids: PageIdentifiers) -> None:
-    """A page that names its patient ("Patient: Jane Doe") contradicts a chart it never names."""
-    if "name" in j.strong or "name" in j.partial:
+    """A page that names its patient ("Patient: Jane Doe") contradicts a chart it never names,
+    and a chart of the same family whose first name is clearly another ("Patient: Luna
+    Castellano" for Renata Castellano, a twin, a parent sharing the family name)."""
+    if "name" in j.strong:
         return
-    if any(n.labelled for n in ids.names):
+    labelled = [n for n in ids.names if n.labelled]
+    if not labelled:
+        return
+    if "name" not in j.partial:
+        j.conflicts.append("name")
+        return
+    families = {"".join(name_tokens(j.patient.family)), *(
+        "".join(name_tokens(n.family)) for n in j.patient.previous_names
+    )}  # fmt: skip
+    given = _without_suffix(name_tokens(j.patient.given))
+    first = given[0] if given else ""
+    readings = [n for n in labelled if n.family.replace(" ", "") in families]
+    if readings and all(
+        _clearly_different(n.given.split()[0] if n.given else "", first) for n in readings
+    ):
         j.conflicts.append("name")
 
 
@@ -346,15 +456,80 @@ def _score(j: _Judgement, discriminating: int) -> float:
     return round(min(BELOW_CONFIDENT, raw), 3)
 
 
+def _only_their_role(ids: PageIdentifiers, roles: dict[tuple[int, int], str]) -> PageIdentifiers:
+    """The page's identifiers without those in another person's slot (guarantor, parent,
+    physician, cc:): their name, DOB and phone say nothing about the patient."""
+    if not roles:
+        return ids
+    other = {id(ids.lines[li].words[pos]) for (li, pos), role in roles.items() if role == OTHER}
+
+    def mine(words: tuple[Word, ...]) -> bool:
+        return not any(id(w) in other for w in words)
+
+    names = []
+    for n in ids.names:
+        if mine(n.words):
+            names.append(n)
+            continue
+        # "Patient Name: Luna Castellano  Guarantor Name: …" reads "Luna Castellano
+        # Guarantor" as one name: keep the words before the other person's label.
+        keep = list(itertools.takewhile(lambda w: id(w) not in other, n.words))
+        if len(keep) >= 2:
+            names.extend(
+                c
+                for c in _split(keep, ids.lines[n.line], n.labelled)
+                if (c.family, c.given) not in {(x.family, x.given) for x in names}
+            )
+    return PageIdentifiers(
+        ids.lines,
+        [d for d in ids.dates if mine(d.words)],
+        [p for p in ids.phones if mine(p.words)],
+        [n for n in ids.numbers if mine(n.words)],
+        names,
+    )
+
+
+def _clearly_different(a: str, b: str) -> bool:
+    """Two given names no typo or nickname bridges (Anna / Ada: yes; Jon / John: no)."""
+    if not a or not b or a == b or are_equivalent(a, b):
+        return False
+    if a.startswith(b) or b.startswith(a):
+        return False
+    return ratio(a, b) / 100.0 < TWIN_SIMILARITY
+
+
+def _explained_look_alike(j: _Judgement, o: _Judgement) -> bool:
+    """A twin (same family, DOB, phone) is no rival for a shared identifier when the page
+    names *this* chart by its exact first name and the twin's first name is clearly another."""
+    if not j.exact_given or "name" in o.strong:
+        return False
+    theirs = _without_suffix(name_tokens(o.patient.given))
+    return bool(theirs) and _clearly_different(j.exact_given, theirs[0])
+
+
+def _reason(j: _Judgement, kinds: list[str]) -> str:
+    """The evidence in words for the index screen: "name + DOB in the patient block"."""
+    words = {"mrn": "MRN", "name": j.name_note or "name", "dob": "DOB", "phone": "phone"}
+    order = [k for k in ("mrn", "name", "dob", "phone") if k in kinds]
+    if not order:
+        return ""
+    text = " + ".join(words[k] for k in order)
+    if "name" in order and j.in_patient_slot:
+        text += " in the patient block"
+    return text
+
+
 def match_patients(
     ids: PageIdentifiers, registry: PatientRegistry, limit: int = 5
 ) -> tuple[PatientSuggestion, ...]:
     """Charts the page may belong to, best first; see the module docstring for the rule."""
+    roles = word_roles(ids.lines)
+    ids = _only_their_role(ids, roles)
     mrns = _our_mrns(ids)
     pids = _candidates(ids, registry, mrns)
     if not pids:
         return ()
-    page = _PageWords(ids.lines)
+    page = _PageWords(ids.lines, roles)
     judgements: dict[int, _Judgement] = {}
     for pid in pids:
         patient = registry.get(pid)
@@ -369,14 +544,22 @@ def match_patients(
         _judge_name(j, page)
         _judge_name_conflict(j, ids)
         judgements[patient.id] = j
+    _judge_suffixes(judgements, page)
     out = []
     for pid, j in judgements.items():
         discriminating = 0
         for kind in j.strong:
+            # A rival points at the same identifier, has evidence of its own on the page and
+            # is not contradicted by it (a labelled DOB or a suffix that is not its own), nor
+            # a twin the page tells apart by an exact, clearly different first name.
             rivals = [
                 o
                 for opid, o in judgements.items()
-                if opid != pid and kind in o.strong and o.has_other_than(kind)
+                if opid != pid
+                and kind in o.strong
+                and o.has_other_than(kind)
+                and not o.conflicts
+                and not _explained_look_alike(j, o)
             ]
             if not rivals:
                 discriminating += 1
@@ -388,14 +571,28 @@ def match_patients(
             ev for k, ev in j.partial.items() if k not in j.strong
         )
         out.append(
-            PatientSuggestion(p.id, p.mrn, p.display_name, p.dob.isoformat(), score, evidence)
+            PatientSuggestion(
+                p.id,
+                p.mrn,
+                p.display_name,
+                p.dob.isoformat(),
+                score,
+                evidence,
+                _reason(j, list(j.strong) or list(j.partial)),
+            )
         )
     out.sort(key=lambda s: (-s.score, s.patient_id))
     # Belt and braces: two suggestions at the confident level means neither is.
     if len(out) > 1 and out[1].score >= Suggestions.CONFIDENT:
         out = [
             PatientSuggestion(
-                s.patient_id, s.mrn, s.name, s.dob, min(s.score, BELOW_CONFIDENT), s.evidence
+                s.patient_id,
+                s.mrn,
+                s.name,
+                s.dob,
+                min(s.score, BELOW_CONFIDENT),
+                s.evidence,
+                s.reason,
             )
             for s in out
         ]

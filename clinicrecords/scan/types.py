@@ -44,6 +44,7 @@ class Evidence:
     kind: str  # "mrn", "name", "dob", "phone", "keyword", "date", "barcode", ...
     text: str
     boxes: tuple[Box, ...] = field(default_factory=tuple)
+    note: str = ""  # what the match was, in words when the kind alone does not say ("maiden name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class PatientSuggestion:
     dob: str  # YYYY-MM-DD
     score: float  # 0..1; >= 0.9 only under the two-identifier rule
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    reason: str = ""  # the evidence in words: "name + DOB in the patient block"
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,7 @@ def _primary(terms: tuple[str, ...]) -> tuple[str, ...]:
 class _Entry:
     """What the index remembers about one live chart (derived, folded forms only)."""
 
-    __slots__ = ("patient", "slot", "fam", "giv", "mid", "mrn", "aliases")
+    __slots__ = ("patient", "slot", "fam", "giv", "mid", "mrn", "aliases", "prev_fam", "prev_giv")
 
     def __init__(self, patient: Patient, slot: int) -> None:
         self.patient = patient
@@ -106,6 +106,29 @@ class _Entry:
         self.aliases = (
             tuple(a for a in map(normalize_mrn, patient.aliases) if a) if patient.aliases else ()
         )
+        # Previous names (maiden, former legal names): their words find the chart as its own
+        # do; kept apart so a hit can say it matched a previous name.
+        self.prev_fam: tuple[str, ...] = ()
+        self.prev_giv: tuple[str, ...] = ()
+        if patient.previous_names:
+            self.prev_fam = tuple(
+                dict.fromkeys(
+                    t for n in patient.previous_names for t in _terms(n.family) if t not in self.fam
+                )
+            )
+            self.prev_giv = tuple(
+                dict.fromkeys(
+                    t
+                    for n in patient.previous_names
+                    if n.given
+                    for t in _terms(n.given)
+                    if t not in self.giv
+                )
+            )
+
+    def fields(self) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """(field, words) for the postings: the chart's names and its previous names."""
+        return ((FAM, self.fam + self.prev_fam), (GIV, self.giv + self.prev_giv), (MID, self.mid))
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -225,7 +248,7 @@ class PatientIndex:
             self._slot_ids.append(p.id)
             e = _Entry(p, slot)
             self._live[p.id] = e
-            for field_no, words in ((FAM, e.fam), (GIV, e.giv), (MID, e.mid)):
+            for field_no, words in e.fields():
                 nos, slots = pairs[field_no]
                 for w in words:
                     no = word_no.get(w)
@@ -295,7 +318,7 @@ class PatientIndex:
 
     def _index(self, e: _Entry) -> None:
         slot = e.slot
-        for field_no, words in ((FAM, e.fam), (GIV, e.giv), (MID, e.mid)):
+        for field_no, words in e.fields():
             for w in words:
                 post = self._post.get(w)
                 if post is None:
@@ -316,7 +339,7 @@ class PatientIndex:
 
     def _unindex(self, e: _Entry) -> None:
         slot = e.slot
-        for field_no, words in ((FAM, e.fam), (GIV, e.giv), (MID, e.mid)):
+        for field_no, words in e.fields():
             for w in words:
                 post = self._post[w]
                 post[field_no] = post[field_no][post[field_no] != slot]
@@ -562,12 +585,29 @@ class PatientIndex:
             matched: list[str] = []
             if q.names and name[j] >= rank.NAME_MATCHED:
                 matched.append("name")
+                kind = self._previous_name_kind(self._live[int(ids[j])], q.names)
+                if kind:
+                    matched.append(kind)
             for found in item_hits:
                 for kind in found.get(slot, (0.0, ()))[1]:
                     if kind not in matched:
                         matched.append(kind)
             hits.append(SearchHit(int(ids[j]), float(score[j]), tuple(matched)))
         return hits
+
+    @staticmethod
+    def _previous_name_kind(e: _Entry, words: tuple[str, ...]) -> str:
+        """ "maiden name" (or "previous name", "alias") when the typed name found this chart
+        through a previous name and not through its own: the clerk is told why it is listed."""
+        if not e.prev_fam and not e.prev_giv:
+            return ""
+        typed = {t for w in words for t in name_terms(w)}
+        if typed & set(e.fam) and (not e.prev_giv or typed & set(e.giv)):
+            return ""
+        for n in e.patient.previous_names:
+            if typed & set(_terms(n.family)) or (n.given and typed & set(_terms(n.given))):
+                return n.label
+        return ""
 
     def _item_candidates(self, item: IdItem) -> Iterable[int]:
         for cand in item.dobs:

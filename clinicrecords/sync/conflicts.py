@@ -16,6 +16,7 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.common.errors import BadInput, NotFound
 from clinicrecords.db import patients as patients_sql
 from clinicrecords.db import sync_sql
+from clinicrecords.events import previous_names
 from clinicrecords.events import types as ev
 from clinicrecords.events.outbox import emit
 
@@ -50,6 +51,8 @@ def _view(conn, row: dict, workstation_id: str) -> Conflict:
     current = ""
     if patient is not None and row["field"] in patients_sql.FIELDS:
         current = sync_sql.patient_field(conn, pid, row["field"]) or ""
+    elif patient is not None and row["field"] == previous_names.SHADOW_FIELD:
+        current = previous_names.as_text(patient.previous_names)
     kept_here = bool(row["kept_ws"]) and row["kept_ws"] == workstation_id
     return Conflict(
         id=row["id"],
@@ -97,7 +100,11 @@ def resolve_conflict(session: Session, conflict_id: str, keep: str) -> Conflict:
             raise BadInput("That conflict was already resolved.")
         if conflict.kind in _FIELD_KINDS and conflict.patient_id is not None:
             value = {"server": conflict.server, "local": conflict.local}.get(keep, keep)
-            if value != conflict.current:
+            if value != conflict.current and conflict.field == previous_names.SHADOW_FIELD:
+                from clinicrecords.registry.previous_names import set_previous_names
+
+                set_previous_names(session, conflict.patient_id, previous_names.from_text(value))
+            elif value != conflict.current:
                 change_fields(session, conflict.patient_id, {conflict.field: value})
         elif keep != "server":
             raise BadInput(

@@ -37,6 +37,7 @@ from clinicrecords.sync import (
     clinic_settings,
     documents,
     merges,
+    previous_names,
     releases,
     retention,
 )
@@ -282,4 +283,5 @@ PROJECTORS: dict[str, Projector] = {
     **releases.PROJECTORS,
     **audit_chain.PROJECTORS,
     **retention.PROJECTORS,
+    **previous_names.PROJECTORS,
 }

@@ -45,6 +45,12 @@ WORDING: dict[str, tuple[str, str]] = {
     "amendDenyButton": ("", "Denies the selected request and writes the denial letter"),
     "amendExtendButton": ("", "Takes the one 30-day extension, with a notice to the patient"),
     "disagreeButton": ("", "Stores the patient's statement of disagreement with a denial"),
+    "akaList": ("", "The chart's previous names; Del removes the selected one"),
+    "akaKindCombo": ("", "Maiden name, previous legal name or alias"),
+    "akaAddButton": ("", "Adds the name typed to the list (Enter)"),
+    "akaRemoveButton": ("", "Removes the selected name from the list (Del)"),
+    "akaSaveButton": ("", "Saves the list of previous names (Ctrl+S)"),
+    "akaCancelButton": ("", "Closes without changing the previous names"),
     # --- scan and index -------------------------------------------------------------------
     "patientCandidates": ("Suggested patients", "Charts the page may belong to, best first"),
     "typeField": ("", "The document type; the suggestion is preselected"),

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
 from clinicrecords.clinic import settings
 from clinicrecords.clinic.session import Session
 from clinicrecords.common.dates import in_future, read_date
-from clinicrecords.common.domain import Patient
+from clinicrecords.common.domain import Patient, PreviousName
 from clinicrecords.common.errors import BadInput, ClinicError
 from clinicrecords.registry import duplicates
 from clinicrecords.registry.patients import PatientInput, validate
+from clinicrecords.registry.previous_names import set_previous_names
+from clinicrecords.ui.chart.previous_names import parse_aka_list
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.style import tone
@@ -56,6 +58,16 @@ def parse_form_dob(text: str, order: str = "MDY") -> date:
 _FORM = {"MDY": "MM/DD/YYYY", "DMY": "DD/MM/YYYY"}
 
 
+def register_with_previous_names(
+    session: Session, p: PatientInput, shown: list[int], previous: list[PreviousName]
+) -> Patient:
+    """Register (duplicates already shown), then keep the names typed as "also known as"."""
+    patient = duplicates.register_checked(session, p, shown)
+    if previous:
+        patient = set_previous_names(session, patient.id, previous)
+    return patient
+
+
 class RegistrationDialog(QDialog):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +78,7 @@ class RegistrationDialog(QDialog):
         self.registered: Patient | None = None
         self.chosen_patient_id: int | None = None
         self.checked: PatientInput | None = None
+        self.previous: list[PreviousName] = []  # the "also known as" box, checked
         self.candidates: list[duplicates.DuplicateCandidate] = []
         self.busy = False
         self.date_order = settings.date_order(session)
@@ -98,6 +111,14 @@ class RegistrationDialog(QDialog):
         row.addStretch(1)
         self.form.addRow("State", row)
         self.mrn = self._field("MRN", "mrnEdit", "leave empty: the next clinic number is given")
+        self.aka = self._field(
+            "Also known as", "akaEdit", "maiden names: FAMILY, Given; several with ; between"
+        )
+        self.aka.setAccessibleName("Also known as: previous names")
+        self.aka.setToolTip(
+            "Names on older documents (a maiden name, a previous legal name): search and the "
+            "scan suggestions find the chart by them too. More kinds: the chart's Also known as."
+        )
 
         self.error = plain_label()
         self.error.setObjectName("errorLabel")
@@ -177,6 +198,7 @@ class RegistrationDialog(QDialog):
             self.state,
             self.zip,
             self.mrn,
+            self.aka,
         ):
             edit.textEdited.connect(self._edited)
             edit.returnPressed.connect(self._enter)
@@ -255,6 +277,7 @@ class RegistrationDialog(QDialog):
             return
         try:
             p = validate(self.form_input())
+            self.previous = parse_aka_list(self.aka.text())
         except ClinicError as exc:
             self.error.setText(exc.message)
             self._focus_field(exc.message)
@@ -273,6 +296,7 @@ class RegistrationDialog(QDialog):
     def _focus_field(self, message: str) -> None:
         m = message.lower()
         for words, edit in (
+            ("previous", self.aka),  # "The previous family name…" is the box's, not Family
             ("family", self.family),
             ("given", self.given),
             ("middle", self.middle),
@@ -320,10 +344,11 @@ class RegistrationDialog(QDialog):
         self._busy(True)
         self.error.setText("Saving…")
         run_in_background(
-            duplicates.register_checked,
+            register_with_previous_names,
             self.session,
             p,
             shown,
+            list(self.previous),
             context=self,
             on_done=self._saved,
             on_error=self._failed,

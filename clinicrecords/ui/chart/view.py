@@ -46,6 +46,7 @@ from clinicrecords.registry import merge
 from clinicrecords.ui.bus import ChangeBus
 from clinicrecords.ui.chart import corrections
 from clinicrecords.ui.chart.page_viewer import PageViewer
+from clinicrecords.ui.chart.previous_names import AlsoKnownAsDialog, aka_text
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.plaintext import plain_label, plain_tooltip
 from clinicrecords.ui.style import tone, tone_qcolor
@@ -196,8 +197,15 @@ class ChartView(QWidget):
         self.sheet_button.setObjectName("coverSheetButton")
         self.sheet_button.setToolTip("Print barcode separator sheets for this chart's paper")
         self.sheet_button.clicked.connect(self.print_cover_sheets)
+        self.aka_button = QPushButton("Also known as… (Ctrl+Shift+K)")
+        self.aka_button.setObjectName("alsoKnownAsButton")
+        self.aka_button.setAccessibleName("Also known as: the chart's previous names")
+        self.aka_button.setToolTip("Maiden names, previous legal names, aliases of this chart")
+        self.aka_button.clicked.connect(self.edit_also_known_as)
+        self.aka_button.setVisible(session.can("patient.edit"))
         ids = QHBoxLayout()
         ids.addWidget(self.name_label, 1)
+        ids.addWidget(self.aka_button)
         ids.addWidget(self.sheet_button)
         ids.addWidget(self.merge_button)
         ids.addWidget(self.back_button)
@@ -394,6 +402,7 @@ class ChartView(QWidget):
             ("Ctrl+Shift+F", self.focus_text_search),
             ("Ctrl+M", self._merge),
             ("Ctrl+Shift+P", self.print_cover_sheets),
+            ("Ctrl+Shift+K", self.edit_also_known_as),
             ("Alt+D", lambda: self.doc_tree.setFocus()),
         ):
             sc = QShortcut(QKeySequence(keys), self)
@@ -426,6 +435,8 @@ class ChartView(QWidget):
             parts.append(addr)
         if p.aliases:
             parts.append("Former MRN(s) " + ", ".join(p.aliases))
+        if p.previous_names:
+            parts.append("Also known as " + aka_text(p))
         parts.append(f"{len(chart.documents)} document(s), {chart.page_count} page(s)")
         note = ""
         if chart.opened_as:
@@ -681,6 +692,14 @@ class ChartView(QWidget):
             cover_sheets_pdf, self.session, self.chart.patient.id, [code], context=self,
             on_done=built, on_error=self.details_label.setText,
         )  # fmt: skip
+
+    def edit_also_known_as(self) -> None:
+        """The chart's previous names (maiden, previous legal, alias): add, remove, save."""
+        if self.chart is None or not self.session.can("patient.edit"):
+            return
+        dialog = AlsoKnownAsDialog(self.session, self.chart.patient, self)
+        if dialog.exec() and dialog.saved is not None:
+            self.bus.notify(Changes.patient(dialog.saved.id))
 
     def _merge(self) -> None:
         if self.chart is not None and self.session.can("patient.merge"):

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from clinicrecords.clinic.session import Session
 from clinicrecords.registry import lookup
-from clinicrecords.scan.types import Suggestions
+from clinicrecords.scan.types import PatientSuggestion, Suggestions
 from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.patient_search import PatientSearcher
 from clinicrecords.ui.plaintext import plain_label
@@ -154,15 +154,14 @@ class IndexForm(QWidget):
                     p.dob,
                     p.mrn,
                     p.score,
-                    " + ".join(sorted({e.kind.upper() for e in p.evidence})) or "—",
+                    _why(p),
                 )
                 for p in s.patient[:5]
             ]
             self.candidates.set_rows(self._suggested)
             top = s.confident_patient
             if top is not None:
-                kinds = " + ".join(sorted({e.kind.upper() for e in top.evidence}))
-                self.confidence.setText(f"Confident match ({kinds}). Enter files it.")
+                self.confidence.setText(f"Confident match ({_why(top)}). Enter files it.")
                 self.confidence.setStyleSheet(f"color:{tone('ok')};font-weight:bold;")
                 self.table.selectRow(0)
                 self.patient.setText(top.name)
@@ -274,3 +273,9 @@ class IndexForm(QWidget):
                     self.table.selectRow(max(0, min(n - 1, row)))
                 return True
         return super().eventFilter(obj, event)
+
+
+def _why(p: PatientSuggestion) -> str:
+    """The reason in words ("name + DOB in the patient block", "maiden name + DOB"); older
+    stored suggestions without one show their evidence kinds."""
+    return p.reason or " + ".join(sorted({e.kind.upper() for e in p.evidence})) or "—"

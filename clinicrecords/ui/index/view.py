@@ -161,6 +161,7 @@ class ScanIndexPage(QWidget):
         self._image_generation = 0
         self._image: QImage | None = None
         self._filled: tuple = ((), None)
+        self._focus_when_loaded: int | None = None  # a batch just imported: focus its form
 
         types = doc_type_choices(session)
         self.date_order = settings.date_order(session)  # how a typed date is read
@@ -387,6 +388,20 @@ class ScanIndexPage(QWidget):
     def _loaded(self, batch_id: int, pages: list[ScanPage], state: dict) -> None:
         if batch_id == self.batch_id:
             self._set_pages(pages, state)
+            if self._focus_when_loaded == batch_id:
+                self._focus_when_loaded = None
+                self._focus_form_after_import()
+
+    def _focus_form_after_import(self) -> None:
+        """Right after an import, the keyboard goes to the form of the first document (its
+        suggestion already filled in), so Enter files it; never away from a field the clerk
+        is typing in meanwhile."""
+        if not self.page_model.rowCount() or not self.isVisible():
+            return
+        typing = QApplication.focusWidget()
+        if typing is not None and self.form.isAncestorOf(typing):
+            return
+        self.focus_default()
 
     def _set_pages(self, pages: list[ScanPage], state: dict) -> None:
         """Take the batch's pages; keep the clerk's groups and fields, add new pages by file."""
@@ -829,6 +844,8 @@ class ScanIndexPage(QWidget):
             self.status.setText(" ".join([result.summary(), *failed]))
             if result.batch_id is not None:
                 self.batch_id = None  # show the new batch
+                # Its first document comes up with the form ready: Enter files it.
+                self._focus_when_loaded = result.batch_id
                 self.load_batch(result.batch_id)
         self.refresh_batches(resume=True)
 
