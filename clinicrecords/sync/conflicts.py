@@ -51,6 +51,15 @@ _WHY = {
 _WHY_OTHER = "correct it by hand where it is kept if needed, then confirm."
 
 
+class ConfirmOnly(BadInput):
+    """Another choice than "server" for a conflict that can only be confirmed. ``what`` is
+    what the person does instead; the command line names its own flag with it."""
+
+    def __init__(self, message: str, what: str) -> None:
+        super().__init__(message)
+        self.what = what
+
+
 @dataclass(frozen=True)
 class Conflict:
     id: str
@@ -76,8 +85,12 @@ class Conflict:
         return asdict(self)
 
 
+def _what(kind: str, entity: str) -> str:
+    return _WHY.get(kind, _WHY.get(entity, _WHY_OTHER))
+
+
 def _why(kind: str, entity: str) -> str:
-    return CONFIRM_ONLY.format(what=_WHY.get(kind, _WHY.get(entity, _WHY_OTHER)))
+    return CONFIRM_ONLY.format(what=_what(kind, entity))
 
 
 def _view(conn, row: dict, workstation_id: str) -> Conflict:
@@ -158,7 +171,7 @@ def resolve_conflict(session: Session, conflict_id: str, keep: str) -> Conflict:
         if conflict.resolved_at:
             raise BadInput("That conflict was already resolved.")
         if keep != "server" and "local" not in conflict.choices:
-            raise BadInput(conflict.why)
+            raise ConfirmOnly(conflict.why, _what(conflict.kind, conflict.entity))
         if conflict.entity == DOCUMENT and conflict.field in DOCUMENT_FIELDS:
             value = {"server": conflict.server, "local": conflict.local}.get(keep, keep)
             if value != conflict.current and conflict.document_id is not None:
