@@ -49,14 +49,18 @@ def as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def keep_aside(conn: Connection, uid: str, field: str, before: str) -> None:
-    """This PC changed ``field`` of document ``uid``: until the clinic's order has the change,
-    remember the clinic's value so far (the value before this PC's first pending change)."""
-    shadow = sync_sql.shadow_get(conn, DOCUMENT, uid, field)
+IN_DOCUMENT = "document"  # sync_shadow field of a page: the document it is in
+
+
+def keep_aside(conn: Connection, uid: str, field: str, before: str, entity: str = DOCUMENT) -> None:
+    """This PC changed ``field`` of document (or page) ``uid``: until the clinic's order has
+    the change, remember the clinic's value so far (the value before this PC's first pending
+    change)."""
+    shadow = sync_sql.shadow_get(conn, entity, uid, field)
     if shadow is None:
-        sync_sql.shadow_put(conn, DOCUMENT, uid, field, before, 1)
+        sync_sql.shadow_put(conn, entity, uid, field, before, 1)
     else:
-        sync_sql.shadow_put(conn, DOCUMENT, uid, field, shadow[0], shadow[1] + 1)
+        sync_sql.shadow_put(conn, entity, uid, field, shadow[0], shadow[1] + 1)
 
 
 def _known_uid(conn: Connection, document_id: int) -> str | None:
@@ -127,6 +131,8 @@ def document_moved(
             "fields": {k: doc.get(k) for k in NEW_DOCUMENT_FIELDS},
             "seqs": seqs,  # an undo puts the pages back in their places, not at the end
         }
+        for page_uid in page_uids:  # they were in document ``uid`` as the mover saw them
+            keep_aside(conn, str(page_uid), IN_DOCUMENT, uid, entity=PAGE)
     elif from_patient_id is not None:
         source = _patient_uid(conn, from_patient_id)
         if source is not None:

@@ -83,8 +83,6 @@ def _moved(conn: Connection, state: SyncState, event: Event, out) -> None:  # ty
     if data.get("pages") is None:
         _moved_whole(conn, event, out)
         return
-    if event.own:
-        return
     doc_id, doc = _document(conn, data["uid"])
     patient_id = sync_sql.local_id(conn, ev.PATIENT, data["patient"])
     if patient_id is None:
@@ -92,7 +90,9 @@ def _moved(conn: Connection, state: SyncState, event: Event, out) -> None:  # ty
     patient_id = surviving_chart(conn, patient_id)
     from_patient = int(doc["patient_id"])
     detail: dict = {"from_patient": from_patient, "to_patient": patient_id, "pages": None}
-    moved = [p for p in (sync_sql.local_id(conn, PAGE, u) for u in data["pages"]) if p is not None]
+    moved = _pages_to_move(conn, event, out)
+    if event.own:
+        return
     found = sync_sql.local_id(conn, DOCUMENT, data["to"])
     if found is None:
         if not data.get("to_new"):
@@ -115,6 +115,45 @@ def _moved(conn: Connection, state: SyncState, event: Event, out) -> None:  # ty
         corrections_sql.set_page_order(conn, list(zip(moved, seqs, strict=True)))
     detail |= {"pages": moved, "new_document_id": target}
     _record_move(conn, event, doc_id, from_patient, patient_id, detail, moved, target, out)
+
+
+def _pages_to_move(conn: Connection, event: Event, out) -> list[int]:  # type: ignore[no-untyped-def]
+    """The pages of a split this replica moves now. A page the clinic's order had already
+    moved out of the document its mover saw it in was moved twice apart: listed once per
+    split, and the later split wins; a page this PC itself moved later stays until the
+    order reaches that move (``sync_shadow``, as for a chart's field)."""
+    data = event.data
+    where = corrections_sql.page_seqs(
+        conn, [p for p in (sync_sql.local_id(conn, PAGE, u) for u in data["pages"]) if p]
+    )
+    moved: list[int] = []
+    clash: int | None = None
+    for page_uid in data["pages"]:
+        page_id = sync_sql.local_id(conn, PAGE, page_uid)
+        if page_id is None:
+            continue
+        doc_here = where.get(page_id, (None, 0))[0]
+        current = (sync_sql.uid_of(conn, DOCUMENT, doc_here) if doc_here else None) or ""
+        shadow = sync_sql.shadow_get(conn, PAGE, page_uid, ce.IN_DOCUMENT)
+        before = shadow[0] if shadow is not None else current
+        if before not in (data["uid"], data["to"]) and clash is None:
+            clash = sync_sql.local_id(conn, DOCUMENT, before)
+        if shadow is not None:
+            pending = shadow[1] - (1 if event.own else 0)
+            sync_sql.shadow_put(conn, PAGE, page_uid, ce.IN_DOCUMENT, data["to"], pending)
+            if pending <= 0 and current != data["to"]:
+                moved.append(page_id)
+        elif not event.own and current != data["to"]:
+            moved.append(page_id)
+    if clash is not None:
+        other = documents_sql.document(conn, clash)
+        target = _chart_id(conn, data["patient"])
+        _conflict(
+            conn, event, out, event.id, "document", data["uid"], "pages",
+            f"pages in chart {_mrn(conn, target)}",
+            f"pages in chart {_mrn(conn, int(other['patient_id']) if other else None)}",
+        )  # fmt: skip
+    return moved
 
 
 def _moved_whole(conn: Connection, event: Event, out) -> None:  # type: ignore[no-untyped-def]

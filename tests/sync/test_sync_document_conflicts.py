@@ -127,3 +127,52 @@ def test_an_edit_made_after_seeing_the_other_is_no_conflict(clinic) -> None:
         with ws.store.db.read() as conn:
             (when,) = conn.execute("SELECT doc_date FROM documents").fetchone()
         assert when == "2025-01-14"
+
+
+@pytest.mark.slow
+def test_a_page_split_off_twice_and_a_move_after_a_void_are_listed_in_either_order(
+    clinic,
+) -> None:
+    ws1 = clinic.attach_first()
+    a = ws1.register("Okafor", "Ada", "1962-02-02")
+    b = ws1.register("Brandt", "Bo", "1977-07-07")
+    c = ws1.register("Castillo", "Cal", "1973-03-03")
+    two = [PageInput(noise_page(n, 40)) for n in (11, 12)]
+    lab = add_document(ws1.session, a.id, "lab", date(2025, 1, 10), two)
+    note = add_document(ws1.session, a.id, "consult", None, [PageInput(noise_page(13, 40))])
+    ws2 = clinic.join("front-2")
+    pid2 = {m: patient_by_mrn(ws2.session, m).id for m in (a.mrn, c.mrn)}
+    docs2 = {d.doc_type: d.id for d in list_documents(ws2.session, pid2[a.mrn])}
+    # Apart: page 2 of the lab split off into B's chart here and into C's chart there; the
+    # consult voided there and moved to B here. PC 2 syncs first this time.
+    corr.move_document(ws1.session, lab, b.id, "page 2 is Bo's", pages=[2])
+    corr.move_document(ws2.session, docs2["lab"], pid2[c.mrn], "page 2 is Cal's", pages=[2])
+    corr.void_document(ws2.session, docs2["consult"], "wrong patient")
+    corr.move_document(ws1.session, note, b.id, "consult is Bo's")
+    ws2.sync()
+    ws1.sync()
+    clinic.sync_all()
+
+    def where(ws) -> list[tuple]:
+        with ws.store.db.read() as conn:
+            return sorted(
+                tuple(r)
+                for r in conn.execute(
+                    "SELECT d.doc_type, p.mrn, d.voided_at IS NOT NULL, "
+                    "(SELECT count(*) FROM pages g WHERE g.document_id = d.id) "
+                    "FROM documents d JOIN patients p ON p.id = d.patient_id"
+                )
+            )
+
+    assert where(ws1) == where(ws2)
+    assert (("lab", b.mrn, 0, 1) in where(ws1)) and (("consult", b.mrn, 1, 1) in where(ws1))
+    assert ("lab", a.mrn, 0, 1) in where(ws1)  # page 1 stayed
+    listed = _conflicts(ws1)
+    assert listed == _conflicts(ws2)
+    assert {r[3] for r in listed} == {"pages", "voided"}
+    assert {r[4:6] for r in listed} == {
+        (f"pages in chart {b.mrn}", f"pages in chart {c.mrn}"),
+        (f"moved to chart {b.mrn}, voided", f"voided in chart {a.mrn}"),
+    }
+    for ws in (ws1, ws2):
+        _assert_healthy(ws)
