@@ -8,8 +8,12 @@ checked against *this* PC's sent releases too: a misfiled page released from thi
 moved at another still reaches this desk's privacy-officer list.
 
 A document the event names was filed earlier in the clinic's order (``document.filed`` comes
-first), so it is known here; the target chart likewise. Edits and voids apply in the clinic's
-order: when two desks correct one document apart, the later wins on every replica.
+first), so it is known here; the target chart likewise. Corrections apply in the clinic's
+order: when two desks correct one document apart, the later wins on every replica and the pair
+is listed as a conflict on every PC under the later event's id (each edited field, a chart
+reached by two moves, a page split off twice, a move and a void), decided against the value
+the clinic's order had reached (``sync_shadow`` while this PC's own correction is pending), as
+a chart's field edits are (``projectors.py``).
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import pytest
-
 from clinicrecords.clinic import auth
 from clinicrecords.clinic.settings import set_setting
 from clinicrecords.common.domain import PreviousName
@@ -32,7 +30,6 @@ def _applied(ws) -> list[dict]:
     return [json.loads(detail) | {"row_user": user} for user, detail in rows]
 
 
-@pytest.mark.slow
 def test_applied_rows_name_the_account_that_made_the_change(clinic) -> None:
     ws1 = clinic.attach_first()
     ws2 = clinic.join("front-2")

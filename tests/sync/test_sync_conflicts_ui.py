@@ -38,7 +38,6 @@ def _two_conflicts(clinic):  # type: ignore[no-untyped-def]
     return ws1, ws2
 
 
-@pytest.mark.slow
 def test_confirm_only_conflicts_disable_the_other_choices_and_say_why(qtbot, clinic) -> None:
     ws1, ws2 = _two_conflicts(clinic)
     rows = {c.field: c for c in list_conflicts(ws1.session)}

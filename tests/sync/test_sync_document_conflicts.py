@@ -36,7 +36,6 @@ def _conflicts(ws) -> list[tuple]:
                   for c in list_conflicts(ws.session))  # fmt: skip
 
 
-@pytest.mark.slow
 def test_edits_moves_and_a_void_made_apart_converge_and_are_listed_everywhere(clinic) -> None:
     ws1 = clinic.attach_first()
     a = ws1.register("Nguyễn", "Ánh", "1980-03-04")
@@ -109,7 +108,6 @@ def test_edits_moves_and_a_void_made_apart_converge_and_are_listed_everywhere(cl
         _assert_healthy(ws)
 
 
-@pytest.mark.slow
 def test_an_edit_made_after_seeing_the_other_is_no_conflict(clinic) -> None:
     ws1 = clinic.attach_first()
     a = ws1.register("Ito", "Ken", "1969-09-09")
@@ -129,7 +127,6 @@ def test_an_edit_made_after_seeing_the_other_is_no_conflict(clinic) -> None:
         assert when == "2025-01-14"
 
 
-@pytest.mark.slow
 def test_a_page_split_off_twice_and_a_move_after_a_void_are_listed_in_either_order(
     clinic,
 ) -> None:
