@@ -58,7 +58,7 @@ def create_first_admin(store: Store, username: str, password: str, full_name: st
         audit.append(
             conn, uid, username, "user.create", "user", uid, {"role": "admin", "first": True}
         )
-        shared.user_added(conn, uid)
+        shared.user_added(conn, uid, by=username)
         return _user(users_sql.by_id(conn, uid))
 
 
@@ -72,7 +72,7 @@ def add_user(
             raise BadInput("That user name is taken.")
         uid = users_sql.insert(conn, username, full_name, role, _hasher.hash(password), utc_now())
         session.audit("user.create", "user", uid, conn=conn, role=role, username=username)
-        shared.user_added(conn, uid)
+        shared.user_added(conn, uid, by=session.user.username)
         return _user(users_sql.by_id(conn, uid))
 
 
@@ -99,7 +99,9 @@ def set_active(session: Session, username: str, active: bool) -> None:
         session.audit(
             "user.activate" if active else "user.deactivate", "user", row["id"], conn=conn
         )
-        shared.user_changed(conn, row["id"], "active", row["active"], active)
+        shared.user_changed(
+            conn, row["id"], "active", row["active"], active, by=session.user.username
+        )
 
 
 def set_role(session: Session, username: str, role: str) -> None:
@@ -115,7 +117,7 @@ def set_role(session: Session, username: str, role: str) -> None:
             return
         users_sql.update_fields(conn, row["id"], {"role": role})
         session.audit("user.role", "user", row["id"], conn=conn, old=row["role"], new=role)
-        shared.user_changed(conn, row["id"], "role", row["role"], role)
+        shared.user_changed(conn, row["id"], "role", row["role"], role, by=session.user.username)
 
 
 def change_password(session: Session, old: str, new: str) -> None:
@@ -128,7 +130,14 @@ def change_password(session: Session, old: str, new: str) -> None:
         new_hash = _hasher.hash(new)
         users_sql.set_password(conn, row["id"], new_hash)
         session.audit("user.password", "user", row["id"], conn=conn)
-        shared.user_changed(conn, row["id"], "password_hash", row["password_hash"], new_hash)
+        shared.user_changed(
+            conn,
+            row["id"],
+            "password_hash",
+            row["password_hash"],
+            new_hash,
+            by=session.user.username,
+        )
 
 
 def reset_password(session: Session, username: str, new: str) -> None:
@@ -143,7 +152,14 @@ def reset_password(session: Session, username: str, new: str) -> None:
         users_sql.set_password(conn, row["id"], new_hash)
         users_sql.set_failures(conn, row["id"], 0, None)
         session.audit("user.password_reset", "user", row["id"], conn=conn)
-        shared.user_changed(conn, row["id"], "password_hash", row["password_hash"], new_hash)
+        shared.user_changed(
+            conn,
+            row["id"],
+            "password_hash",
+            row["password_hash"],
+            new_hash,
+            by=session.user.username,
+        )
 
 
 def _verify(pw_hash: str, password: str) -> bool:

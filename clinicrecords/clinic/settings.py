@@ -152,7 +152,8 @@ def set_setting(session: Session, key: str, value: Any) -> Any:
         session.audit("settings.change", "setting", key, conn=conn, old=old, new=value)
         from clinicrecords.events.clinic_settings import setting_changed
 
-        setting_changed(conn, key, old, value)  # the clinic network hears of it (if any)
+        # the clinic network hears of it (if any), and of who changed it
+        setting_changed(conn, key, old, value, by=session.user.username)
     return value
 
 

@@ -154,8 +154,14 @@ def run_conflicts_list(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def run_conflicts_resolve(args: argparse.Namespace, ctx: CommandContext) -> int:
-    from clinicrecords.sync.conflicts import resolve_conflict
+    from clinicrecords.common.errors import BadInput
+    from clinicrecords.sync.conflicts import ConfirmOnly, resolve_conflict
 
-    c = resolve_conflict(ctx.session(), args.id, args.keep)
+    try:
+        c = resolve_conflict(ctx.session(), args.id, args.keep)
+    except ConfirmOnly as exc:  # the flag that works, in the words of the command line
+        raise BadInput(
+            f"This conflict can only be confirmed, with '--keep server': {exc.what}"
+        ) from exc
     ctx.emit(c.as_dict(), f"Resolved: {c.field} is now {c.current!r}.")
     return 0

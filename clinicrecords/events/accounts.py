@@ -50,7 +50,9 @@ def _shown(field: str, value: str) -> str:
 # --- capture (inside the service's write transaction) ---------------------------------------
 
 
-def user_added(conn: Connection, user_id: int) -> None:
+def user_added(conn: Connection, user_id: int, by: str | None = None) -> None:
+    """``by``: the administrator who added the account (sealed; named in the receiving PCs'
+    audit rows)."""
     if not sync_sql.is_attached(conn):
         return
     row = users_sql.by_id(conn, user_id)
@@ -61,22 +63,27 @@ def user_added(conn: Connection, user_id: int) -> None:
     emit(
         conn,
         USER_ADDED,
-        {"key": key, "username": row["username"]} | {f: _text(f, row[f]) for f in FIELDS},
+        {"key": key, "username": row["username"]}
+        | {f: _text(f, row[f]) for f in FIELDS}
+        | ({"by": by} if by else {}),
     )
 
 
-def user_changed(conn: Connection, user_id: int, field: str, old: object, new: object) -> None:
-    """One changed account field, carrying the value it replaced."""
+def user_changed(
+    conn: Connection, user_id: int, field: str, old: object, new: object, by: str | None = None
+) -> None:
+    """One changed account field, carrying the value it replaced and who changed it."""
     if not sync_sql.is_attached(conn):
         return
     key = sync_sql.uid_of(conn, USER, user_id)
     if key is None:  # an account the clinic never heard of: it hears all of it now
-        user_added(conn, user_id)
+        user_added(conn, user_id, by=by)
         return
     old_t, new_t = _text(field, old), _text(field, new)
     if old_t == new_t:
         return
-    emit(conn, USER_CHANGED, {"key": key, "field": field, "old": old_t, "new": new_t})
+    data = {"key": key, "field": field, "old": old_t, "new": new_t} | ({"by": by} if by else {})
+    emit(conn, USER_CHANGED, data)
     shadow = sync_sql.shadow_get(conn, USER, key, field)
     if shadow is None:
         sync_sql.shadow_put(conn, USER, key, field, old_t, 1)

@@ -22,8 +22,9 @@ def field_value(patient: Patient, field: str) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
 
-def patient_registered(conn: Connection, patient_id: int) -> None:
-    """A new chart: give it a clinic-wide id and tell the clinic everything on it."""
+def patient_registered(conn: Connection, patient_id: int, by: str | None = None) -> None:
+    """A new chart: give it a clinic-wide id and tell the clinic everything on it. ``by``:
+    the account that made it (sealed in the event; the receiving PCs' audit rows name it)."""
     state = sync_sql.state(conn)
     if state is None:
         return
@@ -46,29 +47,34 @@ def patient_registered(conn: Connection, patient_id: int) -> None:
             "source_id": source_id,
             "merged_into": merged_into,
             "aliases": list(patient.aliases),
-        },
+        }
+        | ({"by": by} if by else {}),
     )
     if is_provisional(patient.mrn, state.workstation_no):
         sync_sql.add_provisional(conn, uid, patient.mrn)
     if patient.previous_names:  # a list of its own event (``events/previous_names.py``)
         from clinicrecords.events.previous_names import previous_names_changed
 
-        previous_names_changed(conn, patient_id, (), patient.previous_names)
+        previous_names_changed(conn, patient_id, (), patient.previous_names, by=by)
 
 
-def patient_fields_changed(conn: Connection, before: Patient, after: Patient) -> None:
-    """One ``patient.field_changed`` per changed field, carrying the value it replaced."""
+def patient_fields_changed(
+    conn: Connection, before: Patient, after: Patient, by: str | None = None
+) -> None:
+    """One ``patient.field_changed`` per changed field, carrying the value it replaced (and
+    the account that changed it, ``by``)."""
     if not sync_sql.is_attached(conn):
         return
     uid = sync_sql.uid_of(conn, ev.PATIENT, after.id)
     if uid is None:  # a chart the clinic never heard of (made by a path without events)
-        patient_registered(conn, after.id)
+        patient_registered(conn, after.id, by=by)
         return
     for field in patients_sql.FIELDS:
         old, new = field_value(before, field), field_value(after, field)
         if old == new:
             continue
-        emit(conn, ev.PATIENT_FIELD_CHANGED, {"uid": uid, "field": field, "old": old, "new": new})
+        data = {"uid": uid, "field": field, "old": old, "new": new}
+        emit(conn, ev.PATIENT_FIELD_CHANGED, data | ({"by": by} if by else {}))
         shadow = sync_sql.shadow_get(conn, ev.PATIENT, uid, field)
         if shadow is None:  # the clinic's value until the server orders this edit
             sync_sql.shadow_put(conn, ev.PATIENT, uid, field, old, 1)

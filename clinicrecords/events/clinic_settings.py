@@ -27,14 +27,15 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def setting_changed(conn: Connection, key: str, old: Any, new: Any) -> None:
-    """Inside ``settings.set_setting``'s write transaction."""
+def setting_changed(conn: Connection, key: str, old: Any, new: Any, by: str | None = None) -> None:
+    """Inside ``settings.set_setting``'s write transaction; ``by``: who changed it."""
     if key in THIS_PC_ONLY or not sync_sql.is_attached(conn):
         return
     old_t, new_t = _text(old), _text(new)
     if old_t == new_t:
         return
-    emit(conn, SETTING_CHANGED, {"key": key, "old": old_t, "new": new_t})
+    data = {"key": key, "old": old_t, "new": new_t} | ({"by": by} if by else {})
+    emit(conn, SETTING_CHANGED, data)
     shadow = sync_sql.shadow_get(conn, SETTING, key, "value")
     if shadow is None:
         sync_sql.shadow_put(conn, SETTING, key, "value", old_t, 1)

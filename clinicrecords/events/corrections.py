@@ -2,15 +2,21 @@
 them): a misfile moved at one desk leaves the wrong chart on every PC, an edit or a void
 applies everywhere.
 
-``document.moved``   {uid, patient, to, to_new, pages, fields, reason, by, undo}: ``pages`` None
-                     moves the whole document ``uid`` into chart ``patient``; a list of page
+``document.moved``   {uid, patient, from, to, to_new, pages, fields, reason, by, undo}: ``pages``
+                     None moves the whole document ``uid`` from chart ``from`` (the chart the
+                     mover saw) into chart ``patient``; a list of page
                      uids moves those pages into document ``to``, created in that chart when
                      ``to_new`` (with ``fields``: type, date, author, facility, title).
 ``document.edited``  {uid, fields{name: new}, old{name: old}, reason, by}
-``document.voided``  {uid, reason, by} / ``document.unvoided`` {uid, reason, by}
+``document.voided``  {uid, chart, reason, by} / ``document.unvoided`` {uid, chart, reason, by}:
+                     ``chart`` is the chart the person saw the document in.
 
 Corrections are rare and made by a person with a reason; the clinic's order decides between
-two made apart (the later wins on every replica, like a chart field). A document the clinic
+two made apart (the later wins on every replica) and, as with a chart field, the pair is
+listed for a person: each event carries what its maker saw (the value an edit replaced, the
+chart a move took the document from or a void found it in), and while this PC's own
+correction is not yet in the clinic's order, the clinic's value so far is kept aside in
+``sync_shadow`` (fields ``chart``, ``voided`` and each edited field), exactly as for charts. A document the clinic
 has not heard of yet (filed before this PC attached, not shared) is shared as it is now, so
 the correction needs no event of its own.
 """
@@ -34,6 +40,27 @@ DOCUMENT_VOIDED = "document.voided"
 DOCUMENT_UNVOIDED = "document.unvoided"
 
 NEW_DOCUMENT_FIELDS = ("doc_type", "doc_date", "title", "author", "facility")
+CHART = "chart"  # sync_shadow / sync_conflicts field: the chart a whole document is in
+VOIDED = "voided"  # sync_shadow / sync_conflicts field: "1" voided, "0" in its chart
+
+
+def as_text(value: Any) -> str:
+    """A document field as shadows and conflicts hold it (no date: "")."""
+    return "" if value is None else str(value)
+
+
+IN_DOCUMENT = "document"  # sync_shadow field of a page: the document it is in
+
+
+def keep_aside(conn: Connection, uid: str, field: str, before: str, entity: str = DOCUMENT) -> None:
+    """This PC changed ``field`` of document (or page) ``uid``: until the clinic's order has
+    the change, remember the clinic's value so far (the value before this PC's first pending
+    change)."""
+    shadow = sync_sql.shadow_get(conn, entity, uid, field)
+    if shadow is None:
+        sync_sql.shadow_put(conn, entity, uid, field, before, 1)
+    else:
+        sync_sql.shadow_put(conn, entity, uid, field, shadow[0], shadow[1] + 1)
 
 
 def _known_uid(conn: Connection, document_id: int) -> str | None:
@@ -66,9 +93,12 @@ def document_moved(
     target_is_new: bool = False,
     undo: bool = False,
     seqs: list[int] | None = None,
+    from_patient_id: int | None = None,
 ) -> None:
     """Call inside the move's write transaction, after the rows changed. ``undo``: an
-    administrator's undo of a move (the receiving PCs list no release for it again)."""
+    administrator's undo of a move (the receiving PCs list no release for it again).
+    ``from_patient_id``: the chart a whole document was in (two moves made apart are found
+    by it)."""
     uid = _known_uid(conn, document_id)
     if uid is None:
         if target_document_id is not None and target_is_new:
@@ -101,6 +131,13 @@ def document_moved(
             "fields": {k: doc.get(k) for k in NEW_DOCUMENT_FIELDS},
             "seqs": seqs,  # an undo puts the pages back in their places, not at the end
         }
+        for page_uid in page_uids:  # they were in document ``uid`` as the mover saw them
+            keep_aside(conn, str(page_uid), IN_DOCUMENT, uid, entity=PAGE)
+    elif from_patient_id is not None:
+        source = _patient_uid(conn, from_patient_id)
+        if source is not None:
+            data["from"] = source
+            keep_aside(conn, uid, CHART, source)
     emit(conn, DOCUMENT_MOVED, data)
 
 
@@ -120,6 +157,8 @@ def document_edited(
         DOCUMENT_EDITED,
         {"uid": uid, "fields": new, "old": old, "reason": reason, "by": by},
     )
+    for name, value in old.items():
+        keep_aside(conn, uid, name, as_text(value))
 
 
 def document_voided(conn: Connection, document_id: int, voided: bool, reason: str, by: str) -> None:
@@ -128,8 +167,11 @@ def document_voided(conn: Connection, document_id: int, voided: bool, reason: st
     uid = _known_uid(conn, document_id)
     if uid is None:
         return
+    doc = documents_sql.document(conn, document_id) or {}
+    chart = sync_sql.uid_of(conn, ev.PATIENT, doc["patient_id"]) if doc else None
     emit(
         conn,
         DOCUMENT_VOIDED if voided else DOCUMENT_UNVOIDED,
-        {"uid": uid, "reason": reason, "by": by},
+        {"uid": uid, "chart": chart, "reason": reason, "by": by},
     )
+    keep_aside(conn, uid, VOIDED, "0" if voided else "1")

@@ -37,8 +37,10 @@ def previous_names_changed(
     patient_id: int,
     old: Iterable[PreviousName],
     new: Iterable[PreviousName],
+    by: str | None = None,
 ) -> None:
-    """Inside the service's write transaction, after the change; a no-op stand-alone."""
+    """Inside the service's write transaction, after the change; a no-op stand-alone.
+    ``by``: the account that changed the list."""
     if not sync_sql.is_attached(conn):
         return
     old_t, new_t = as_text(old), as_text(new)
@@ -48,9 +50,10 @@ def previous_names_changed(
     if uid is None:  # not registered with the clinic yet: registering it carries the list
         from clinicrecords.events.capture import patient_registered
 
-        patient_registered(conn, patient_id)
+        patient_registered(conn, patient_id, by=by)
         return
-    emit(conn, PREVIOUS_NAMES_CHANGED, {"uid": uid, "old": old_t, "new": new_t})
+    data = {"uid": uid, "old": old_t, "new": new_t} | ({"by": by} if by else {})
+    emit(conn, PREVIOUS_NAMES_CHANGED, data)
     shadow = sync_sql.shadow_get(conn, ev.PATIENT, uid, SHADOW_FIELD)
     if shadow is None:
         sync_sql.shadow_put(conn, ev.PATIENT, uid, SHADOW_FIELD, old_t, 1)

@@ -232,6 +232,7 @@ def move_document(
             page_ids=chosen if partial else None,
             target_document_id=target if partial else None,
             target_is_new=partial,
+            from_patient_id=from_patient,
         )
         session.audit(
             "document.move", "document", document_id, conn=conn,
@@ -372,8 +373,9 @@ def undo_move(session: Session, correction_id: int, reason: str = "") -> int:
             corrections_sql.set_patient(conn, doc_id, from_patient)
             pages = corrections_sql.live_page_ids(conn, doc_id)
             correction_events.document_moved(
-                conn, doc_id, from_patient, reason, _username(session), undo=True
-            )
+                conn, doc_id, from_patient, reason, _username(session), undo=True,
+                from_patient_id=to_patient,
+            )  # fmt: skip
         else:
             new_doc = int(d["new_document_id"])
             pages = [int(p) for p in d["pages"]]

@@ -234,7 +234,9 @@ def import_patients_csv(
                 continue
             pid = insert_validated(session, conn, p, source, key)
             if maiden and maiden.lower() != p.family.lower():
-                write_previous_names(conn, pid, [PreviousName(maiden, "", "maiden")])
+                write_previous_names(
+                    conn, pid, [PreviousName(maiden, "", "maiden")], by=session.user.username
+                )
             result.added += 1
         session.audit(
             "patient.import",

@@ -156,7 +156,8 @@ def insert_validated(
     else:
         fields["mrn"] = next_mrn(conn)
     pid = patients_sql.insert(conn, fields, source, source_id)
-    capture.patient_registered(conn, pid)  # the clinic network's event, same transaction
+    # the clinic network's event, same transaction, naming the account that registered it
+    capture.patient_registered(conn, pid, by=session.user.username)
     return pid
 
 
@@ -190,7 +191,7 @@ def edit_patient(session: Session, patient_id: int, p: PatientInput) -> Patient:
         session.audit("patient.edit", "patient", patient_id, conn=conn, fields=changed)
         patient = patients_sql.get(conn, patient_id)
         assert patient is not None
-        capture.patient_fields_changed(conn, before, patient)
+        capture.patient_fields_changed(conn, before, patient, by=session.user.username)
     notify_patient_changed(session, patient)
     return patient
 

@@ -45,7 +45,7 @@ def check_previous_name(name: PreviousName) -> PreviousName:
 
 
 def write_previous_names(
-    conn: Connection, patient_id: int, names: Iterable[PreviousName]
+    conn: Connection, patient_id: int, names: Iterable[PreviousName], by: str | None = None
 ) -> tuple[PreviousName, ...]:
     """Inside a caller's write transaction (registration, CSV import, edits): the list, its
     event. Duplicates and a name equal to the chart's own are dropped."""
@@ -66,7 +66,7 @@ def write_previous_names(
         raise BadInput(f"A chart keeps at most {MAX_PREVIOUS_NAMES} previous names.")
     before = current.previous_names
     patients_sql.replace_previous_names(conn, patient_id, kept)
-    previous_names_changed(conn, patient_id, before, kept)
+    previous_names_changed(conn, patient_id, before, kept, by=by)
     return tuple(kept)
 
 
@@ -77,7 +77,7 @@ def set_previous_names(session: Session, patient_id: int, names: Iterable[Previo
         before = patients_sql.get(conn, patient_id)
         if before is None:
             raise NotFound("That chart does not exist.")
-        after = write_previous_names(conn, patient_id, names)
+        after = write_previous_names(conn, patient_id, names, by=session.user.username)
         if after != before.previous_names:
             # Counts and kinds only: the names themselves are patient data.
             session.audit(

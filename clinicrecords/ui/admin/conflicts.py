@@ -6,6 +6,10 @@ conflict was found and which PC wrote the kept value, and settles it with the sa
 the choice is an audited edit that reaches every PC. Reads and writes run in a worker; the
 workstations' names come from the server in a second, later read (the list never waits for
 the network).
+
+A conflict that can only be confirmed (a release sent twice, a merge, a document moved and
+voided apart, an account…) offers only "keep the server's value": the other buttons are off,
+and their tooltip and the status line say why and what to do instead (``Conflict.why``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,20 @@ from clinicrecords.ui.models import RowsModel
 from clinicrecords.ui.style import tone
 from clinicrecords.ui.workers import BusyTasks, run_in_background
 
-_VALUE_KINDS = ("field", "mrn")
+_WHAT = {
+    "doc_type": "document type",
+    "doc_date": "document date",
+    "chart": "document's chart",
+    "voided": "document voided",
+}
+_SAME = "This PC's value is the one the clinic kept already."
+
+
+def what(c: Conflict) -> str:
+    """The conflict's subject in a clerk's words."""
+    if c.entity == "document":
+        return _WHAT.get(c.field, c.field)
+    return c.field or c.kind
 
 
 class ConflictsDialog(BusyTasks, QDialog):
@@ -43,12 +60,13 @@ class ConflictsDialog(BusyTasks, QDialog):
         session.require(conflicts.PERMISSION)
         self.session = session
         self.names: dict[str, str] = {}
+        self._why_shown = ""
         self.setObjectName("conflictsDialog")
         self.setWindowTitle("Sync conflicts")
 
         columns: Sequence[tuple[str, Callable[[Conflict], Any]]] = (
             ("Chart", lambda c: c.mrn),
-            ("What", lambda c: c.field or c.kind),
+            ("What", what),
             ("Clinic kept", lambda c: c.server),
             ("Written on", self._kept_on),
             ("Replaced", lambda c: c.replaced),
@@ -139,12 +157,22 @@ class ConflictsDialog(BusyTasks, QDialog):
     def _update_buttons(self) -> None:
         c = self.selected()
         idle = self._busy == 0
-        has_value = c is not None and c.kind in _VALUE_KINDS
+        has_value = c is not None and "value" in c.choices
+        same = c is not None and c.local == c.server
         self.server_button.setEnabled(idle and c is not None)
-        self.local_button.setEnabled(idle and has_value and c.local != c.server)
+        self.local_button.setEnabled(idle and c is not None and "local" in c.choices and not same)
         self.value_edit.setEnabled(idle and has_value)
         self.value_button.setEnabled(idle and has_value)
         self.reload_button.setEnabled(idle)
+        why = c.why if c is not None and not has_value else ""
+        self.local_button.setToolTip(why or (_SAME if same else "Alt+T"))
+        for w in (self.value_edit, self.value_button):
+            w.setToolTip(why or "Type the right value, then Enter")
+        if why:
+            self.status.setText(why)
+        elif self.status.text() == self._why_shown:
+            self.status.clear()
+        self._why_shown = why
 
     # --- settling --------------------------------------------------------------------------
 
@@ -152,9 +180,17 @@ class ConflictsDialog(BusyTasks, QDialog):
         self._resolve("server")
 
     def keep_local(self) -> None:
+        c = self.selected()
+        if c is not None and "local" not in c.choices:
+            self.status.setText(c.why)
+            return
         self._resolve("local")
 
     def keep_typed(self) -> None:
+        c = self.selected()
+        if c is not None and "value" not in c.choices:
+            self.status.setText(c.why)
+            return
         value = self.value_edit.text().strip()
         if not value:
             self._failed("Type the value to keep first.")
@@ -174,5 +210,5 @@ class ConflictsDialog(BusyTasks, QDialog):
 
     def _resolved(self, c: Conflict) -> None:
         self.value_edit.clear()
-        self.status.setText(f"Settled: {c.field or c.kind} is now {c.current!r} on every PC.")
+        self.status.setText(f"Settled: {what(c)} is now {c.current!r} on every PC.")
         self.reload()
