@@ -7,7 +7,8 @@ pages with several pictures or a rotated one) is rendered at ``limits.RENDER_DPI
 The text a PDF already carries (born-digital, or OCRed by a copier) is returned with the page
 so OCR can be skipped or compared.
 
-PDFium is not thread-safe: one ``PdfPages`` is used from one thread at a time.
+PDFium is not thread-safe, not even across documents: every call here holds ``PDFIUM_LOCK``
+(``common/pdfium_lock``), one page at a time, so other threads' PDFs interleave between pages.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from clinicrecords.common.errors import BadInput
+from clinicrecords.common.pdfium_lock import PDFIUM_LOCK
 from clinicrecords.scan import limits
 
 log = logging.getLogger(__name__)
@@ -166,8 +168,9 @@ class PdfPages:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._doc = _open(path)
-        self.page_count = len(self._doc)
+        with PDFIUM_LOCK:
+            self._doc = _open(path)
+            self.page_count = len(self._doc)
         if self.page_count == 0:
             self.close()
             raise BadInput(f"{file_called(path, True)} has no pages.")
@@ -183,6 +186,10 @@ class PdfPages:
 
     def page(self, index: int) -> PdfPage:
         """One page (0-based index); a page PDFium cannot draw comes back with a problem."""
+        with PDFIUM_LOCK:
+            return self._page(index)
+
+    def _page(self, index: int) -> PdfPage:
         number = index + 1
         try:
             page = self._doc[index]
@@ -207,4 +214,5 @@ class PdfPages:
             yield self.page(index)
 
     def close(self) -> None:
-        self._doc.close()
+        with PDFIUM_LOCK:
+            self._doc.close()

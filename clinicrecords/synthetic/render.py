@@ -17,6 +17,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from clinicrecords.common.pdfium_lock import PDFIUM_LOCK
 from clinicrecords.synthetic.content import Content
 
 FONTS = {
@@ -329,18 +330,21 @@ def to_pdf(lay: _Layout) -> bytes:
 
 def rasterise(pdf: bytes, dpi: int) -> list[Image.Image]:
     """Each PDF page as an 8-bit grey image at ``dpi`` (what a clean 'scan' looks like)."""
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        out = []
-        for i in range(len(doc)):
-            page = doc[i]
-            img = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-            img.info["dpi"] = (dpi, dpi)
-            out.append(img)
-            page.close()
-        return out
-    finally:
-        doc.close()
+    with PDFIUM_LOCK:  # PDFium is not thread-safe (benches render on several threads)
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            out = []
+            for i in range(len(doc)):
+                page = doc[i]
+                bitmap = page.render(scale=dpi / 72, grayscale=True)
+                img = bitmap.to_pil().convert("L")
+                bitmap.close()
+                img.info["dpi"] = (dpi, dpi)
+                out.append(img)
+                page.close()
+            return out
+        finally:
+            doc.close()
 
 
 def page_texts(lay: _Layout) -> list[str]:

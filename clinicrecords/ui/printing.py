@@ -13,9 +13,16 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QWidget
 
+from clinicrecords.common.pdfium_lock import PDFIUM_LOCK
+
 
 def render_pdf_to_printer(pdf_source: Path | bytes, printer: QPrinter) -> int:
     """Paint every page of the PDF (a file, or bytes held in memory) onto the printer."""
+    with PDFIUM_LOCK:
+        return _render_to_printer(pdf_source, printer)
+
+
+def _render_to_printer(pdf_source: Path | bytes, printer: QPrinter) -> int:
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(pdf_source if isinstance(pdf_source, bytes) else str(pdf_source))

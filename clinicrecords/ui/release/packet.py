@@ -6,7 +6,7 @@ bytes while nothing in the request has changed since.
 Printing rasterises each page at the printer's resolution on a worker too
 (``ui.printing.render_pdf_to_printer``), so a long packet never freezes the window.
 
-pdfium is not thread-safe: every use here holds ``PDFIUM_LOCK``.
+pdfium is not thread-safe: every use here holds ``PDFIUM_LOCK`` (``common/pdfium_lock``).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from clinicrecords.clinic.session import Session
+from clinicrecords.common.pdfium_lock import PDFIUM_LOCK
 from clinicrecords.ui.plaintext import plain_label
 from clinicrecords.ui.printing import ask_printer, render_pdf_to_printer
 from clinicrecords.ui.release import data as release_data
 from clinicrecords.ui.workers import TaskHandle, run_in_background
 
-PDFIUM_LOCK = threading.Lock()
 THUMB_WIDTH = 150  # pixels
 MAX_THUMBNAILS = 300  # a longer packet shows its first pages; the saved PDF has them all
 
