@@ -20,7 +20,6 @@ from clinicrecords.clinic.session import Session
 from clinicrecords.clinic.settings import get_setting
 from clinicrecords.common.errors import BadInput, NotFound, cannot_write
 from clinicrecords.common.fileio import write_atomically
-from clinicrecords.common.resources import resource_file
 from clinicrecords.common.timeutil import today
 from clinicrecords.db import amendments_sql, documents_sql, retention_sql
 from clinicrecords.db import patients as patients_sql
@@ -349,15 +348,9 @@ def carrying_documents(session: Session, document_ids: list[int]) -> dict[int, s
 
 def _template(session: Session, name: str) -> str:
     """The clinic's own copy in <data dir>/letters/ wins over the shipped one."""
-    data_dir = getattr(session.store, "data_dir", None)
-    if data_dir is not None:
-        own = Path(data_dir) / "letters" / name
-        if own.is_file():
-            return own.read_text(encoding="utf-8")
-    path = resource_file("letters", name)
-    if not path.is_file():
-        raise BadInput(f"The letter template '{name}' is missing from the program's resources.")
-    return path.read_text(encoding="utf-8")
+    from clinicrecords.release.letters import template_text
+
+    return template_text(name, getattr(session.store, "data_dir", None))
 
 
 def letter_lines(template: str, values: dict[str, str]) -> list[str]:
