@@ -75,17 +75,43 @@ def _degrade(img, seed: int, profile: str):
     return degrade(img, rng, profile)
 
 
+def bench_pipeline(classifier: DocTypeClassifier | None = None):
+    """The intake pipeline's own steps (``intake.pipeline.PagePipeline``) without a store:
+    an empty registry (suggestions are made by the caller against its own index), the given
+    classifier, month-first dates. Shared by every bench that reads pages like the intake."""
+    from clinicrecords.intake.pipeline import PagePipeline
+
+    class BenchPipeline(PagePipeline):
+        def __init__(self) -> None:
+            self.engine = OcrEngine(1)
+            self.registry = PatientIndex([])
+            self.classifier = classifier or DocTypeClassifier()
+            self.date_order = "MDY"
+            self.date_labels: dict[str, float] = {}
+
+    return BenchPipeline()
+
+
+def pipeline_read(pipe, img) -> tuple[OcrResult, OcrResult, float]:
+    """Read one page the way the intake does: cleanup (deskew), header pass with the
+    orientation check and the other-ways-up re-reads, then the rest of the page below the
+    header (and the stamp pass when no date was found). Returns (header, whole page,
+    seconds to the header's words)."""
+    t0 = time.perf_counter()
+    state = pipe.clean(img)
+    pipe.read_header(state)
+    header = state.header or OcrResult("")
+    first_s = time.perf_counter() - t0
+    whole, _ = pipe.full_text(state.image, list(header.words))
+    return header, whole, first_s
+
+
 def _mail_ocr(pipe, page_no: int, args) -> dict:
     """Generate page ``page_no`` and read it the way the intake pipeline does."""
     from clinicrecords.synthetic.mail import mail_page
 
     pg = mail_page(_MAIL_PATIENTS[0], page_no, seed=args.seed)
-    t0 = time.perf_counter()
-    state = pipe.clean(pg.image)
-    pipe.read_header(state)
-    header = state.header or OcrResult("")
-    first_s = time.perf_counter() - t0
-    whole, _ = pipe.full_text(state.image, list(header.words))
+    header, whole, first_s = pipeline_read(pipe, pg.image)
     truth = {
         "mail_class": pg.mail_class,
         "quality": pg.quality,
@@ -107,25 +133,13 @@ def mail_main(args) -> int:
     import pickle
     from concurrent.futures import ThreadPoolExecutor
 
-    from clinicrecords.intake.pipeline import PagePipeline
     from clinicrecords.synthetic.mail import MAIL_VERSION
     from clinicrecords.synthetic.mailscore import ClassTally, calibration, format_calibration
 
     synthetic = generate_patients(args.patients, seed=args.seed)
     _MAIL_PATIENTS[:] = [synthetic]
     classifier = DocTypeClassifier()
-
-    class BenchPipeline(PagePipeline):
-        """The pipeline's own steps without a store (suggestions are made below)."""
-
-        def __init__(self) -> None:
-            self.engine = OcrEngine(1)
-            self.registry = PatientIndex([])
-            self.classifier = classifier
-            self.date_order = "MDY"
-            self.date_labels: dict[str, float] = {}
-
-    pipe = BenchPipeline()
+    pipe = bench_pipeline(classifier)
     cache = Path(args.cache) if args.cache else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
