@@ -44,6 +44,18 @@ def background(n: int, seed: int) -> list[Patient]:
     ]
 
 
+def outcome(page, s) -> tuple[bool, bool, bool]:
+    """How one people page scored: (top-1 right on an identifiable page, confident-wrong,
+    sent to review). Confident-wrong: a confident chart other than the page's patient, or
+    any confident chart on a page only a person can decide. Shared with ocr_accuracy's
+    mail corpus, which reads these pages too."""
+    top = s.patient[0] if s.patient else None
+    conf = s.confident_patient
+    wrong = conf is not None and (page.must_review or conf.mrn != page.patient_mrn)
+    right = page.identifiable and top is not None and top.mrn == page.patient_mrn
+    return right, wrong, conf is None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=80, help="pages per class")
@@ -94,14 +106,13 @@ def main(argv: list[str] | None = None) -> int:
             ocr = results[id(p)] if args.ocr else ocr_result_from_text(p.text)
             s = suggest(ocr, index, today=REFERENCE_DATE)
             top = s.patient[0] if s.patient else None
-            conf = s.confident_patient
+            right, wrong, review = outcome(p, s)
             t["pages"] += 1
-            t["review"] += conf is None
-            wrong = conf is not None and (p.must_review or conf.mrn != p.patient_mrn)
+            t["review"] += review
             t["confident_wrong"] += wrong
             if p.identifiable:
                 t["identifiable"] += 1
-                t["top1"] += top is not None and top.mrn == p.patient_mrn
+                t["top1"] += right
             if p.expect_reason and p.identifiable:
                 t["reason_expected"] += 1
                 t["reason_ok"] += top is not None and p.expect_reason in top.reason
