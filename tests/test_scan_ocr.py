@@ -146,10 +146,11 @@ def test_one_engine_is_safe_from_several_threads(engine: OcrEngine) -> None:
     assert not errors
 
 
+@pytest.mark.slow  # two Tesseract reads of one header (Otsu's noisy one, then Sauvola): 2-5 s
 def test_a_short_letter_on_grey_noisy_paper_reads_its_print_not_the_noise(engine) -> None:
     # Seven lines on a letter page scanned badly (grey, uneven, noisy, JPEG): Tesseract's
     # global Otsu split the paper itself and read hundreds of garbage words (the name lost);
-    # local (Sauvola) thresholding reads the print.
+    # such a noisy read is read again with local (Sauvola) thresholding, which reads the print.
     import random
 
     from clinicrecords.scan.cleanup import clean_page
