@@ -11,8 +11,10 @@ scenario's own charts, and scores the patient suggestion per class:
 
 Usage:  python bench/mail_people.py [--pages N] [--patients P] [--seed S] [--ocr]
         [--profile office|fax|bad|clean] [--cleanup] [--show-misses]
-``--ocr`` renders each page, degrades it like a scan and reads it with Tesseract (the
-default builds the OCR word boxes from the printed text: fast, no OCR noise).
+``--ocr`` renders each page, degrades it like a scan and reads it through the intake
+pipeline's own steps (``ocr_accuracy.pipeline_read``: cleanup, header pass with the
+orientation check and re-reads, rest of the page, stamp pass), as the mail corpus does; the
+default builds the OCR word boxes from the printed text: fast, no OCR noise.
 The last line is machine-readable JSON.
 """
 
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ocr_accuracy.py
 
 from clinicrecords.common.domain import Patient  # noqa: E402
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest  # noqa: E402
@@ -41,6 +44,18 @@ def background(n: int, seed: int) -> list[Patient]:
     ]
 
 
+def outcome(page, s) -> tuple[bool, bool, bool]:
+    """How one people page scored: (top-1 right on an identifiable page, confident-wrong,
+    sent to review). Confident-wrong: a confident chart other than the page's patient, or
+    any confident chart on a page only a person can decide. Shared with ocr_accuracy's
+    mail corpus, which reads these pages too."""
+    top = s.patient[0] if s.patient else None
+    conf = s.confident_patient
+    wrong = conf is not None and (page.must_review or conf.mrn != page.patient_mrn)
+    right = page.identifiable and top is not None and top.mrn == page.patient_mrn
+    return right, wrong, conf is None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=80, help="pages per class")
@@ -49,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ocr", action="store_true")
     ap.add_argument("--profile", default="office")
     ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--cleanup", action="store_true", help="scan.cleanup.clean_page first")
+    ap.add_argument(
+        "--cleanup", action="store_true", help="(kept for old commands: --ocr always cleans up)"
+    )
     ap.add_argument("--show-misses", action="store_true")
     args = ap.parse_args(argv)
 
@@ -59,20 +76,23 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {}
     if args.ocr:
-        from clinicrecords.scan.ocr import OcrEngine
+        from concurrent.futures import ThreadPoolExecutor
+
+        # The intake pipeline's own steps, the same code as ocr_accuracy's mail corpus:
+        # cleanup, header pass (+ orientation check and re-reads), rest of the page.
+        from ocr_accuracy import bench_pipeline, pipeline_read
+
         from clinicrecords.synthetic.degrade import degrade
 
-        images = [
-            degrade(p.render(), random.Random(i), args.profile) for i, p in enumerate(everything)
-        ]
-        if args.cleanup:  # the pipeline's orientation, deskew and despeckle ("bad" needs it)
-            from clinicrecords.scan.cleanup import clean_page
+        pipe = bench_pipeline()
 
-            images = [clean_page(img).image for img in images]
+        def read(i: int):
+            img = degrade(everything[i].render(), random.Random(i), args.profile)
+            return pipeline_read(pipe, img)[1]
+
         started = time.perf_counter()
-        with OcrEngine(args.workers) as engine:
-            futures = [engine.submit_full(img) for img in images]
-            ocr = [f.result() for f in futures]
+        with ThreadPoolExecutor(args.workers or 2) as pool:
+            ocr = list(pool.map(read, range(len(everything))))
         print(f"ocr {time.perf_counter() - started:.1f} s for {len(everything)} pages")
         results = {id(p): r for p, r in zip(everything, ocr, strict=True)}
 
@@ -83,17 +103,16 @@ def main(argv: list[str] | None = None) -> int:
         t["reason_ok"] = 0
         t["reason_expected"] = 0
         for p in ps:
-            ocr = results.get(id(p)) or ocr_result_from_text(p.text)
+            ocr = results[id(p)] if args.ocr else ocr_result_from_text(p.text)
             s = suggest(ocr, index, today=REFERENCE_DATE)
             top = s.patient[0] if s.patient else None
-            conf = s.confident_patient
+            right, wrong, review = outcome(p, s)
             t["pages"] += 1
-            t["review"] += conf is None
-            wrong = conf is not None and (p.must_review or conf.mrn != p.patient_mrn)
+            t["review"] += review
             t["confident_wrong"] += wrong
             if p.identifiable:
                 t["identifiable"] += 1
-                t["top1"] += top is not None and top.mrn == p.patient_mrn
+                t["top1"] += right
             if p.expect_reason and p.identifiable:
                 t["reason_expected"] += 1
                 t["reason_ok"] += top is not None and p.expect_reason in top.reason
@@ -101,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.show_misses and (wrong or missed):
                 got = [(x.name, x.score, x.reason) for x in s.patient[:2]]
                 print(f"MISS {cls}/{p.layout} wrong={wrong} got={got}\n  {p.text!r}")
+                if args.ocr:
+                    print(f"  read: {ocr.text!r}")
         for k in total:
             total[k] += t[k]
         summary[cls] = {

@@ -8,12 +8,16 @@ that name the wrong patient (target 0).
 
 Usage:  python bench/ocr_accuracy.py [--docs K] [--patients N] [--seed S] [--workers W]
         [--profile mix|clean|office|fax|bad] [--train T]
-        python bench/ocr_accuracy.py --corpus mail [--pages N] [--cache DIR] [--show-misses]
+        python bench/ocr_accuracy.py --corpus mail [--pages N] [--people M] [--cache DIR]
+        [--show-misses]
 ``--corpus mail`` scores real-looking mail (clinicrecords.synthetic.mail: many dates per page,
 stamps, fax headers, photos, photocopies, turned pages, 98-dpi faxes) through the intake
 pipeline's own steps (cleanup, header pass with the orientation check, rest of the page), and
 prints per class and per page quality: patient top-1, date, type, share sent to review,
-confident-wrong; then the calibration table (top patient score bucket -> share correct).
+confident-wrong; then the people classes (``synthetic.mail_people``: crowded pages, previous
+names, twins / Jr-Sr; ``--people M`` pages each, in the same qualities, read the same way,
+scored as bench/mail_people.py scores them: patient only); then the calibration table (top
+patient score bucket -> share correct), over both.
 ``--cache DIR`` keeps each page's OCR words, so a change to the suggestion engine can be
 measured again without OCR (delete DIR after changing cleanup, OCR or the corpus).
 ``--train T`` first teaches the classifier T confirmed documents (their ground-truth text,
@@ -33,6 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/mail_people.py
 
 from clinicrecords.common.domain import Patient  # noqa: E402
 from clinicrecords.scan.doctype import DocTypeClassifier  # noqa: E402
@@ -75,17 +80,43 @@ def _degrade(img, seed: int, profile: str):
     return degrade(img, rng, profile)
 
 
+def bench_pipeline(classifier: DocTypeClassifier | None = None):
+    """The intake pipeline's own steps (``intake.pipeline.PagePipeline``) without a store:
+    an empty registry (suggestions are made by the caller against its own index), the given
+    classifier, month-first dates. Shared by every bench that reads pages like the intake."""
+    from clinicrecords.intake.pipeline import PagePipeline
+
+    class BenchPipeline(PagePipeline):
+        def __init__(self) -> None:
+            self.engine = OcrEngine(1)
+            self.registry = PatientIndex([])
+            self.classifier = classifier or DocTypeClassifier()
+            self.date_order = "MDY"
+            self.date_labels: dict[str, float] = {}
+
+    return BenchPipeline()
+
+
+def pipeline_read(pipe, img) -> tuple[OcrResult, OcrResult, float]:
+    """Read one page the way the intake does: cleanup (deskew), header pass with the
+    orientation check and the other-ways-up re-reads, then the rest of the page below the
+    header (and the stamp pass when no date was found). Returns (header, whole page,
+    seconds to the header's words)."""
+    t0 = time.perf_counter()
+    state = pipe.clean(img)
+    pipe.read_header(state)
+    header = state.header or OcrResult("")
+    first_s = time.perf_counter() - t0
+    whole, _ = pipe.full_text(state.image, list(header.words))
+    return header, whole, first_s
+
+
 def _mail_ocr(pipe, page_no: int, args) -> dict:
     """Generate page ``page_no`` and read it the way the intake pipeline does."""
     from clinicrecords.synthetic.mail import mail_page
 
     pg = mail_page(_MAIL_PATIENTS[0], page_no, seed=args.seed)
-    t0 = time.perf_counter()
-    state = pipe.clean(pg.image)
-    pipe.read_header(state)
-    header = state.header or OcrResult("")
-    first_s = time.perf_counter() - t0
-    whole, _ = pipe.full_text(state.image, list(header.words))
+    header, whole, first_s = pipeline_read(pipe, pg.image)
     truth = {
         "mail_class": pg.mail_class,
         "quality": pg.quality,
@@ -99,6 +130,20 @@ def _mail_ocr(pipe, page_no: int, args) -> dict:
     return {"truth": truth, "header": header, "whole": whole, "first_s": first_s}
 
 
+def _people_ocr(pipe, page, i: int, seed: int) -> dict:
+    """One page of the people classes (``synthetic.mail_people``: crowded pages, previous
+    names, twins / Jr-Sr) in one of the mail qualities, read like a mail page."""
+    from clinicrecords.synthetic.degrade import mail_quality
+    from clinicrecords.synthetic.mail import DPI, QUALITY_WEIGHTS
+
+    rng = random.Random(f"people:{seed}:{i}")
+    quality = rng.choices(list(QUALITY_WEIGHTS), weights=list(QUALITY_WEIGHTS.values()))[0]
+    img = page.render(DPI)
+    img.info["dpi"] = (DPI, DPI)
+    header, whole, first_s = pipeline_read(pipe, mail_quality(img, rng, quality, DPI))
+    return {"quality": quality, "header": header, "whole": whole, "first_s": first_s}
+
+
 _MAIL_PATIENTS: list = []
 
 
@@ -107,25 +152,13 @@ def mail_main(args) -> int:
     import pickle
     from concurrent.futures import ThreadPoolExecutor
 
-    from clinicrecords.intake.pipeline import PagePipeline
     from clinicrecords.synthetic.mail import MAIL_VERSION
     from clinicrecords.synthetic.mailscore import ClassTally, calibration, format_calibration
 
     synthetic = generate_patients(args.patients, seed=args.seed)
     _MAIL_PATIENTS[:] = [synthetic]
     classifier = DocTypeClassifier()
-
-    class BenchPipeline(PagePipeline):
-        """The pipeline's own steps without a store (suggestions are made below)."""
-
-        def __init__(self) -> None:
-            self.engine = OcrEngine(1)
-            self.registry = PatientIndex([])
-            self.classifier = classifier
-            self.date_order = "MDY"
-            self.date_labels: dict[str, float] = {}
-
-    pipe = BenchPipeline()
+    pipe = bench_pipeline(classifier)
     cache = Path(args.cache) if args.cache else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
@@ -141,9 +174,28 @@ def mail_main(args) -> int:
             path.write_bytes(pickle.dumps(got))
         return got
 
+    # The people classes (issue 10, classes 2-4) come as their own generators with their
+    # own charts (previous names included); their pages carry no date or type truth, so
+    # they get patient figures only, in rows of their own, and join the calibration.
+    from mail_people import outcome
+
+    from clinicrecords.synthetic.mail_people import MAIL_PEOPLE_CLASSES, charts_of
+
+    people = [p for fn in MAIL_PEOPLE_CLASSES.values() for p in fn(args.seed, args.people)]
+
+    def person(i: int) -> dict:
+        path = cache / f"people_s{args.seed}_n{args.people}_{i}.pkl" if cache else None
+        if path and path.exists():
+            return pickle.loads(path.read_bytes())
+        got = _people_ocr(pipe, people[i], i, args.seed)
+        if path:
+            path.write_bytes(pickle.dumps(got))
+        return got
+
     started = time.perf_counter()
     with ThreadPoolExecutor(args.workers or 2) as pool:
         results = list(pool.map(one, range(args.pages)))
+        people_read = list(pool.map(person, range(len(people))))
     ocr_seconds = time.perf_counter() - started
 
     extra = [p for r in results for p in r["truth"]["extra_patients"]]
@@ -161,7 +213,7 @@ def mail_main(args) -> int:
         )
         for i, p in enumerate(everyone)
     ]
-    index = PatientIndex(charts)
+    index = PatientIndex(charts + charts_of(people))  # people charts: ids from 1,000,001
     by_class: dict[str, ClassTally] = {}
     by_quality: dict[str, ClassTally] = {}
     total = ClassTally()
@@ -195,6 +247,32 @@ def mail_main(args) -> int:
             )
     for tally in by_class.values():
         total.merge(tally)
+    people_rows: dict[str, dict[str, int]] = {}
+    for page, r in zip(people, people_read, strict=True):
+        s = suggest(r["whole"], index, classifier, today=REFERENCE_DATE)
+        right, wrong, review = outcome(page, s)
+        for key in (page.cls, "people ALL"):
+            t = people_rows.setdefault(
+                key, {"pages": 0, "identifiable": 0, "top1": 0, "review": 0, "confident_wrong": 0}
+            )
+            t["pages"] += 1
+            t["identifiable"] += page.identifiable
+            t["top1"] += right
+            t["review"] += review
+            t["confident_wrong"] += wrong
+        scored.append((s.patient[0].score if s.patient else 0.0, right))
+        if args.show_misses and (wrong or (page.identifiable and not right)):
+            got = [(x.name, x.score, x.reason) for x in s.patient[:2]]
+            print(f"MISS {page.cls}/{page.layout}/{r['quality']} wrong={wrong} got={got}")
+    people_rates = {
+        k: {
+            "pages": t["pages"],
+            "patient_top1": round(t["top1"] / max(1, t["identifiable"]), 3),
+            "review": round(t["review"] / max(1, t["pages"]), 3),
+            "confident_wrong": t["confident_wrong"],
+        }
+        for k, t in people_rows.items()
+    }
 
     def row(name: str, tally: ClassTally) -> str:
         r = tally.rates()
@@ -213,10 +291,19 @@ def mail_main(args) -> int:
     for name in sorted(by_quality):
         print(row(name, by_quality[name]))
     print(row("ALL", total))
+    if people_rates:
+        print("people classes (patient only: no date or type truth on these pages)")
+        print(head)
+        for name in sorted(people_rates, key=lambda k: (k == "people ALL", k)):
+            r = people_rates[name]
+            print(
+                f"  {name:18s} {r['pages']:5d} {r['patient_top1']:8.3f} {'-':>6s} {'-':>6s} "
+                f"{r['review']:7.3f} {r['confident_wrong']:5d}"
+            )
     print("calibration (top patient suggestion)")
     for line in format_calibration(calibration(scored)):
         print("  " + line)
-    firsts = [r["first_s"] for r in results]
+    firsts = [r["first_s"] for r in results + people_read]
     result = {
         "corpus": "mail",
         "pages": len(results),
@@ -226,8 +313,10 @@ def mail_main(args) -> int:
         "header_confident_wrong": header_confident_wrong,
         "per_class": {k: v.rates() for k, v in sorted(by_class.items())},
         "per_quality": {k: v.rates() for k, v in sorted(by_quality.items())},
+        "people_pages_per_class": args.people,
+        "per_people_class": people_rates,
         "calibration": [[b.low, b.high, b.n, b.share] for b in calibration(scored)],
-        "ocr_seconds_per_page": round(ocr_seconds / max(1, len(results)), 3),
+        "ocr_seconds_per_page": round(ocr_seconds / max(1, len(results) + len(people_read)), 3),
         "header_seconds_median": round(statistics.median(firsts), 3),
         "suggest_ms_median": round(statistics.median(suggest_ms), 2),
     }
@@ -240,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", choices=("documents", "mail"), default="documents")
     ap.add_argument("--pages", type=int, default=120, help="mail corpus: pages")
     ap.add_argument("--cache", default=None, help="mail corpus: keep OCR results here")
+    ap.add_argument(
+        "--people", type=int, default=12, help="mail corpus: pages per people class (0: none)"
+    )
     ap.add_argument("--docs", type=int, default=40)
     ap.add_argument("--patients", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=11)

@@ -144,3 +144,24 @@ def test_one_engine_is_safe_from_several_threads(engine: OcrEngine) -> None:
     for t in threads:
         t.join(60)
     assert not errors
+
+
+@pytest.mark.slow  # two Tesseract reads of one header (Otsu's noisy one, then Sauvola): 2-5 s
+def test_a_short_letter_on_grey_noisy_paper_reads_its_print_not_the_noise(engine) -> None:
+    # Seven lines on a letter page scanned badly (grey, uneven, noisy, JPEG): Tesseract's
+    # global Otsu split the paper itself and read hundreds of garbage words (the name lost);
+    # such a noisy read is read again with local (Sauvola) thresholding, which reads the print.
+    import random
+
+    from clinicrecords.scan.cleanup import clean_page
+    from clinicrecords.synthetic.degrade import degrade
+    from clinicrecords.synthetic.mail_people import MailPage
+
+    text = (
+        "Summit Orthopedic Associates\n09/18/2024\nRe: Alice Summers\nDOB 1/21/1976\n"
+        "Dear Dr. Randall,\nFindings: no acute abnormality.\nImpression: normal study."
+    )
+    scan = degrade(MailPage("x", "x", text, None, False).render(), random.Random(23), "bad")
+    header = engine.header_pass(clean_page(scan, fix_orientation=False).image)
+    assert "Summers" in header.text and "1/21/1976" in header.text
+    assert len(header.words) < 40

@@ -11,7 +11,7 @@ import pytest
 from clinicrecords.common.domain import Patient, PreviousName
 from clinicrecords.common.mrn import make_mrn
 from clinicrecords.scan.suggest import ocr_result_from_text, suggest
-from clinicrecords.scan.types import Suggestions
+from clinicrecords.scan.types import Box, OcrResult, Suggestions, Word
 from clinicrecords.search.index import PatientIndex
 from clinicrecords.synthetic.mail_people import (
     MAIL_PEOPLE_CLASSES,
@@ -134,6 +134,56 @@ def test_patient_not_on_file_is_not_filed_to_the_guarantor(registry) -> None:
         "GUARANTOR\nName: Renata Castellano\nDOB: 02/09/1984\nPhone: (555) 404-2121",
     )
     assert confident(s) is None
+
+
+def _read(rows: list[list[tuple[str, float]]]) -> OcrResult:
+    """Word boxes as Tesseract gave them on a degraded scan: (text, confidence) per word."""
+    words = []
+    for n, row in enumerate(rows, start=1):
+        x = 100
+        for text, conf in row:
+            words.append(Word(text, Box(x, 60 * n, 14 * len(text), 28), conf, 1, n))
+            x += 14 * (len(text) + 1)
+    text = "\n".join(" ".join(t for t, _ in row) for row in rows)
+    return OcrResult(text, tuple(words))
+
+
+def test_heading_with_ocr_noise_beside_it_still_starts_the_guarantors_block(registry) -> None:
+    # Read by Tesseract from a grey, noisy page (bench/mail_people.py --ocr --profile bad):
+    # the specks beside "GUARANTOR" came back as a low-confidence "oe", and the heading was
+    # missed, so the guarantor (on file) was filed confidently for her child (not on file).
+    page = _read(
+        [
+            [("Summit", 95), ("Orthopedic", 97), ("Associates", 97), (":", 40)],
+            [("PATIENT", 97), ("INFORMATION", 96), (":", 65)],
+            [("Name:", 96), ("Luna", 95), ("Castellano", 97)],
+            [("Date", 96), ("of", 96), ("Birth:", 97), ("03/03/2024", 94), ("&", 0)],
+            [("GUARANTOR", 97), ("oe", 19)],
+            [("Name:", 96), ("Renata", 97), ("Castellano", 96)],
+            [("Date", 97), ("of", 96), ("Birth:", 97), ("2/9/1984", 97)],
+            [("Phone:", 96), ("(555)", 97), ("404-2121", 91), (":", 7)],
+            [("Date:", 97), ("3", 97), ("Aug", 96), ("2024", 96), ("ne", 24), ("i", 29)],
+        ]
+    )
+    assert confident(suggest(page, registry, today=TODAY)) is None
+
+
+def test_responsible_party_heading_with_a_noise_word_is_not_the_patient(registry) -> None:
+    page = _read(
+        [
+            [("Northgate", 97), ("Pediatrics", 97)],
+            [("Responsible", 96), ("Party", 96), ("Information", 96), ("Peas", 29)],
+            [("Name:", 96), ("Castellano,", 97), ("Renata", 97), (":", 43)],
+            [("Date", 96), ("of", 97), ("Birth:", 97), ("February", 97), ("9,", 96), ("1984", 97)],
+            [("Home", 97), ("phone:", 97), ("(555)", 97), ("404-2121", 96)],
+            [("Patient", 97), ("Demographics", 96)],
+            [("Name:", 96), ("Milo", 97), ("Castellano", 97), (":", 63)],
+            [("Date", 96), ("of", 96), ("Birth:", 97), ("21", 97), ("Jul", 96), ("2016", 96)],
+            [("Home", 96), ("phone:", 97), ("(555).", 67), ("404-2121", 93)],
+        ]
+    )
+    s = suggest(page, registry, today=TODAY)
+    assert confident(s) == CHILD.id
 
 
 def _columns(rows: list[tuple[str, str]]) -> str:

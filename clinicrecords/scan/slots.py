@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from clinicrecords.scan.identifiers import Line
+from clinicrecords.scan.types import Word
 
 PATIENT = "patient"
 OTHER = "other"
@@ -75,6 +76,13 @@ _DETAIL_LINE = re.compile(
     re.I,
 )
 _LETTER_BODY = re.compile(r"^\s*(dear|hello|hi|thank|we|i|this|the|your)\b", re.I)
+# A word Tesseract was this unsure of, short or without a letter or digit, is a speck of noise
+# beside a heading more often than text: on degraded scans (grey, noisy, sparse pages) a
+# heading line came back as "GUARANTOR oe", "Responsible Party Information Peas" (conf
+# 19-29, measured on bench/mail_people.py --ocr --profile bad), and the heading was missed:
+# the guarantor's name then took the patient block's role (a confident wrong chart).
+NOISE_CONF = 50.0
+NOISE_LEN = 4
 HEADING_REACH = 6  # lines a heading's role reaches at most
 LABEL_REACH = 3  # detail lines under a line-starting role label
 
@@ -104,10 +112,11 @@ def word_roles(lines: list[Line]) -> dict[tuple[int, int], str]:
     columns: list[tuple[int, str]] = []  # (left edge, role) of a two-column block's labels
     for line in lines:
         text = line.text
-        if _PATIENT_HEADING.match(text):
+        bare = _without_noise(line)
+        if _PATIENT_HEADING.match(bare):
             section, reach, heading, columns = PATIENT, HEADING_REACH, True, []
             continue
-        if _OTHER_HEADING.match(text):
+        if _OTHER_HEADING.match(bare):
             section, reach, heading, columns = OTHER, HEADING_REACH, True, []
             continue
         labels = _labels(text)
@@ -130,6 +139,26 @@ def word_roles(lines: list[Line]) -> dict[tuple[int, int], str]:
                 roles[(line.index, pos)] = role
         reach -= 1
     return roles
+
+
+def _noise(word: Word) -> bool:
+    """OCR noise: no letter or digit at all, or short and read with low confidence (a
+    name Tesseract read well is never dropped; text-layer words carry a high conf)."""
+    text = word.text
+    if not any(c.isalnum() for c in text):
+        return True
+    return 0 <= word.conf < NOISE_CONF and len(text) <= NOISE_LEN
+
+
+def _without_noise(line: Line) -> str:
+    """The line's text without noise words at either end, for matching headings only (the
+    words themselves keep their positions and roles)."""
+    words = list(line.words)
+    while words and _noise(words[-1]):
+        words.pop()
+    while words and _noise(words[0]):
+        words.pop(0)
+    return " ".join(w.text for w in words)
 
 
 def _columns(line: Line, labels: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
