@@ -280,3 +280,23 @@ def test_a_long_index_runs_over_pages_with_bates_ranges_that_add_up(tmp_path: Pa
         n = first + i
         assert f"R00012-{n:04d} to R00012-{n:04d}" in index
     assert result.last_bates == f"R00012-{first + 89:04d}"
+
+
+def test_certificates_and_letters_embed_every_font_they_name() -> None:
+    """The flowing documents (certificate of destruction, amendment letters) go through
+    common/pdfdoc: names as written, and no page names a font it does not embed."""
+    from clinicrecords.records.amendments import letter_pdf
+    from clinicrecords.records.certificates import certificate_pdf
+
+    clinic = "Phòng khám Ánh Dương · Клиника · 山田診療所"
+    cert = certificate_pdf(7, clinic, "2026-12-01T10:15:00Z", "Łukasz Wróbel-Żółć",
+                           "page files deleted", [], None, None)  # fmt: skip
+    assert {"DejaVuSans", "DejaVuSans-Bold", "DroidSansFallback"} <= embedded_fonts(cert)
+    assert clinic in " ".join(pdf_text(cert).split()) and "Wróbel-Żółć" in pdf_text(cert)
+    letter = letter_pdf(
+        ["## Your request", "Dear Анна Кузнецова,", "- Seán Ó Dálaigh"],
+        {"clinic_name": clinic, "clinic_address": "ул. Ленина 5", "clinic_phone": ""},
+    )
+    text = " ".join(pdf_text(letter).split())
+    assert {"DejaVuSans", "DejaVuSans-Bold"} <= embedded_fonts(letter)
+    assert all(s in text for s in (clinic, "Анна Кузнецова", "Seán Ó Dálaigh", "ул. Ленина 5"))

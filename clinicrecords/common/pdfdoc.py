@@ -27,7 +27,9 @@ def styles() -> dict[str, ParagraphStyle]:
     """body, small, heading and title, all in the embedded sans (bold where the sample was)."""
     pdftext.register_fonts()
     sample = getSampleStyleSheet()
-    body = sample["BodyText"].clone("crBody", fontName=pdftext.SANS, leading=14)
+    body = sample["BodyText"].clone(
+        "crBody", fontName=pdftext.SANS, bulletFontName=pdftext.SANS, leading=14
+    )
     return {
         "body": body,
         "small": body.clone("crSmall", fontSize=8, leading=10),
@@ -69,6 +71,7 @@ def build(
     doc = SimpleDocTemplate(
         target, pagesize=LETTER, title=title, leftMargin=margin * inch,
         rightMargin=margin * inch, topMargin=0.8 * inch, bottomMargin=0.8 * inch,
+        initialFontName=pdftext.SANS,  # else every page names a Helvetica it never embeds
     )  # fmt: skip
     with pdftext.subsetting():
         doc.build(story)
