@@ -347,7 +347,7 @@ def _write_durably(path: Path, payload: bytes, synced: set[Path]) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        oscompat.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -954,7 +954,7 @@ def restore(
             tmp_db = data_dir / (DB_NAME + ".partial")
             shutil.copyfile(chosen.path / DB_NAME, tmp_db)
             _fsync_file(tmp_db)
-            os.replace(tmp_db, data_dir / DB_NAME)
+            oscompat.replace(tmp_db, data_dir / DB_NAME)
             _copy_pages_back(src, chosen, data_dir, master, synced, progress, manifest)
             (data_dir / PAGES_DIR).mkdir(exist_ok=True)
             for folder in sorted(synced, key=lambda p: len(p.parts), reverse=True):

@@ -21,7 +21,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
-from clinicrecords.common import pdftext
+from clinicrecords.common import oscompat, pdftext
 from clinicrecords.common.errors import BadInput, cannot_write
 from clinicrecords.common.timeutil import utc_now
 
@@ -103,7 +103,7 @@ def reserved_sheet(path: Path, replace: bool = False) -> Iterator[_SheetFile]:
             os.close(fd)
         if replace and sheet.written:
             try:
-                os.replace(work, target)
+                oscompat.replace(work, target)
             except OSError as exc:
                 raise cannot_write(WHAT, exc) from None
     finally:

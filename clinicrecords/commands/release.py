@@ -9,6 +9,7 @@ from pathlib import Path
 
 from clinicrecords.clinic.settings import get_setting
 from clinicrecords.commands import CommandContext, add_common
+from clinicrecords.common import oscompat
 from clinicrecords.common.errors import BadInput
 from clinicrecords.release import accounting as acct
 from clinicrecords.release import rules, service
@@ -274,7 +275,7 @@ def run_pdf(args: argparse.Namespace, ctx: CommandContext) -> int:
             result = service.build_packet(session, request_id, fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        oscompat.replace(tmp, out)
     except OSError as exc:
         from clinicrecords.common.errors import cannot_write
 

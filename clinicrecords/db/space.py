@@ -20,6 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
+from clinicrecords.common import oscompat
 from clinicrecords.common.errors import DiskFull
 
 RESERVE_NAME = "reserve.bin"
@@ -91,7 +92,7 @@ class SpaceGuard:
                     fh.write(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            oscompat.replace(tmp, self.path)
         except OSError:
             tmp.unlink(missing_ok=True)  # no room after all (or a read-only folder): no reserve
 
