@@ -49,9 +49,9 @@ from clinicrecords.synthetic.documents import generate_documents  # noqa: E402
 from clinicrecords.synthetic.patients import REFERENCE_DATE, generate_patients  # noqa: E402
 
 
-def _registry(n: int, seed: int) -> tuple[list, PatientIndex]:
-    synthetic = generate_patients(n, seed=seed)
-    charts = [
+def _charts(synthetic: list) -> list[Patient]:
+    """The synthetic people as the registry's charts (ids 1..n, in order)."""
+    return [
         Patient(
             id=i + 1,
             mrn=p.mrn,
@@ -64,6 +64,11 @@ def _registry(n: int, seed: int) -> tuple[list, PatientIndex]:
         )
         for i, p in enumerate(synthetic)
     ]
+
+
+def _registry(n: int, seed: int) -> tuple[list, PatientIndex]:
+    synthetic = generate_patients(n, seed=seed)
+    charts = _charts(synthetic)
     return synthetic, PatientIndex(charts)
 
 
@@ -200,19 +205,7 @@ def mail_main(args) -> int:
 
     extra = [p for r in results for p in r["truth"]["extra_patients"]]
     everyone = synthetic + [p for p in extra if p.mrn not in {s.mrn for s in synthetic}]
-    charts = [
-        Patient(
-            id=i + 1,
-            mrn=p.mrn,
-            family=p.family,
-            given=p.given,
-            middle=p.middle,
-            dob=p.dob,
-            sex=p.sex if p.sex in ("F", "M", "X") else "U",
-            phone=p.phone,
-        )
-        for i, p in enumerate(everyone)
-    ]
+    charts = _charts(everyone)
     index = PatientIndex(charts + charts_of(people))  # people charts: ids from 1,000,001
     by_class: dict[str, ClassTally] = {}
     by_quality: dict[str, ClassTally] = {}
