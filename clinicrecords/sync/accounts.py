@@ -20,6 +20,7 @@ from clinicrecords.events.accounts import (
     user_changed,
 )
 from clinicrecords.events.types import Event
+from clinicrecords.sync.field_rule import clinic_value, settle
 
 __all__ = ["USER_ADDED", "USER_CHANGED", "share_unshared_accounts", "user_added", "user_changed"]
 
@@ -71,8 +72,7 @@ def _changed(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
         return
     row = users_sql.by_id(conn, user_id)
     current = _text(name, row[name]) if row else ""
-    shadow = sync_sql.shadow_get(conn, USER, key, name)
-    before = shadow[0] if shadow is not None else current
+    before, shadow = clinic_value(conn, USER, key, name, current)
     if before not in (old, new):
         _conflict(
             conn,
@@ -86,12 +86,7 @@ def _changed(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
             replaced=_shown(name, before),
             kept_ws=event.workstation_id,
         )
-    if shadow is not None:
-        pending = shadow[1] - (1 if event.own else 0)
-        sync_sql.shadow_put(conn, USER, key, name, new, pending)
-        if pending <= 0 and current != new:
-            users_sql.update_fields(conn, user_id, {name: _stored(name, new)})
-    elif not event.own and current != new:
+    if settle(conn, event, USER, key, name, new, current, shadow):
         users_sql.update_fields(conn, user_id, {name: _stored(name, new)})
 
 

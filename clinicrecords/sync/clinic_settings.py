@@ -17,6 +17,7 @@ from clinicrecords.events.clinic_settings import (
     setting_changed,
 )
 from clinicrecords.events.types import Event
+from clinicrecords.sync.field_rule import clinic_value, settle
 
 __all__ = ["SETTING_CHANGED", "setting_changed"]
 
@@ -44,20 +45,14 @@ def _changed(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
         out.conflicts += 1
         return
     current = _text(settings.get_setting(conn, key))
-    shadow = sync_sql.shadow_get(conn, SETTING, key, "value")
-    before = shadow[0] if shadow is not None else current
+    before, shadow = clinic_value(conn, SETTING, key, "value", current)
     if before not in (old, new):
         sync_sql.add_conflict(
             conn, event.id, "field", SETTING, key, event.seq, field=key, kept=new,
             replaced=before, kept_ws=event.workstation_id,
         )  # fmt: skip
         out.conflicts += 1
-    if shadow is not None:
-        pending = shadow[1] - (1 if event.own else 0)
-        sync_sql.shadow_put(conn, SETTING, key, "value", new, pending)
-        if pending <= 0 and current != new:
-            settings.apply_synced(conn, key, json.loads(new))
-    elif not event.own and current != new:
+    if settle(conn, event, SETTING, key, "value", new, current, shadow):
         settings.apply_synced(conn, key, json.loads(new))
 
 

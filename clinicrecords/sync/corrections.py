@@ -32,6 +32,7 @@ from clinicrecords.events.types import Event
 from clinicrecords.records.corrections import record_release_hits
 from clinicrecords.release.service import reselect_open_requests
 from clinicrecords.sync.documents import surviving_chart
+from clinicrecords.sync.field_rule import Shadow, clinic_value, settle
 
 _UNKNOWN = (
     "Another workstation corrected a document this PC never heard of; sync stopped before it "
@@ -66,20 +67,13 @@ def _mrn(conn: Connection, patient_id: int | None) -> str:
     return p.mrn if p is not None else "?"
 
 
-def _clinic_value(conn: Connection, uid: str, field: str, current: str) -> tuple[str, tuple[str, int] | None]:  # fmt: skip
-    """The value the clinic's order had reached before this event, and this PC's shadow."""
-    shadow = sync_sql.shadow_get(conn, DOCUMENT, uid, field)
-    return (shadow[0] if shadow is not None else current), shadow
+def _clinic_value(conn: Connection, uid: str, field: str, current: str) -> tuple[str, Shadow]:
+    """A document's field under the rule every synced field follows (``field_rule``)."""
+    return clinic_value(conn, DOCUMENT, uid, field, current)
 
 
-def _settle(conn: Connection, event: Event, uid: str, field: str, value: str, current: str, shadow: tuple[str, int] | None) -> bool:  # fmt: skip
-    """Move the shadow on; True when this replica must now show ``value`` (the rule of a
-    chart's field: a PC's own pending change stays on screen until the order reaches it)."""
-    if shadow is not None:
-        pending = shadow[1] - (1 if event.own else 0)
-        sync_sql.shadow_put(conn, DOCUMENT, uid, field, value, pending)
-        return pending <= 0 and current != value
-    return not event.own and current != value
+def _settle(conn: Connection, event: Event, uid: str, field: str, value: str, current: str, shadow: Shadow) -> bool:  # fmt: skip
+    return settle(conn, event, DOCUMENT, uid, field, value, current, shadow)
 
 
 def _moved(conn: Connection, state: SyncState, event: Event, out) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from clinicrecords.events.previous_names import (
     from_text,
 )
 from clinicrecords.events.types import Event
+from clinicrecords.sync.field_rule import clinic_value, settle
 
 
 def _changed(conn: Connection, state: SyncState, event: Event, out: Any) -> None:
@@ -30,21 +31,14 @@ def _changed(conn: Connection, state: SyncState, event: Event, out: Any) -> None
         out.conflicts += 1
         return
     current = as_text(patients_sql.previous_names_of(conn, pid))
-    shadow = sync_sql.shadow_get(conn, ev.PATIENT, uid, SHADOW_FIELD)
-    before = shadow[0] if shadow is not None else current
+    before, shadow = clinic_value(conn, ev.PATIENT, uid, SHADOW_FIELD, current)
     if before not in (old, new):
         sync_sql.add_conflict(
             conn, event.id, "field", ev.PATIENT, uid, event.seq, field=SHADOW_FIELD, kept=new,
             replaced=before, kept_ws=event.workstation_id,
         )  # fmt: skip
         out.conflicts += 1
-    if shadow is not None:
-        pending = shadow[1] - (1 if event.own else 0)
-        sync_sql.shadow_put(conn, ev.PATIENT, uid, SHADOW_FIELD, new, pending)
-        if pending <= 0 and current != new:
-            patients_sql.replace_previous_names(conn, pid, from_text(new))
-            out.patients.add(pid)
-    elif not event.own and current != new:
+    if settle(conn, event, ev.PATIENT, uid, SHADOW_FIELD, new, current, shadow):
         patients_sql.replace_previous_names(conn, pid, from_text(new))
         out.patients.add(pid)
 

@@ -42,6 +42,7 @@ from clinicrecords.sync import (
     retention,
 )
 from clinicrecords.sync import corrections as document_corrections
+from clinicrecords.sync.field_rule import clinic_value, settle
 
 
 @dataclass
@@ -201,8 +202,7 @@ def _field_changed(conn: Connection, state: SyncState, event: Event, out: Applie
         _conflict(conn, out, event.id, "unknown", uid, event.seq, field=name, kept=new)
         return
     current = sync_sql.patient_field(conn, pid, name)
-    shadow = sync_sql.shadow_get(conn, ev.PATIENT, uid, name)
-    before = shadow[0] if shadow is not None else current
+    before, shadow = clinic_value(conn, ev.PATIENT, uid, name, current)
     if before not in (old, new):
         _conflict(
             conn,
@@ -216,12 +216,7 @@ def _field_changed(conn: Connection, state: SyncState, event: Event, out: Applie
             replaced=str(before),
             kept_ws=event.workstation_id,
         )
-    if shadow is not None:
-        pending = shadow[1] - (1 if event.own else 0)
-        sync_sql.shadow_put(conn, ev.PATIENT, uid, name, new, pending)
-        if pending <= 0 and current != new:
-            set_patient_field(conn, event, pid, uid, name, new, out)
-    elif not event.own and current != new:
+    if settle(conn, event, ev.PATIENT, uid, name, new, current, shadow):
         set_patient_field(conn, event, pid, uid, name, new, out)
 
 

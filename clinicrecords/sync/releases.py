@@ -45,6 +45,7 @@ from clinicrecords.events.releases import (
 from clinicrecords.events.types import Event
 from clinicrecords.release import rules
 from clinicrecords.release.service import reselect_in
+from clinicrecords.sync.field_rule import clinic_value, settle
 
 _INTS = ("include_sensitive", "fee_waived")
 _NULLABLE = ("date_from", "date_to")
@@ -206,8 +207,7 @@ def _changed(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
         _conflict(conn, out, event, uid, field, "", "")
         return
     current = snapshot(conn, request_id).get(field, "")
-    shadow = sync_sql.shadow_get(conn, RELEASE, uid, field)
-    before = shadow[0] if shadow is not None else current
+    before, shadow = clinic_value(conn, RELEASE, uid, field, current)
     if before not in (old, new):
         shown = field not in (AUTHORIZATION, EXCLUSIONS)
         _conflict(
@@ -219,13 +219,7 @@ def _changed(conn: Connection, state: SyncState, event: Event, out) -> None:  # 
             new if shown else "(changed)",
             before if shown else "(changed)",
         )
-    if shadow is not None:
-        pending = shadow[1] - (1 if event.own else 0)
-        sync_sql.shadow_put(conn, RELEASE, uid, field, new, pending)
-        apply = pending <= 0 and current != new
-    else:
-        apply = not event.own and current != new
-    if apply:
+    if settle(conn, event, RELEASE, uid, field, new, current, shadow):
         _set_field(conn, request_id, field, new)
         _reselect_if_open(conn, request_id)
 
